@@ -1,0 +1,49 @@
+# Every target installs what it needs: a fresh clone with Python 3.11+ and Node 20 needs
+# nothing else. Stamps make re-runs cheap; they are rebuilt when their inputs change.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# checkov pins packages that conflict with ours, so it gets its own venv (see requirements/checkov.txt).
+CHECKOV_VENV := $(VENV)/tools/checkov
+OUT ?= cdktf.out
+export CHECKPOINT_DISABLE := 1
+export GENAI_FINOPS_CHECKOV := $(abspath $(CHECKOV_VENV)/bin/checkov)
+
+.PHONY: install demo test bench clean help
+
+help: ## Show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+$(CHECKOV_VENV)/.installed: requirements/checkov.txt | $(VENV)/.installed
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements/checkov.txt
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(VENV)/.installed $(CHECKOV_VENV)/.installed node_modules/.installed ## Install everything into .venv and node_modules
+
+demo: install ## Validate, price, synthesize and scan the shipped example manifests
+	$(BIN)/genai-finops validate manifests
+	$(BIN)/genai-finops cost manifests
+	$(BIN)/genai-finops synth manifests --out $(OUT)
+	$(BIN)/genai-finops scan --out $(OUT)
+
+test: install ## Run every test
+	$(BIN)/python -m pytest
+
+bench: install ## Measure validate, cost, synth and scan for 10, 100 and 500 teams
+	$(BIN)/python benchmarks/scale.py
+
+clean: ## Remove generated output (keeps the installs)
+	rm -rf $(OUT) .pytest_cache .hypothesis

@@ -1,0 +1,46 @@
+"""Arguments and output helpers shared by the commands that read manifests."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from generators.errors import ManifestError
+from generators.model import ManifestSet
+
+DEFAULT_PATHS = ["manifests"]
+
+
+def add_manifest_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        default=list(DEFAULT_PATHS),
+        help="a manifests directory (org.yaml + teams/*.yaml), or team manifest files; default: manifests/",
+    )
+
+
+def load_or_exit(args: argparse.Namespace) -> ManifestSet:
+    """The validated manifests, or print every problem to stderr and exit 1."""
+    from generators.loading import load_manifest_set
+
+    try:
+        return load_manifest_set(args.paths)
+    except ManifestError as error:
+        print_problems(error)
+        raise SystemExit(1) from None
+
+
+def print_problems(error: ManifestError) -> None:
+    for problem in error.problems:
+        print(problem, file=sys.stderr)
+    count = len(error.problems)
+    files = len({p.path for p in error.problems})
+    print(f"{count} problem{'s' if count != 1 else ''} in {files} file{'s' if files != 1 else ''}", file=sys.stderr)
+
+
+def use_colour(stream=sys.stdout) -> bool:
+    """Colour only for people: a TTY, and NO_COLOR (https://no-color.org) not set."""
+    return stream.isatty() and "NO_COLOR" not in os.environ

@@ -1,0 +1,297 @@
+"""Typed models of the team manifest and the org policy (../shared/spec/manifest-v1.md).
+
+The models are the single source of truth for field names, types, defaults, the JSON Schema
+(`genai-finops schema`) and the per-field error messages. Rules that need more than one field
+or more than one file (org allow-lists, cross-team uniqueness, AWS name limits) live in
+`generators.validation`, which works on these already-typed objects.
+
+Every model forbids unknown fields and is strict about types: YAML `"5"` is not the number 5,
+and a typo'd field is an error rather than a silently ignored key.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+# The spec's team-name pattern: lower case, digits and hyphens, 3 to 30 characters.
+TEAM_NAME_PATTERN = r"^[a-z][a-z0-9-]{1,28}[a-z0-9]$"
+# Training and inference entry names become parts of AWS resource names (node group,
+# instance Name tag, construct ids). Same alphabet as team names; the length that matters is
+# the combined name's, checked against each AWS limit in generators.naming.
+ENTRY_NAME_PATTERN = r"^[a-z]([a-z0-9-]*[a-z0-9])?$"
+# RFC 5322 is far wider; this is the practical subset AWS Budgets and SNS accept.
+EMAIL_PATTERN = r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$"
+# Kubernetes object names (namespace, deployment): RFC 1123 labels / subdomains.
+# https://kubernetes.io/docs/concepts/overview/working-with-objects/names/
+K8S_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+HHMM_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+# IAM role names: https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html
+IAM_ROLE_NAME_PATTERN = r"^[A-Za-z0-9_+=,.@-]{1,64}$"
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Environment = Literal["dev", "staging", "prod"]
+Market = Literal["spot", "on-demand"]
+OnExceed = Literal["notify", "stop-training", "deny-new-gpu"]
+
+TeamName = Annotated[str, StringConstraints(pattern=TEAM_NAME_PATTERN)]
+EntryName = Annotated[str, StringConstraints(pattern=ENTRY_NAME_PATTERN, max_length=40)]
+Email = Annotated[str, StringConstraints(pattern=EMAIL_PATTERN, max_length=254)]
+K8sName = Annotated[str, StringConstraints(pattern=K8S_NAME_PATTERN, max_length=63)]
+HHMM = Annotated[str, StringConstraints(pattern=HHMM_PATTERN)]
+NonEmpty = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+Percent = Annotated[float, Field(gt=0, le=1000)]
+RoleName = Annotated[str, StringConstraints(pattern=IAM_ROLE_NAME_PATTERN)]
+
+
+class StrictModel(BaseModel):
+    """Unknown fields are errors; YAML strings are never coerced to numbers or back."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=False)
+
+
+# --------------------------------------------------------------------------- team manifest
+
+
+class Schedule(StrictModel):
+    """When GPU capacity may run. Outside these hours the off-hours function stops it."""
+
+    timezone: NonEmpty = Field(description="IANA time zone name, e.g. Europe/Berlin.")
+    weekdays: list[Weekday] = Field(min_length=1, description="Days on which capacity runs.")
+    start: HHMM = Field(description='Local start time, "HH:MM" (quote it in YAML).')
+    stop: HHMM = Field(description='Local stop time, "HH:MM" (quote it in YAML).')
+
+    @field_validator("weekdays")
+    @classmethod
+    def _unique_weekdays(cls, value: list[str]) -> list[str]:
+        duplicates = sorted({d for d in value if value.count(d) > 1})
+        if duplicates:
+            raise ValueError(f"weekdays listed twice: {', '.join(duplicates)}")
+        return value
+
+    @model_validator(mode="after")
+    def _start_before_stop(self) -> Schedule:
+        if self.start >= self.stop:
+            raise ValueError(
+                f"start ({self.start}) must be earlier than stop ({self.stop}) on the same day; "
+                "overnight windows are not supported in manifest v1"
+            )
+        return self
+
+    @property
+    def daily_hours(self) -> float:
+        return _minutes(self.stop) / 60 - _minutes(self.start) / 60
+
+
+def _minutes(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+class Budget(StrictModel):
+    """Monthly AWS Budget for the team, filtered on its Team cost-allocation tag."""
+
+    monthly_usd: float = Field(gt=0, description="Monthly budget in USD; > 0 and <= org max_team_monthly_usd.")
+    alerts_percent: list[Percent] = Field(min_length=1, description="ACTUAL spend thresholds, percent of the budget.")
+    forecast_alert_percent: Percent | None = Field(default=None, description="Optional FORECASTED threshold.")
+    notify: list[Email] | None = Field(default=None, min_length=1, description="Alert recipients; defaults to [owner].")
+    on_exceed: OnExceed = Field(default="notify", description="What happens when the budget is exceeded.")
+    action_role_names: list[RoleName] = Field(
+        default_factory=list, description="IAM roles the deny-new-gpu policy is attached to."
+    )
+
+    @field_validator("alerts_percent")
+    @classmethod
+    def _unique_thresholds(cls, value: list[float]) -> list[float]:
+        duplicates = sorted({p for p in value if value.count(p) > 1})
+        if duplicates:
+            raise ValueError(f"thresholds listed twice: {', '.join(f'{p:g}' for p in duplicates)}")
+        return value
+
+    @model_validator(mode="after")
+    def _roles_for_deny(self) -> Budget:
+        if self.on_exceed == "deny-new-gpu" and not self.action_role_names:
+            raise ValueError("action_role_names is required when on_exceed is deny-new-gpu")
+        if self.on_exceed != "deny-new-gpu" and self.action_role_names:
+            raise ValueError("action_role_names is only used when on_exceed is deny-new-gpu")
+        return self
+
+
+class TrainingJob(StrictModel):
+    """GPU training / fine-tuning instances: `count` EC2 instances of one type."""
+
+    name: EntryName = Field(description="Unique within the manifest.")
+    instance_type: NonEmpty = Field(description="A GPU instance type allowed by org policy, e.g. g5.xlarge.")
+    count: int = Field(ge=1, le=64, description="Number of instances.")
+    market: Market = Field(description="spot or on-demand.")
+    model_id: NonEmpty = Field(description="Becomes the ModelID tag of these instances.")
+    root_volume_gb: int = Field(ge=8, le=16384, description="Encrypted gp3 root volume size in GiB.")
+    hours_per_month: float | None = Field(
+        default=None, gt=0, le=744, description="Expected usage for the cost estimate; default from schedule, else 730."
+    )
+
+
+class Autoscaling(StrictModel):
+    """Kubernetes HorizontalPodAutoscaler (autoscaling/v2) for the serving Deployment."""
+
+    namespace: K8sName
+    deployment: K8sName
+    min_replicas: int = Field(ge=1)
+    max_replicas: int = Field(ge=1)
+    target_cpu_percent: int = Field(gt=0, le=100)
+    target_requests_per_second: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _replica_bounds(self) -> Autoscaling:
+        if self.min_replicas > self.max_replicas:
+            raise ValueError(f"min_replicas ({self.min_replicas}) must be <= max_replicas ({self.max_replicas})")
+        return self
+
+
+class InferencePool(StrictModel):
+    """An autoscaled EKS managed GPU node group on a shared cluster."""
+
+    name: EntryName = Field(description="Unique within the manifest.")
+    cluster: NonEmpty = Field(description="A key of org.clusters, in the manifest's region.")
+    instance_types: list[NonEmpty] = Field(min_length=1, description="GPU instance types for the node group.")
+    market: Market
+    min_nodes: int = Field(ge=0)
+    max_nodes: int = Field(ge=1, description="EKS refuses a max size of 0.")
+    desired_nodes: int = Field(ge=0)
+    model_id: NonEmpty = Field(description="Becomes the ModelID tag and model-id node label.")
+    autoscaling: Autoscaling | None = None
+    tokens_per_second_per_node: float | None = Field(default=None, gt=0)
+
+    @field_validator("instance_types")
+    @classmethod
+    def _unique_types(cls, value: list[str]) -> list[str]:
+        duplicates = sorted({t for t in value if value.count(t) > 1})
+        if duplicates:
+            raise ValueError(f"instance types listed twice: {', '.join(duplicates)}")
+        return value
+
+    @model_validator(mode="after")
+    def _node_bounds(self) -> InferencePool:
+        if not self.min_nodes <= self.desired_nodes <= self.max_nodes:
+            raise ValueError(
+                "min_nodes <= desired_nodes <= max_nodes must hold, got "
+                f"{self.min_nodes} <= {self.desired_nodes} <= {self.max_nodes}"
+            )
+        return self
+
+
+class TeamManifest(StrictModel):
+    """One team's project manifest, `manifests/teams/<team>.yaml`."""
+
+    version: Literal[1] = Field(description="Manifest format version; only 1 exists.")
+    team: TeamName = Field(description="Unique across all manifests; ^[a-z][a-z0-9-]{1,28}[a-z0-9]$.")
+    owner: Email = Field(description="Owner e-mail; default recipient of budget alerts.")
+    project: NonEmpty = Field(description="Becomes the Project tag.")
+    cost_center: NonEmpty = Field(description="Becomes the CostCenter tag.")
+    environment: Environment
+    region: NonEmpty = Field(description="Must be in org.allowed_regions.")
+    tags: dict[str, str] = Field(default_factory=dict, description="Extra tags; may not redefine a required tag.")
+    schedule: Schedule | None = None
+    budget: Budget
+    training: list[TrainingJob] = Field(default_factory=list)
+    inference: list[InferencePool] = Field(default_factory=list)
+
+    @property
+    def alert_recipients(self) -> list[str]:
+        return list(self.budget.notify) if self.budget.notify else [self.owner]
+
+
+# --------------------------------------------------------------------------- org policy
+
+
+class ProdRules(StrictModel):
+    allow_spot_training: bool = True
+    allow_spot_inference: bool = False
+
+
+class Cluster(StrictModel):
+    region: NonEmpty
+    node_role_arn: Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9_+=,.@/-]{1,512}$")]
+    subnet_ids: list[Annotated[str, StringConstraints(pattern=r"^subnet-[0-9a-f]{8,17}$")]] = Field(min_length=1)
+
+
+class Network(StrictModel):
+    subnet_id: Annotated[str, StringConstraints(pattern=r"^subnet-[0-9a-f]{8,17}$")]
+    security_group_ids: list[Annotated[str, StringConstraints(pattern=r"^sg-[0-9a-f]{8,17}$")]] = Field(min_length=1)
+
+
+class StateBackend(StrictModel):
+    backend: Literal["local", "s3"] = "local"
+    bucket: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")] | None = None
+    region: NonEmpty | None = None
+
+    @model_validator(mode="after")
+    def _s3_needs_bucket(self) -> StateBackend:
+        if self.backend == "s3" and (not self.bucket or not self.region):
+            raise ValueError("backend s3 needs both bucket and region")
+        if self.backend == "local" and (self.bucket or self.region):
+            raise ValueError("bucket and region are only used with backend s3")
+        return self
+
+
+class Alerts(StrictModel):
+    finops_email: Email
+
+
+class Governance(StrictModel):
+    activate_cost_allocation_tags: bool = False
+    create_config_recorder: bool = False
+
+
+class OrgPolicy(StrictModel):
+    """The platform team's policy, `manifests/org.yaml`."""
+
+    version: Literal[1]
+    required_tags: list[Annotated[str, StringConstraints(min_length=1, max_length=128)]] = Field(min_length=1)
+    allowed_regions: list[NonEmpty] = Field(min_length=1)
+    allowed_instance_types: list[NonEmpty] = Field(min_length=1, description="Glob patterns, e.g. g5.*")
+    max_team_monthly_usd: float = Field(gt=0)
+    prod: ProdRules = Field(default_factory=ProdRules)
+    clusters: dict[str, Cluster] = Field(default_factory=dict)
+    networks: dict[str, Network] = Field(default_factory=dict)
+    state: StateBackend = Field(default_factory=StateBackend)
+    alerts: Alerts
+    governance: Governance = Field(default_factory=Governance)
+
+    def allows_instance_type(self, instance_type: str) -> bool:
+        return any(glob_match(pattern, instance_type) for pattern in self.allowed_instance_types)
+
+
+def glob_match(pattern: str, value: str) -> bool:
+    """Shell-style match of an org allow-list pattern (`g5.*`) against an instance type."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, value) is not None
+
+
+# --------------------------------------------------------------------------- the loaded set
+
+
+class LoadedTeam(BaseModel):
+    """A validated team manifest and the file it came from (for error messages and reports)."""
+
+    model_config = ConfigDict(frozen=True)
+    path: str
+    manifest: TeamManifest
+
+
+class ManifestSet(BaseModel):
+    """Everything one run works on: the org policy and every team manifest, all validated."""
+
+    model_config = ConfigDict(frozen=True)
+    org_path: str
+    org: OrgPolicy
+    teams: tuple[LoadedTeam, ...]
+
+    def team(self, name: str) -> TeamManifest:
+        for loaded in self.teams:
+            if loaded.manifest.team == name:
+                return loaded.manifest
+        raise KeyError(name)

@@ -1,0 +1,249 @@
+"""Rules that need the org policy, several fields, or several files.
+
+The pydantic models already checked each field on its own. Here: org allow-lists, AWS limits
+(tags, resource names, budget notifications), IANA time zones, and cross-file rules (unique
+team names). Every rule returns Problems located in the file and field that must change.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import zoneinfo
+from functools import lru_cache
+from pathlib import Path
+
+from generators import catalog, naming, tags
+from generators.errors import Problem, format_path
+from generators.model import OrgPolicy, TeamManifest, glob_match
+from generators.yaml_source import SourceDocument
+
+# https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_budgets_Notification.html:
+# "A budget can have up to ten notifications."
+MAX_BUDGET_NOTIFICATIONS = 10
+# https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_budgets_NotificationWithSubscribers.html:
+# "A notification can have one SNS subscriber and up to 10 email subscribers".
+MAX_EMAIL_SUBSCRIBERS = 10
+# Region codes such as us-east-1, eu-west-1, us-gov-west-1, ap-southeast-5.
+# https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-regions.html
+REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
+
+
+def validate_set(org_doc: SourceDocument, org: OrgPolicy, teams: list[tuple[SourceDocument, TeamManifest]]) -> list[Problem]:
+    problems = validate_org(org_doc, org)
+    seen: dict[str, SourceDocument] = {}
+    for document, manifest in teams:
+        problems.extend(validate_team(document, manifest, org))
+        first = seen.get(manifest.team)
+        if first is not None:
+            line, _ = first.locate(("team",))
+            problems.append(
+                document.problem(("team",), f"team '{manifest.team}' is already defined in {first.path}:{line}; team names must be unique")
+            )
+        else:
+            seen[manifest.team] = document
+    return problems
+
+
+# --------------------------------------------------------------------------- org policy
+
+
+def validate_org(doc: SourceDocument, org: OrgPolicy) -> list[Problem]:
+    problems: list[Problem] = []
+    for index, key in enumerate(org.required_tags):
+        reason = tags.key_problem(key)
+        if reason:
+            problems.append(doc.problem(("required_tags", index), reason))
+        if org.required_tags.index(key) != index:
+            problems.append(doc.problem(("required_tags", index), f"tag '{key}' is listed twice"))
+    for index, region in enumerate(org.allowed_regions):
+        if not REGION_PATTERN.match(region):
+            problems.append(doc.problem(("allowed_regions", index), f"'{region}' is not an AWS region code such as us-east-1"))
+    for index, pattern in enumerate(org.allowed_instance_types):
+        if not any(glob_match(pattern, name) for name in catalog.GPU_INSTANCE_TYPES):
+            problems.append(
+                doc.problem(
+                    ("allowed_instance_types", index),
+                    f"pattern '{pattern}' matches no known GPU instance type; known families: {', '.join(catalog.FAMILIES)}",
+                )
+            )
+    for name, cluster in org.clusters.items():
+        if cluster.region not in org.allowed_regions:
+            problems.append(
+                doc.problem(("clusters", name, "region"), f"cluster region '{cluster.region}' is not in allowed_regions ({', '.join(org.allowed_regions)})")
+            )
+    for region in org.networks:
+        if region not in org.allowed_regions:
+            problems.append(doc.problem(("networks", region), f"network region '{region}' is not in allowed_regions ({', '.join(org.allowed_regions)})"))
+    if org.state.region is not None and not REGION_PATTERN.match(org.state.region):
+        problems.append(doc.problem(("state", "region"), f"'{org.state.region}' is not an AWS region code such as us-east-1"))
+    return problems
+
+
+# --------------------------------------------------------------------------- team manifest
+
+
+def validate_team(doc: SourceDocument, manifest: TeamManifest, org: OrgPolicy) -> list[Problem]:
+    problems: list[Problem] = []
+    problems += _identity(doc, manifest)
+    problems += _region(doc, manifest, org)
+    problems += _tags(doc, manifest, org)
+    problems += _schedule(doc, manifest)
+    problems += _budget(doc, manifest, org)
+    problems += _entries(doc, manifest, org)
+    problems += _names(doc, manifest)
+    return problems
+
+
+def _identity(doc: SourceDocument, manifest: TeamManifest) -> list[Problem]:
+    problems = []
+    if manifest.team in naming.RESERVED_TEAM_NAMES:
+        problems.append(doc.problem(("team",), f"'{manifest.team}' is reserved for the org-wide stack; choose another team name"))
+    stem = Path(doc.path).stem
+    if stem != manifest.team:
+        problems.append(doc.problem(("team",), f"team '{manifest.team}' must be in a file named {manifest.team}.yaml (this file is {Path(doc.path).name})"))
+    return problems
+
+
+def _region(doc: SourceDocument, manifest: TeamManifest, org: OrgPolicy) -> list[Problem]:
+    if manifest.region in org.allowed_regions:
+        return []
+    return [doc.problem(("region",), f"region '{manifest.region}' is not allowed; allowed: {', '.join(org.allowed_regions)}{_did_you_mean(manifest.region, org.allowed_regions)}")]
+
+
+def _tags(doc: SourceDocument, manifest: TeamManifest, org: OrgPolicy) -> list[Problem]:
+    problems = []
+    from_fields = {key.lower(): key for key in tags.field_tags(manifest)}
+    for key, value in manifest.tags.items():
+        field = ("tags", key)
+        reason = tags.key_problem(key)
+        if reason:
+            problems.append(doc.problem(field, reason, key=True))
+        if key.lower() in from_fields:
+            source = {"team": "team", "project": "project", "owner": "owner", "environment": "environment", "costcenter": "cost_center"}[key.lower()]
+            problems.append(doc.problem(field, f"tag '{key}' is a required tag that comes from the '{source}' field; remove it from tags", key=True))
+        reason = tags.value_problem(value)
+        if reason:
+            problems.append(doc.problem(field, reason))
+    for key in tags.missing_required(manifest, org):
+        problems.append(doc.problem(("tags",), f"required tag '{key}' is not supplied by any field; add it under tags (org.yaml requires {', '.join(org.required_tags)})"))
+    resource_tags = tags.model_tags(manifest, org, "x")
+    if len(resource_tags) > tags.MAX_TAGS_PER_RESOURCE:
+        problems.append(doc.problem(("tags",), f"resources would carry {len(resource_tags)} tags; AWS allows at most {tags.MAX_TAGS_PER_RESOURCE}"))
+    for index, job in enumerate(manifest.training):
+        reason = tags.value_problem(job.model_id)
+        if reason:
+            problems.append(doc.problem(("training", index, "model_id"), f"becomes the ModelID tag: {reason}"))
+    for index, pool in enumerate(manifest.inference):
+        reason = tags.value_problem(pool.model_id)
+        if reason:
+            problems.append(doc.problem(("inference", index, "model_id"), f"becomes the ModelID tag: {reason}"))
+    for field, value in (("project", manifest.project), ("cost_center", manifest.cost_center)):
+        reason = tags.value_problem(value)
+        if reason:
+            problems.append(doc.problem((field,), f"becomes a tag value: {reason}"))
+    return problems
+
+
+@lru_cache(maxsize=1)
+def _timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _schedule(doc: SourceDocument, manifest: TeamManifest) -> list[Problem]:
+    if manifest.schedule is None:
+        return []
+    name = manifest.schedule.timezone
+    if name in _timezones():
+        return []
+    hint = difflib.get_close_matches(name, sorted(_timezones()), n=1, cutoff=0.6)
+    suffix = f"; did you mean '{hint[0]}'?" if hint else "; use an IANA name such as Europe/Berlin or America/New_York"
+    return [doc.problem(("schedule", "timezone"), f"'{name}' is not an IANA time zone{suffix}")]
+
+
+def _budget(doc: SourceDocument, manifest: TeamManifest, org: OrgPolicy) -> list[Problem]:
+    budget = manifest.budget
+    problems = []
+    if budget.monthly_usd > org.max_team_monthly_usd:
+        problems.append(
+            doc.problem(("budget", "monthly_usd"), f"{budget.monthly_usd:g} USD is over the org cap of {org.max_team_monthly_usd:g} USD (max_team_monthly_usd in org.yaml)")
+        )
+    notifications = len(budget.alerts_percent) + (1 if budget.forecast_alert_percent is not None else 0)
+    if notifications > MAX_BUDGET_NOTIFICATIONS:
+        problems.append(
+            doc.problem(("budget", "alerts_percent"), f"{notifications} notifications (alerts plus forecast); AWS Budgets allows at most {MAX_BUDGET_NOTIFICATIONS} per budget")
+        )
+    recipients = manifest.alert_recipients
+    if len(recipients) > MAX_EMAIL_SUBSCRIBERS:
+        problems.append(doc.problem(("budget", "notify"), f"{len(recipients)} e-mail addresses; AWS Budgets allows at most {MAX_EMAIL_SUBSCRIBERS} per notification"))
+    duplicates = sorted({r for r in recipients if recipients.count(r) > 1})
+    if duplicates:
+        problems.append(doc.problem(("budget", "notify"), f"listed twice: {', '.join(duplicates)}"))
+    if budget.on_exceed == "stop-training" and not manifest.training:
+        problems.append(doc.problem(("budget", "on_exceed"), "stop-training needs at least one training entry to stop; use notify or deny-new-gpu"))
+    return problems
+
+
+def _did_you_mean(value: str, choices: list[str]) -> str:
+    hint = difflib.get_close_matches(value, choices, n=1, cutoff=0.5)
+    return f" (did you mean '{hint[0]}'?)" if hint else ""
+
+
+def _instance_type(doc: SourceDocument, field: tuple, name: str, org: OrgPolicy) -> list[Problem]:
+    if catalog.lookup(name) is None:
+        hints = catalog.nearest(name)
+        suffix = f"; did you mean {' or '.join(hints)}?" if hints else f"; known families: {', '.join(catalog.FAMILIES)}"
+        return [doc.problem(field, f"'{name}' is not a known GPU instance type{suffix}")]
+    if not org.allows_instance_type(name):
+        allowed = [t for t in catalog.GPU_INSTANCE_TYPES if org.allows_instance_type(t)]
+        hints = catalog.nearest(name, allowed)
+        suffix = f"; did you mean {' or '.join(hints)}?" if hints else ""
+        return [doc.problem(field, f"'{name}' is not allowed by org policy (allowed: {', '.join(org.allowed_instance_types)}){suffix}")]
+    return []
+
+
+def _entries(doc: SourceDocument, manifest: TeamManifest, org: OrgPolicy) -> list[Problem]:
+    problems: list[Problem] = []
+    names: dict[str, tuple] = {}
+    prod = manifest.environment == "prod"
+    for section, entries in (("training", manifest.training), ("inference", manifest.inference)):
+        for index, entry in enumerate(entries):
+            field = (section, index, "name")
+            if entry.name in names:
+                other = format_path(names[entry.name][:2])
+                problems.append(doc.problem(field, f"name '{entry.name}' is already used by {other}; names must be unique within the manifest"))
+            else:
+                names[entry.name] = field
+    for index, job in enumerate(manifest.training):
+        problems += _instance_type(doc, ("training", index, "instance_type"), job.instance_type, org)
+        if prod and job.market == "spot" and not org.prod.allow_spot_training:
+            problems.append(doc.problem(("training", index, "market"), "spot training is not allowed for prod teams (org.yaml prod.allow_spot_training is false); use on-demand"))
+        if manifest.region not in org.networks:
+            problems.append(
+                doc.problem(("training", index), f"org.yaml has no network for region {manifest.region}; training instances need networks.{manifest.region} (known: {', '.join(org.networks) or 'none'})")
+            )
+    for index, pool in enumerate(manifest.inference):
+        for type_index, name in enumerate(pool.instance_types):
+            problems += _instance_type(doc, ("inference", index, "instance_types", type_index), name, org)
+        if prod and pool.market == "spot" and not org.prod.allow_spot_inference:
+            problems.append(doc.problem(("inference", index, "market"), "spot inference is not allowed for prod teams (org.yaml prod.allow_spot_inference is false); use on-demand"))
+        cluster = org.clusters.get(pool.cluster)
+        if cluster is None:
+            known = sorted(org.clusters)
+            problems.append(
+                doc.problem(("inference", index, "cluster"), f"cluster '{pool.cluster}' is not in org.yaml clusters (known: {', '.join(known) or 'none'}){_did_you_mean(pool.cluster, known)}")
+            )
+        elif cluster.region != manifest.region:
+            problems.append(
+                doc.problem(("inference", index, "cluster"), f"cluster '{pool.cluster}' is in {cluster.region}, but this manifest's region is {manifest.region}")
+            )
+    return problems
+
+
+def _names(doc: SourceDocument, manifest: TeamManifest) -> list[Problem]:
+    problems = []
+    for name in naming.derived_names(manifest):
+        reason = naming.name_problem(name)
+        if reason:
+            problems.append(doc.problem(name.field, reason))
+    return problems
