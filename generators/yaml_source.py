@@ -27,6 +27,7 @@ MAX_ALIASES = 32
 MAX_NODES = 20_000
 
 FieldPath = tuple[str | int, ...]
+_PLAIN_COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 
 @dataclass
@@ -158,6 +159,9 @@ class _Builder:
                 [Problem(self.document.path, line, column, "", f"document expands to more than {MAX_NODES:,} values (YAML alias expansion?); refusing it")]
             )
         self.document.positions.setdefault(path, _at(node.start_mark))
+        if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_COLLECTION_TAGS:
+            self._problem(node, path, f"unsupported YAML value: tag {node.tag} is not allowed in manifests")
+            return None
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):

@@ -1,0 +1,36 @@
+"""Build manifest directories for tests from the shipped examples plus small changes."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "manifests"
+
+
+def example(name: str) -> dict[str, Any]:
+    """A shipped example as a dict: 'org' or a team name."""
+    path = EXAMPLES / "org.yaml" if name == "org" else EXAMPLES / "teams" / f"{name}.yaml"
+    return copy.deepcopy(yaml.safe_load(path.read_text()))
+
+
+def write_manifests(root: Path, teams: dict[str, dict | str], org: dict | str | None = None) -> Path:
+    """root/org.yaml and root/teams/<file>.yaml; values are dicts (dumped) or raw YAML text."""
+    (root / "teams").mkdir(parents=True, exist_ok=True)
+    _write(root / "org.yaml", example("org") if org is None else org)
+    for file_stem, content in teams.items():
+        _write(root / "teams" / f"{file_stem}.yaml", content)
+    return root
+
+
+def _write(path: Path, content: dict | str | bytes) -> None:
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif isinstance(content, str):
+        path.write_text(content)
+    else:
+        path.write_text(yaml.safe_dump(content, sort_keys=False))

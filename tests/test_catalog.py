@@ -1,0 +1,28 @@
+"""The GPU catalog covers the families the issue names, with consistent facts."""
+
+from generators import catalog
+
+REQUIRED_FAMILIES = {"g4dn", "g5", "g6", "g6e", "p4d", "p4de", "p5", "p5e", "p5en"}
+
+
+def test_catalog_covers_every_required_family():
+    assert REQUIRED_FAMILIES <= set(catalog.FAMILIES)
+
+
+def test_every_entry_has_positive_gpu_facts_and_memory_is_a_multiple_of_gpu_count():
+    for item in catalog.GPU_INSTANCE_TYPES.values():
+        assert item.gpus >= 1 and item.vcpus >= 4 and item.memory_gib >= 16
+        assert item.gpu_memory_gib % item.gpus == 0
+
+
+def test_known_facts_from_the_cited_tables():
+    assert catalog.lookup("g5.12xlarge").gpus == 4
+    assert catalog.lookup("g6e.xlarge").gpu_memory_gib == 48
+    assert catalog.lookup("p4de.24xlarge").gpu_memory_gib == 640
+    assert catalog.lookup("p5.48xlarge").gpu_model == "NVIDIA H100"
+
+
+def test_nearest_suggests_real_names_for_typos():
+    assert catalog.nearest("g5.xlarg")[0] == "g5.xlarge"
+    assert "g6e.xlarge" in catalog.nearest("g6e.xlarg")
+    assert catalog.lookup("m5.large") is None

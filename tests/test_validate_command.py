@@ -1,0 +1,107 @@
+"""`genai-finops validate` and `schema` as CI and editors use them: output, exit codes, start-up."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from tests.manifest_helpers import REPO, example, write_manifests
+
+CLI = [sys.executable, "-m", "generators.cli"]
+HEAVY_MODULES = ("cdktf", "jsii", "constructs", "cdktf_cdktf_provider_aws", "cdktf_cdktf_provider_kubernetes")
+
+
+def run(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    return subprocess.run([*CLI, *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+def test_valid_examples_exit_zero_with_a_one_line_summary():
+    result = run("validate")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines() == ["ok: manifests/org.yaml and 3 team manifests valid (alpha, bravo, charlie)"]
+
+
+def test_invalid_manifest_prints_every_problem_as_path_line_col_field_message(tmp_path):
+    alpha = example("alpha")
+    alpha["environment"] = "qa"
+    alpha["training"][0]["count"] = 0
+    alpha["budget"]["alerts_percent"] = "all"
+    write_manifests(tmp_path, {"alpha": alpha})
+    result = run("validate", str(tmp_path))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1] == "3 problems in 1 file"
+    for line in lines[:-1]:
+        path, line_no, column, field, message = line.split(":", 4)
+        assert path.endswith("alpha.yaml") and line_no.isdigit() and column.isdigit()
+        assert field.strip() and message.strip()
+    fields = sorted(line.split(":")[3].strip() for line in lines[:-1])
+    assert fields == ["budget.alerts_percent", "environment", "training[0].count"]
+
+
+def test_json_format_lists_problems_for_machines(tmp_path):
+    alpha = example("alpha")
+    alpha["region"] = "eu-central-1"
+    write_manifests(tmp_path, {"alpha": alpha})
+    result = run("validate", str(tmp_path), "--format", "json")
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert report["valid"] is False
+    assert {p["field"] for p in report["problems"]} >= {"region"}
+    assert all({"path", "line", "column", "field", "message"} <= set(p) for p in report["problems"])
+
+
+def test_missing_path_is_a_usage_error_with_exit_two(tmp_path):
+    result = run("validate", str(tmp_path / "missing"))
+    assert result.returncode == 2
+    assert "no such file or directory" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_validate_never_imports_cdktf_jsii_or_providers():
+    probe = (
+        "import sys, pkgutil, importlib, generators, generators.commands\n"
+        "from generators.cli import main\n"
+        "for m in pkgutil.walk_packages(generators.__path__, 'generators.'):\n"
+        "    importlib.import_module(m.name)\n"
+        "code = main(['validate', 'manifests'])\n"
+        f"heavy = [m for m in sys.modules if m.split('.')[0] in {HEAVY_MODULES!r}]\n"
+        "print(code, heavy)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("0 []"), result.stdout
+
+
+@pytest.mark.parametrize("command", ["validate", "schema"])
+def test_help_explains_the_command_with_examples(command):
+    result = run(command, "--help")
+    assert result.returncode == 0
+    assert "usage: genai-finops" in result.stdout and "example" in result.stdout
+
+
+def test_top_level_help_lists_commands_and_exit_codes():
+    result = run("--help")
+    assert result.returncode == 0
+    assert "validate" in result.stdout and "exit codes" in result.stdout
+
+
+def test_schema_validates_the_shipped_examples_and_rejects_typos():
+    schema = json.loads(run("schema").stdout)
+    for name in ("alpha", "bravo", "charlie"):
+        jsonschema.validate(example(name), schema)
+    broken = example("alpha")
+    broken["training"][0]["instnce_type"] = "g5.xlarge"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, schema)
+
+
+def test_org_schema_validates_the_shipped_org_policy():
+    schema = json.loads(run("schema", "--org").stdout)
+    jsonschema.validate(yaml.safe_load((REPO / "manifests" / "org.yaml").read_text()), schema)
