@@ -105,3 +105,10 @@ def test_schema_validates_the_shipped_examples_and_rejects_typos():
 def test_org_schema_validates_the_shipped_org_policy():
     schema = json.loads(run("schema", "--org").stdout)
     jsonschema.validate(yaml.safe_load((REPO / "manifests" / "org.yaml").read_text()), schema)
+
+
+def test_shipped_schema_files_match_the_model():
+    """manifests/*.yaml point editors at schemas/; a model change must regenerate them."""
+    for args, name in ((("schema",), "team"), (("schema", "--org"), "org")):
+        shipped = json.loads((REPO / "schemas" / f"{name}.schema.json").read_text())
+        assert shipped == json.loads(run(*args).stdout), f"run: genai-finops {' '.join(args)} > schemas/{name}.schema.json"
