@@ -4,8 +4,9 @@ Manifests are written by people and checked in CI, so the loader is defensive:
 - files over 1 MiB, invalid UTF-8, empty files, several documents and non-mapping documents
   are refused with the line and column where that is known;
 - duplicate keys are errors (PyYAML silently keeps the last one);
-- alias expansion is bounded twice, by the number of aliases and by the number of nodes
-  built, so a "billion laughs" document fails fast in bounded memory;
+- alias expansion is bounded twice, by the number of alias uses and by the number of nodes
+  built, so a "billion laughs" document fails fast in bounded memory (composition itself
+  never expands aliases: they are shared nodes);
 - only the YAML types of the safe schema are built (no Python object tags).
 Every value's position is kept by its path (`("training", 0, "count")`), for error messages.
 """
@@ -57,24 +58,9 @@ class SourceDocument:
         return Problem(self.path, line, column, format_path(field_path), message)
 
 
-class _TooManyAliases(Exception):
-    def __init__(self, mark: yaml.Mark):
-        self.mark = mark
-
-
-class _BoundedLoader(yaml.SafeLoader):
-    """SafeLoader that counts aliases while composing, before anything is expanded."""
-
-    def __init__(self, stream: str):
-        super().__init__(stream)
-        self.alias_count = 0
-
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
-        if self.check_event(yaml.AliasEvent):
-            self.alias_count += 1
-            if self.alias_count > MAX_ALIASES:
-                raise _TooManyAliases(self.peek_event().start_mark)
-        return super().compose_node(parent, index)
+# libyaml's parser is about ten times faster than PyYAML's pure-Python one; both compose
+# aliases as shared nodes (no expansion), so counting happens in _Builder, where values are built.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _at(mark: yaml.Mark | None) -> tuple[int, int]:
@@ -104,14 +90,9 @@ def load_yaml(path: Path, display: str | None = None) -> SourceDocument:
     """Parse one YAML file into a SourceDocument whose data is a mapping."""
     display = display or str(path)
     text = read_text(path, display)
-    loader = _BoundedLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
-    except _TooManyAliases as exc:
-        line, column = _at(exc.mark)
-        raise ManifestError(
-            [Problem(display, line, column, "", f"more than {MAX_ALIASES} YAML aliases; manifests do not need aliases, write the values out")]
-        ) from None
     except yaml.MarkedYAMLError as exc:
         line, column = _at(exc.problem_mark or exc.context_mark)
         reason = exc.problem or exc.context or "invalid YAML"
@@ -143,6 +124,8 @@ class _Builder:
         self.loader = loader
         self.document = document
         self.nodes = 0
+        self.aliases = 0
+        self.seen: set[int] = set()
         self.problems: list[Problem] = []
 
     def _problem(self, node: yaml.Node, path: FieldPath, message: str) -> None:
@@ -152,6 +135,16 @@ class _Builder:
         self.problems.append(Problem(self.document.path, line, column, format_path(path), message))
 
     def build(self, node: yaml.Node, path: FieldPath) -> Any:
+        # The composer hands out the anchored node again for each alias: a node seen twice is an alias use.
+        if id(node) in self.seen:
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                line, column = _at(node.start_mark)
+                raise ManifestError(
+                    [Problem(self.document.path, line, column, "", f"more than {MAX_ALIASES} YAML aliases; manifests do not need aliases, write the values out")]
+                )
+        else:
+            self.seen.add(id(node))
         self.nodes += 1
         if self.nodes > MAX_NODES:
             line, column = _at(node.start_mark)

@@ -9,7 +9,7 @@ import pytest
 
 from generators.errors import ManifestError, UsageError
 from generators.loading import load_manifest_set
-from generators.yaml_source import MAX_ALIASES, load_yaml
+from generators.yaml_source import MAX_ALIASES, MAX_NODES, load_yaml
 from tests.manifest_helpers import EXAMPLES, example, write_manifests
 
 
@@ -102,15 +102,19 @@ def test_alias_bomb_is_refused_fast_and_in_bounded_memory(tmp_path):
     assert peak < 50 * 1024 * 1024 and elapsed < 30
 
 
-def test_few_aliases_that_expand_widely_hit_the_node_limit(tmp_path):
-    lines = ["a0: &a0 [" + ", ".join(["x"] * 200) + "]"]
-    for level in range(1, 4):
-        lines.append(f"a{level}: &a{level} [" + ", ".join([f"*a{level - 1}"] * 8) + "]")
+def test_document_with_too_many_values_hits_the_node_limit(tmp_path):
     path = tmp_path / "wide.yaml"
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text("items:\n" + "  - x\n" * (MAX_NODES + 1))
     with pytest.raises(ManifestError) as caught:
         load_yaml(path)
     assert "expands to more than" in str(caught.value)
+
+
+def test_alias_uses_are_counted_as_they_expand(tmp_path):
+    path = tmp_path / "refs.yaml"
+    path.write_text("a: &a [x, y]\n" + "".join(f"b{i}: *a\n" for i in range(MAX_ALIASES + 1)))
+    with pytest.raises(ManifestError, match=f"more than {MAX_ALIASES} YAML aliases"):
+        load_yaml(path)
 
 
 def test_python_object_tags_are_not_constructed(tmp_path):

@@ -66,10 +66,12 @@ def mutations(draw):
     return team, doc, path
 
 
-def related(problem_field: str, mutated: str) -> bool:
-    """The problem names the mutated field, a field inside it, or one of its parents."""
+def related(problem, mutated: str) -> bool:
+    """The problem's field is the mutated field, inside it or a parent, or its message names it
+    (a cross-field rule: deleting `training` is reported at `budget.on_exceed`, naming training)."""
     top = mutated.split("[")[0].split(".")[0]
-    return bool(problem_field) and (problem_field.startswith(top) or mutated.startswith(problem_field))
+    by_field = bool(problem.field) and (problem.field.startswith(top) or mutated.startswith(problem.field))
+    return by_field or top in problem.message
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -85,7 +87,7 @@ def test_mutated_manifest_is_accepted_or_refused_with_a_named_field(case):
             mutated = format_path(path)
             assert error.problems
             assert all(p.message and p.line >= 1 and p.column >= 1 for p in error.problems)
-            assert any(related(p.field, mutated) for p in error.problems), (mutated, [str(p) for p in error.problems])
+            assert any(related(p, mutated) for p in error.problems), (mutated, [str(p) for p in error.problems])
         else:
             (only,) = loaded.teams
             assert only.manifest.team == team == doc["team"]

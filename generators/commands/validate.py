@@ -11,6 +11,8 @@ from generators.commands._common import add_manifest_arguments
 from generators.errors import ManifestError
 
 NAME = "validate"
+# The one-line summary names this many teams; --format json lists them all.
+SUMMARY_TEAMS = 8
 HELP = "check manifests; print every problem as path:line:col: field: message"
 DESCRIPTION = """\
 Check the org policy and every team manifest: the schema of manifest v1, the org policy's
@@ -46,5 +48,6 @@ def run(args: argparse.Namespace) -> int:
         json.dump({"valid": True, "org": manifests.org_path, "teams": teams, "problems": []}, sys.stdout, indent=2)
         print()
     else:
-        print(f"ok: {manifests.org_path} and {len(teams)} team manifest{'s' if len(teams) != 1 else ''} valid ({', '.join(teams) or 'no teams'})")
+        shown = ", ".join(teams[:SUMMARY_TEAMS]) + (f", ... {len(teams) - SUMMARY_TEAMS} more" if len(teams) > SUMMARY_TEAMS else "")
+        print(f"ok: {manifests.org_path} and {len(teams)} team manifest{'s' if len(teams) != 1 else ''} valid ({shown or 'no teams'})")
     return 0
