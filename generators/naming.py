@@ -110,6 +110,25 @@ def required_tags_rule(index: int) -> str:
     return f"{PREFIX}-required-tags-{index}"
 
 
+def config_recorder() -> str:
+    """The Config recorder and its delivery channel (AWS allows one of each per account and region)."""
+    return PREFIX
+
+
+def config_role() -> str:
+    return f"{PREFIX}-config-recorder"
+
+
+def config_bucket(account_id: str) -> str:
+    """The bucket the Config delivery channel writes to.
+
+    Bucket names are unique across all AWS accounts and at most 63 characters
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html): the 12-digit
+    account id makes the name ours and keeps it at 32 characters.
+    """
+    return f"{PREFIX}-config-{account_id}"
+
+
 def state_key(stack: str) -> str:
     """S3 state key: one per stack. Stack names are unique team names or `governance`."""
     return f"{PREFIX}/{stack}/terraform.tfstate"

@@ -1,0 +1,293 @@
+"""An AWS Config recorder, its IAM role and a private, encrypted, versioned bucket for its delivery channel.
+
+Most organisations already record with AWS Config (one recorder per account and region is all
+AWS allows), so this is created only when the org policy asks for it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Mapping
+
+from cdktf_cdktf_provider_aws.config_configuration_recorder import (
+    ConfigConfigurationRecorder,
+    ConfigConfigurationRecorderRecordingGroup,
+    ConfigConfigurationRecorderRecordingGroupRecordingStrategy,
+)
+from cdktf_cdktf_provider_aws.config_configuration_recorder_status import ConfigConfigurationRecorderStatus
+from cdktf_cdktf_provider_aws.config_delivery_channel import ConfigDeliveryChannel
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
+    S3BucketLifecycleConfiguration,
+    S3BucketLifecycleConfigurationRule,
+    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+    S3BucketLifecycleConfigurationRuleFilter,
+    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import S3BucketOwnershipControls, S3BucketOwnershipControlsRule
+from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
+from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
+from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
+    S3BucketServerSideEncryptionConfigurationA,
+    S3BucketServerSideEncryptionConfigurationRuleA,
+    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA, S3BucketVersioningVersioningConfiguration
+from constructs import Construct
+
+from generators import naming
+from generators.model import OrgPolicy
+from modules.required_tags_rule import compliance_resource_types
+
+CONFIG_SERVICE = "config.amazonaws.com"
+# The AWS managed policy that lets Config describe every resource type it records; AWS keeps
+# it current as Config adds types
+# (https://docs.aws.amazon.com/config/latest/developerguide/iamrole-permissions.html#iam-role-policies-describe-apis).
+CONFIG_MANAGED_POLICY = "service-role/AWS_ConfigRole"
+# Our own role rather than the service-linked role AWSServiceRoleForConfig: the service-linked
+# role may already exist in the account (creating it again fails), and it cannot write to S3
+# or use KMS, so Config would fall back to delivering as the service principal
+# (https://docs.aws.amazon.com/config/latest/developerguide/s3-bucket-policy.html).
+
+# Old object versions only protect against overwrites by mistake; Config writes new keys, it
+# never rewrites. 90 days is the platform team's choice, not an AWS figure.
+NONCURRENT_VERSION_DAYS = 90
+# Parts of failed multipart uploads are billed until removed.
+ABORT_MULTIPART_DAYS = 7
+# A deleted key makes every delivered object unreadable; 30 is the longest waiting period KMS
+# allows (https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html).
+KEY_DELETION_WINDOW_DAYS = 30
+
+
+def _policy(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+class ConfigRecorder(Construct):
+    """Recorder, delivery channel and recorder status, when org.governance.create_config_recorder.
+
+    `recorder` is the configuration recorder (for `depends_on` of the Config rules), or None
+    when the org policy does not ask for one.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, org: OrgPolicy, tags: Mapping[str, str]) -> None:
+        super().__init__(scope, id)
+        self.recorder: ConfigConfigurationRecorder | None = None
+        self.bucket_name: str | None = None
+        if not org.governance.create_config_recorder:
+            return
+        account_id = DataAwsCallerIdentity(self, "account").account_id
+        partition = DataAwsPartition(self, "partition").partition
+        from_this_account = {"StringEquals": {"AWS:SourceAccount": account_id}}
+
+        key = KmsKey(
+            self,
+            "key",
+            description="genai-finops: encrypts the AWS Config history and snapshots",
+            enable_key_rotation=True,
+            deletion_window_in_days=KEY_DELETION_WINDOW_DAYS,
+            policy=_policy(
+                # The default key policy: IAM policies in this account decide who uses the key
+                # (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html).
+                {
+                    "Sid": "AccountAdministersKey",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                },
+                # For deliveries Config retries as its service principal when the role fails
+                # (https://docs.aws.amazon.com/config/latest/developerguide/s3-kms-key-policy.html).
+                {
+                    "Sid": "AWSConfigKMSPolicy",
+                    "Effect": "Allow",
+                    "Principal": {"Service": CONFIG_SERVICE},
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                    "Resource": "*",
+                    "Condition": from_this_account,
+                },
+            ),
+            tags=dict(tags),
+        )
+
+        bucket = S3Bucket(self, "bucket", bucket=naming.config_bucket(account_id), tags=dict(tags))
+        # ACLs off: Config still sends bucket-owner-full-control, which BucketOwnerEnforced accepts
+        # (https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html).
+        S3BucketOwnershipControls(
+            self, "ownership", bucket=bucket.id, rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced")
+        )
+        public_access = S3BucketPublicAccessBlock(
+            self,
+            "public-access",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+        )
+        S3BucketVersioningA(
+            self, "versioning", bucket=bucket.id, versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled")
+        )
+        S3BucketServerSideEncryptionConfigurationA(
+            self,
+            "encryption",
+            bucket=bucket.id,
+            rule=[
+                S3BucketServerSideEncryptionConfigurationRuleA(
+                    apply_server_side_encryption_by_default=S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+                        sse_algorithm="aws:kms", kms_master_key_id=key.arn
+                    ),
+                    # One data key per bucket instead of one KMS request per object
+                    # (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html).
+                    bucket_key_enabled=True,
+                )
+            ],
+        )
+        S3BucketLifecycleConfiguration(
+            self,
+            "lifecycle",
+            bucket=bucket.id,
+            rule=[
+                S3BucketLifecycleConfigurationRule(
+                    id="tidy-versions-and-uploads",
+                    status="Enabled",
+                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                    noncurrent_version_expiration=[
+                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=NONCURRENT_VERSION_DAYS)
+                    ],
+                    abort_incomplete_multipart_upload=[
+                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=ABORT_MULTIPART_DAYS)
+                    ],
+                )
+            ],
+        )
+        delivery_prefix = f"{bucket.arn}/AWSLogs/{account_id}/Config/*"
+        bucket_policy = S3BucketPolicy(
+            self,
+            "policy",
+            bucket=bucket.id,
+            policy=_policy(
+                # The three statements AWS documents for a Config delivery bucket, limited to
+                # this account with AWS:SourceAccount as the page recommends
+                # (https://docs.aws.amazon.com/config/latest/developerguide/s3-bucket-policy.html).
+                {
+                    "Sid": "AWSConfigBucketPermissionsCheck",
+                    "Effect": "Allow",
+                    "Principal": {"Service": CONFIG_SERVICE},
+                    "Action": "s3:GetBucketAcl",
+                    "Resource": bucket.arn,
+                    "Condition": from_this_account,
+                },
+                {
+                    "Sid": "AWSConfigBucketExistenceCheck",
+                    "Effect": "Allow",
+                    "Principal": {"Service": CONFIG_SERVICE},
+                    "Action": "s3:ListBucket",
+                    "Resource": bucket.arn,
+                    "Condition": from_this_account,
+                },
+                {
+                    "Sid": "AWSConfigBucketDelivery",
+                    "Effect": "Allow",
+                    "Principal": {"Service": CONFIG_SERVICE},
+                    "Action": "s3:PutObject",
+                    "Resource": delivery_prefix,
+                    "Condition": {
+                        "StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "AWS:SourceAccount": account_id}
+                    },
+                },
+                # Refuse plain HTTP, as the AWS Config rule s3-bucket-ssl-requests-only checks
+                # (https://docs.aws.amazon.com/config/latest/developerguide/s3-bucket-ssl-requests-only.html).
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [bucket.arn, f"{bucket.arn}/*"],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                },
+            ),
+            # Writing the policy while the public access block is being written fails with
+            # OperationAborted (https://github.com/hashicorp/terraform-provider-aws/issues/7628).
+            depends_on=[public_access],
+        )
+
+        role = IamRole(
+            self,
+            "role",
+            name=naming.config_role(),
+            description="AWS Config recorder of genai-finops",
+            # https://docs.aws.amazon.com/config/latest/developerguide/iamrole-permissions.html#iam-trust-policy
+            assume_role_policy=_policy(
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": CONFIG_SERVICE},
+                    "Action": "sts:AssumeRole",
+                    "Condition": from_this_account,
+                }
+            ),
+            tags=dict(tags),
+        )
+        IamRolePolicyAttachment(
+            self, "describe-resources", role=role.name, policy_arn=f"arn:{partition}:iam::aws:policy/{CONFIG_MANAGED_POLICY}"
+        )
+        # What the role needs to deliver to this bucket with this key, and nothing more
+        # (https://docs.aws.amazon.com/config/latest/developerguide/iamrole-permissions.html#iam-role-policies-S3-bucket
+        # and #iam-role-policies-S3-kms-key).
+        delivery_rights = IamRolePolicy(
+            self,
+            "delivery",
+            name="deliver-to-config-bucket",
+            role=role.id,
+            policy=_policy(
+                {
+                    "Effect": "Allow",
+                    "Action": ["s3:PutObject", "s3:PutObjectAcl"],
+                    "Resource": delivery_prefix,
+                    "Condition": {"StringLike": {"s3:x-amz-acl": "bucket-owner-full-control"}},
+                },
+                {"Effect": "Allow", "Action": "s3:GetBucketAcl", "Resource": bucket.arn},
+                {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": key.arn},
+            ),
+        )
+
+        recorder = ConfigConfigurationRecorder(
+            self,
+            "recorder",
+            name=naming.config_recorder(),
+            role_arn=role.arn,
+            # Only what the REQUIRED_TAGS rules evaluate: every recorded configuration item is
+            # billed (https://aws.amazon.com/config/pricing/), and the rules need nothing else.
+            recording_group=ConfigConfigurationRecorderRecordingGroup(
+                all_supported=False,
+                include_global_resource_types=False,
+                recording_strategy=[
+                    ConfigConfigurationRecorderRecordingGroupRecordingStrategy(use_only="INCLUSION_BY_RESOURCE_TYPES")
+                ],
+                resource_types=compliance_resource_types(org),
+            ),
+        )
+        # A delivery channel needs an existing recorder, and Config checks at creation that it
+        # may write to the bucket (NoAvailableConfigurationRecorderException and
+        # InsufficientDeliveryPolicyException in
+        # https://docs.aws.amazon.com/config/latest/APIReference/API_PutDeliveryChannel.html).
+        channel = ConfigDeliveryChannel(
+            self,
+            "delivery-channel",
+            name=naming.config_recorder(),
+            s3_bucket_name=bucket.bucket,
+            s3_kms_key_arn=key.arn,
+            depends_on=[recorder, bucket_policy, delivery_rights],
+        )
+        # Starting the recorder needs a delivery channel (NoAvailableDeliveryChannelException in
+        # https://docs.aws.amazon.com/config/latest/APIReference/API_StartConfigurationRecorder.html).
+        ConfigConfigurationRecorderStatus(self, "status", name=recorder.name, is_enabled=True, depends_on=[channel])
+
+        self.recorder = recorder
+        self.bucket_name = bucket.bucket
