@@ -13,7 +13,7 @@ import zoneinfo
 from functools import lru_cache
 from pathlib import Path
 
-from generators import catalog, naming, tags
+from generators import catalog, labels, naming, tags
 from generators.errors import Problem, format_path
 from generators.model import OrgPolicy, TeamManifest, glob_match
 from generators.yaml_source import SourceDocument
@@ -92,6 +92,7 @@ def validate_team(doc: SourceDocument, manifest: TeamManifest, org: OrgPolicy) -
     problems += _budget(doc, manifest, org)
     problems += _entries(doc, manifest, org)
     problems += _names(doc, manifest)
+    problems += _node_labels(doc, manifest)
     return problems
 
 
@@ -246,4 +247,13 @@ def _names(doc: SourceDocument, manifest: TeamManifest) -> list[Problem]:
         reason = naming.name_problem(name)
         if reason:
             problems.append(doc.problem(name.field, reason))
+    return problems
+
+
+def _node_labels(doc: SourceDocument, manifest: TeamManifest) -> list[Problem]:
+    """Inference pools label their nodes for Kubecost/OpenCost; the values must be valid labels."""
+    problems = []
+    for index, pool in enumerate(manifest.inference):
+        for field, message in labels.label_problems(manifest, index, pool):
+            problems.append(doc.problem(field, message))
     return problems

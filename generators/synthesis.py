@@ -1,0 +1,103 @@
+"""`synth` without the CLI: validate, build the stacks, write them atomically.
+
+The output directory is replaced as a whole: stacks are written into a temporary directory
+beside it, checked, and only then renamed into place, so a failed or interrupted run leaves
+the previous output exactly as it was. cdktf (and the jsii start-up) is imported only here,
+inside `synthesize`, never when the module is imported.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+from generators.app_builder import AppPlan, StackPlan, plan_app
+from generators.errors import ToolError, UsageError
+from generators.model import ManifestSet
+
+STACKS_DIR = "stacks"
+STACK_FILE = "cdk.tf.json"
+# cdktf writes this at the top of every output directory; its presence tells us a directory
+# is a previous synth output that may be replaced.
+CDKTF_MANIFEST = "manifest.json"
+# jsii prints a banner on every start under Node 20 (end of life 2026-04-30); the warning is
+# about the machine, not the run, so it is silenced for the major version we run on.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+
+@dataclass(frozen=True)
+class SynthResult:
+    out_dir: Path
+    stacks: tuple[str, ...]
+
+    def stack_file(self, name: str) -> Path:
+        return self.out_dir / STACKS_DIR / name / STACK_FILE
+
+
+def check_out_dir(out_dir: Path) -> None:
+    """Refuse to replace a directory that is not a previous synth output (e.g. `--out .`)."""
+    if out_dir.exists() and (not out_dir.is_dir() or (any(out_dir.iterdir()) and not (out_dir / CDKTF_MANIFEST).is_file())):
+        raise UsageError(
+            f"--out {out_dir}: exists and is not a genai-finops/cdktf output directory (no {CDKTF_MANIFEST}); "
+            "synth replaces its output directory as a whole, so choose an empty or new one"
+        )
+
+
+def synthesize(
+    manifests: ManifestSet,
+    out_dir: Path,
+    only: Iterable[str] | None = None,
+    progress: Callable[[int, int, StackPlan], None] | None = None,
+) -> SynthResult:
+    plan = plan_app(manifests, only)
+    out_dir = out_dir.resolve()
+    check_out_dir(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
+    try:
+        _synth_into(plan, staging, progress)
+        _check_written(plan, staging)
+        _replace(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return SynthResult(out_dir, tuple(plan.names))
+
+
+def _synth_into(plan: AppPlan, staging: Path, progress) -> None:
+    from stacks.app import build_app  # the jsii start-up is paid here, and only here
+
+    app = build_app(plan, str(staging), progress)
+    try:
+        app.synth()
+    except Exception as error:  # jsii surfaces construct and validation errors as RuntimeError/JSIIError
+        raise ToolError(f"cdktf synth failed: {error}") from error
+
+
+def _check_written(plan: AppPlan, staging: Path) -> None:
+    for name in plan.names:
+        path = staging / STACKS_DIR / name / STACK_FILE
+        try:
+            json.loads(path.read_text())
+        except (OSError, ValueError) as error:
+            raise ToolError(f"cdktf did not write a readable {path.relative_to(staging)}: {error}") from error
+
+
+def _replace(staging: Path, out_dir: Path) -> None:
+    """Swap the new output in with renames (atomic on one file system); then drop the old one."""
+    if not out_dir.exists():
+        os.rename(staging, out_dir)
+        return
+    retired = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+    os.rename(out_dir, retired / out_dir.name)
+    try:
+        os.rename(staging, out_dir)
+    except OSError:
+        os.rename(retired / out_dir.name, out_dir)
+        raise
+    shutil.rmtree(retired, ignore_errors=True)

@@ -1,0 +1,38 @@
+"""Entry point that `cdktf synth` / `cdktf deploy` run (see cdktf.json).
+
+Produces the same stacks as `genai-finops synth manifests`: both go through
+generators.app_builder.plan_app and stacks.app.build_app. The manifests directory can be
+changed with GENAI_FINOPS_MANIFESTS (several paths separated by the OS path separator).
+Invalid manifests print every problem and exit 1 before any stack is built.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from generators.app_builder import plan_app
+from generators.commands._common import print_problems
+from generators.errors import ManifestError, UsageError
+from generators.loading import load_manifest_set
+
+
+def main() -> int:
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    paths = os.environ.get("GENAI_FINOPS_MANIFESTS", "manifests").split(os.pathsep)
+    try:
+        plan = plan_app(load_manifest_set(paths))
+    except ManifestError as error:
+        print_problems(error)
+        return 1
+    except UsageError as error:
+        print(f"main.py: {error}", file=sys.stderr)
+        return 2
+    from stacks.app import build_app
+
+    build_app(plan).synth()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

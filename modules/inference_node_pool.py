@@ -1,0 +1,128 @@
+"""An autoscaled EKS managed GPU node group on a shared cluster, tagged down to each instance."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from cdktf import TerraformResourceLifecycle, Token
+from cdktf_cdktf_provider_aws.eks_node_group import (
+    EksNodeGroup,
+    EksNodeGroupLaunchTemplate,
+    EksNodeGroupScalingConfig,
+    EksNodeGroupTaint,
+)
+from cdktf_cdktf_provider_aws.launch_template import (
+    LaunchTemplate,
+    LaunchTemplateBlockDeviceMappings,
+    LaunchTemplateBlockDeviceMappingsEbs,
+    LaunchTemplateMetadataOptions,
+    LaunchTemplateMonitoring,
+    LaunchTemplateTagSpecifications,
+)
+from constructs import Construct
+
+from generators import catalog, labels, naming
+from generators.model import Cluster, InferencePool, TeamManifest
+
+# AL2 GPU AMIs reached end of support in November 2025; AL2023 NVIDIA is the supported GPU AMI
+# type for managed node groups (https://docs.aws.amazon.com/eks/latest/APIReference/API_Nodegroup.html,
+# amiType; https://docs.aws.amazon.com/eks/latest/userguide/ml-eks-optimized-ami.html).
+AMI_TYPE = "AL2023_x86_64_NVIDIA"
+# Root device of the EKS-optimized AL2023 AMIs.
+ROOT_DEVICE = "/dev/xvda"
+# EKS's default node disk is 20 GiB (https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateNodegroup.html,
+# diskSize); CUDA serving images plus model weights do not fit in it.
+NODE_VOLUME_GB = 100
+GPU_RESOURCE = "nvidia.com/gpu"
+# Pods that do not ask for a GPU must not land on (and keep alive) a GPU node.
+GPU_TAINT = EksNodeGroupTaint(key=GPU_RESOURCE, value="true", effect="NO_SCHEDULE")
+# Launch-template tag specifications are the only way the node group's instances, volumes and
+# network interfaces get tags: node group tags are not propagated to them
+# (https://docs.aws.amazon.com/eks/latest/userguide/launch-templates.html, "Tagging").
+TAGGED_RESOURCE_TYPES = ("instance", "volume", "network-interface")
+# IMDSv2 with a hop limit of 2, so pods on the node (one hop further) still reach IMDS, as AWS
+# recommends for EKS nodes (https://docs.aws.amazon.com/eks/latest/userguide/launch-templates.html).
+IMDS_HOP_LIMIT = 2
+# cluster-autoscaler builds a node template from these tags to scale a group up from zero
+# (https://github.com/kubernetes/autoscaler/blob/master/cluster-autoscaler/cloudprovider/aws/README.md,
+# "Scaling a node group to 0"); for managed node groups it also reads labels and taints from
+# EKS DescribeNodegroup, so these are the fallback that works with every CA version.
+CA_PREFIX = "k8s.io/cluster-autoscaler"
+
+
+def autoscaler_tags(cluster: str, node_labels: Mapping[str, str], gpus: int) -> dict[str, str]:
+    tags = {f"{CA_PREFIX}/enabled": "true", f"{CA_PREFIX}/{cluster}": "owned"}
+    tags.update({f"{CA_PREFIX}/node-template/label/{key}": value for key, value in node_labels.items()})
+    tags[f"{CA_PREFIX}/node-template/taint/{GPU_RESOURCE}"] = "true:NoSchedule"
+    tags[f"{CA_PREFIX}/node-template/resources/{GPU_RESOURCE}"] = str(gpus)
+    return tags
+
+
+class InferenceNodePool(Construct):
+    """`pool` as an EKS managed node group plus the launch template that tags what it launches."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        pool: InferencePool,
+        team: TeamManifest,
+        cluster: Cluster,
+        tags: Mapping[str, str],
+    ) -> None:
+        super().__init__(scope, id)
+        name = naming.node_group(team.team, pool.name)
+        node_labels = labels.node_labels(team, pool)
+        instance_tags = {**tags, "Name": name}
+        self.launch_template = LaunchTemplate(
+            self,
+            "launch-template",
+            name=naming.launch_template(team.team, pool.name),
+            description=f"GPU nodes of {name} (genai-finops)",
+            update_default_version=True,
+            metadata_options=LaunchTemplateMetadataOptions(
+                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=IMDS_HOP_LIMIT
+            ),
+            monitoring=LaunchTemplateMonitoring(enabled=True),
+            ebs_optimized="true",
+            block_device_mappings=[
+                LaunchTemplateBlockDeviceMappings(
+                    device_name=ROOT_DEVICE,
+                    ebs=LaunchTemplateBlockDeviceMappingsEbs(
+                        encrypted="true", volume_type="gp3", volume_size=NODE_VOLUME_GB, delete_on_termination="true"
+                    ),
+                )
+            ],
+            tag_specifications=[
+                LaunchTemplateTagSpecifications(resource_type=kind, tags=dict(instance_tags)) for kind in TAGGED_RESOURCE_TYPES
+            ],
+            tags=dict(tags),
+        )
+        # A pool mixing types is templated with the smallest GPU count, so the autoscaler never
+        # promises a pending pod more GPUs than a new node may have.
+        gpus = min(catalog.GPU_INSTANCE_TYPES[t].gpus for t in pool.instance_types)
+        self.node_group = EksNodeGroup(
+            self,
+            "node-group",
+            cluster_name=pool.cluster,
+            node_group_name=name,
+            node_role_arn=cluster.node_role_arn,
+            subnet_ids=list(cluster.subnet_ids),
+            instance_types=list(pool.instance_types),
+            capacity_type="SPOT" if pool.market == "spot" else "ON_DEMAND",
+            ami_type=AMI_TYPE,
+            scaling_config=EksNodeGroupScalingConfig(
+                min_size=pool.min_nodes, max_size=pool.max_nodes, desired_size=pool.desired_nodes
+            ),
+            labels=node_labels,
+            taint=[GPU_TAINT],
+            launch_template=EksNodeGroupLaunchTemplate(
+                id=self.launch_template.id, version=Token.as_string(self.launch_template.latest_version)
+            ),
+            tags={**tags, **autoscaler_tags(pool.cluster, node_labels, gpus)},
+            # After creation the cluster-autoscaler (and the off-hours function) own the desired
+            # size; Terraform must not scale the pool back on every apply.
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["scaling_config[0].desired_size"]),
+        )
+        self.node_group_name: str = name

@@ -1,0 +1,40 @@
+"""The instance profile of a team's GPU training instances: Session Manager access and nothing else."""
+
+from __future__ import annotations
+
+import json
+from typing import Mapping
+
+from cdktf_cdktf_provider_aws.iam_instance_profile import IamInstanceProfile
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from constructs import Construct
+
+from generators import naming
+from generators.model import TeamManifest
+
+# The instances have no public IP and no SSH key: people reach them through Session Manager,
+# which needs exactly this AWS managed policy on the instance role
+# (https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-instance-permissions.html).
+# Training code that reads data from S3 gets its own rights from the team, not from us.
+SSM_CORE_POLICY = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
+
+
+class TrainingInstanceProfile(Construct):
+    def __init__(self, scope: Construct, id: str, *, team: TeamManifest, tags: Mapping[str, str]) -> None:
+        super().__init__(scope, id)
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+        }
+        role = IamRole(
+            self,
+            "role",
+            name=naming.training_role(team.team),
+            description=f"GPU training instances of team {team.team} (genai-finops)",
+            assume_role_policy=json.dumps(trust),
+            tags=dict(tags),
+        )
+        IamRolePolicyAttachment(self, "ssm-core", role=role.name, policy_arn=SSM_CORE_POLICY)
+        profile = IamInstanceProfile(self, "profile", name=naming.training_role(team.team), role=role.name, tags=dict(tags))
+        self.name: str = profile.name

@@ -1,0 +1,31 @@
+"""The cdktf App for an AppPlan: the one place that turns the plan into stacks.
+
+Used by `genai-finops synth` (generators/synthesis.py) and by `main.py`, the entry point
+`cdktf synth` runs, so both produce the same stacks.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from cdktf import App
+
+from generators.app_builder import AppPlan, StackPlan
+from stacks.governance_stack import GovernanceStack
+from stacks.team_stack import TeamStack
+
+Progress = Callable[[int, int, StackPlan], None]
+
+
+def build_app(plan: AppPlan, outdir: str | None = None, progress: Progress | None = None) -> App:
+    # Stack traces in the metadata cost time and memory at hundreds of stacks and say nothing
+    # a reviewer needs; the construct path is kept.
+    app = App(outdir=outdir, stack_traces=False) if outdir else App(stack_traces=False)
+    for index, stack in enumerate(plan.stacks, start=1):
+        if progress is not None:
+            progress(index, len(plan.stacks), stack)
+        if stack.kind == "governance":
+            GovernanceStack(app, stack, plan.org)
+        else:
+            TeamStack(app, stack, plan.org)
+    return app

@@ -1,0 +1,29 @@
+"""Org-wide resources: AWS Config tag rules, cost-allocation tags, optionally a Config recorder."""
+
+from __future__ import annotations
+
+from cdktf import TerraformStack
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
+from constructs import Construct
+
+from generators import tags
+from generators.app_builder import StackPlan
+from generators.model import OrgPolicy
+from modules.config_recorder import ConfigRecorder
+from modules.cost_allocation_tags import CostAllocationTags
+from modules.required_tags_rule import RequiredTagsRule
+from stacks.state import configure_state
+
+
+class GovernanceStack(TerraformStack):
+    def __init__(self, scope: Construct, plan: StackPlan, org: OrgPolicy) -> None:
+        super().__init__(scope, plan.name)
+        platform = tags.governance_tags(org)
+        AwsProvider(self, "aws", region=plan.region, default_tags=[AwsProviderDefaultTags(tags=platform)])
+        configure_state(self, plan.state)
+        depends_on = []
+        if org.governance.create_config_recorder:
+            depends_on.append(ConfigRecorder(self, "config-recorder", org=org, tags=platform).recorder)
+        RequiredTagsRule(self, "required-tags", org=org, tags=platform, depends_on=depends_on)
+        if org.governance.activate_cost_allocation_tags:
+            CostAllocationTags(self, "cost-allocation-tags", org=org)

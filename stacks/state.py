@@ -1,0 +1,18 @@
+"""Terraform state of one stack: local by default, S3 with native locking when the org asks."""
+
+from __future__ import annotations
+
+from cdktf import LocalBackend, S3Backend, TerraformStack
+
+from generators.app_builder import StateConfig
+
+
+def configure_state(stack: TerraformStack, state: StateConfig) -> None:
+    if state.backend == "local":
+        LocalBackend(stack, path=state.path)
+        return
+    backend = S3Backend(stack, bucket=state.bucket, key=state.path, region=state.region, encrypt=True)
+    # S3 native state locking (a lock object next to the state, no DynamoDB table): Terraform
+    # >= 1.10, https://developer.hashicorp.com/terraform/language/backend/s3#state-locking.
+    # cdktf 0.21's S3Backend has no property for it yet, hence the override.
+    backend.add_override("use_lockfile", True)

@@ -1,0 +1,87 @@
+"""One team's stack: its GPU training instances, inference pools, budget and off-hours schedule."""
+
+from __future__ import annotations
+
+from cdktf import Fn, TerraformStack
+from cdktf_cdktf_provider_aws.data_aws_eks_cluster import DataAwsEksCluster
+from cdktf_cdktf_provider_aws.data_aws_eks_cluster_auth import DataAwsEksClusterAuth
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
+from cdktf_cdktf_provider_kubernetes.provider import KubernetesProvider
+from constructs import Construct
+
+from generators import labels, tags
+from generators.app_builder import StackPlan
+from generators.model import OrgPolicy
+from modules.deep_learning_ami import DeepLearningAmi
+from modules.gpu_training_instance import GpuTrainingInstance
+from modules.inference_node_pool import InferenceNodePool
+from modules.offhours_schedule import OffHoursSchedule
+from modules.serving_autoscaler import ServingAutoscaler
+from modules.team_budget import TeamBudget
+from modules.training_instance_profile import TrainingInstanceProfile
+from stacks.state import configure_state
+
+
+class TeamStack(TerraformStack):
+    def __init__(self, scope: Construct, plan: StackPlan, org: OrgPolicy) -> None:
+        super().__init__(scope, plan.name)
+        team = plan.team
+        assert team is not None, "a TeamStack is planned with its manifest"
+        base = tags.base_tags(team, org)
+        AwsProvider(self, "aws", region=team.region, default_tags=[AwsProviderDefaultTags(tags=base)])
+        configure_state(self, plan.state)
+
+        instance_ids: list[str] = []
+        if team.training:
+            ami = DeepLearningAmi(self, "deep-learning-ami")
+            profile = TrainingInstanceProfile(self, "training-profile", team=team, tags=base)
+            for job in team.training:
+                training = GpuTrainingInstance(
+                    self,
+                    f"training-{job.name}",
+                    job=job,
+                    team=team,
+                    network=org.networks[team.region],
+                    ami_id=ami.ami_id,
+                    instance_profile=profile.name,
+                    tags=tags.model_tags(team, org, job.model_id),
+                )
+                instance_ids.extend(training.instance_ids)
+
+        kubernetes: dict[str, KubernetesProvider] = {}
+        for pool in team.inference:
+            InferenceNodePool(
+                self,
+                f"inference-{pool.name}",
+                pool=pool,
+                team=team,
+                cluster=org.clusters[pool.cluster],
+                tags=tags.model_tags(team, org, pool.model_id),
+            )
+            if pool.autoscaling is not None:
+                if pool.cluster not in kubernetes:
+                    kubernetes[pool.cluster] = self._kubernetes_provider(pool.cluster)
+                ServingAutoscaler(
+                    self,
+                    f"autoscaler-{pool.name}",
+                    autoscaling=pool.autoscaling,
+                    labels=labels.node_labels(team, pool),
+                    provider=kubernetes[pool.cluster],
+                )
+
+        TeamBudget(self, "budget", manifest=team, tags=base, training_instance_ids=instance_ids)
+        if team.schedule is not None:
+            OffHoursSchedule(self, "offhours", manifest=team, tags=base)
+
+    def _kubernetes_provider(self, cluster: str) -> KubernetesProvider:
+        """A Kubernetes provider for one shared cluster, authenticated with a short-lived EKS token."""
+        eks = DataAwsEksCluster(self, f"eks-{cluster}", name=cluster)
+        auth = DataAwsEksClusterAuth(self, f"eks-auth-{cluster}", name=cluster)
+        return KubernetesProvider(
+            self,
+            f"kubernetes-{cluster}",
+            alias=cluster.replace("-", "_"),
+            host=eks.endpoint,
+            cluster_ca_certificate=Fn.base64decode(eks.certificate_authority.get(0).data),
+            token=auth.token,
+        )
