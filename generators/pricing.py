@@ -1,0 +1,143 @@
+"""The price catalog the cost estimate reads: `generators/prices.json`.
+
+The file holds, per region, the on-demand Linux hourly price of each GPU instance type and the
+EBS gp3 price per GB-month; per instance family, the spot discount assumed against on-demand;
+and the hours of an always-on month (730). Every figure names one of the file's `sources`
+(URL and the date it was read). `genai-finops prices refresh` rebuilds a region from the AWS
+Price List API.
+
+Cost must be wrong loudly: a type, family or region without a figure raises `MissingPrice`
+(the estimate turns it into a manifest problem), and a malformed file raises `ToolError`.
+Nothing is ever priced at zero.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from generators.errors import ToolError
+
+DEFAULT_PATH = Path(__file__).with_name("prices.json")
+FORMAT = 1
+
+
+class MissingPrice(Exception):
+    """The catalog has no figure for what the manifest asks for; `field` is its path in the file."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class PriceCatalog:
+    path: str
+    data: dict[str, Any]
+
+    @property
+    def hours_always_on(self) -> float:
+        return float(self.data["hours_per_month_always_on"]["value"])
+
+    def regions(self) -> list[str]:
+        return sorted(self.data["regions"])
+
+    def on_demand_hourly(self, region: str, instance_type: str) -> float:
+        field = f"regions.{region}.on_demand_hourly_usd.{instance_type}"
+        entry = self.data["regions"].get(region, {}).get("on_demand_hourly_usd", {}).get(instance_type)
+        if entry is None:
+            known = self.data["regions"].get(region)
+            where = "no prices for that region at all" if known is None else "that type is not priced there"
+            raise MissingPrice(field, f"no on-demand price for {instance_type} in {region} in {self.path} ({field}: {where}); "
+                               f"run `genai-finops prices refresh --region {region}` or choose a priced type")
+        return float(entry["usd"])
+
+    def spot_discount(self, instance_type: str) -> float:
+        family = instance_type.split(".", 1)[0]
+        field = f"spot_discount.{family}"
+        entry = self.data["spot_discount"].get(family)
+        if entry is None:
+            raise MissingPrice(field, f"no spot discount for the {family} family in {self.path} ({field})")
+        return float(entry["value"])
+
+    def gp3_gb_month(self, region: str) -> float:
+        field = f"regions.{region}.ebs_gp3_usd_per_gb_month"
+        entry = self.data["regions"].get(region, {}).get("ebs_gp3_usd_per_gb_month")
+        if entry is None:
+            raise MissingPrice(field, f"no EBS gp3 price for {region} in {self.path} ({field}); "
+                               f"run `genai-finops prices refresh --region {region}`")
+        return float(entry["value"])
+
+
+def load_catalog(path: Path | str = DEFAULT_PATH) -> PriceCatalog:
+    """Read and check the catalog; every problem in the file is a ToolError naming the field."""
+    path = Path(path)
+    display = _display(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ToolError(f"{display}: cannot read the price catalog: {exc.strerror or exc}") from None
+    except json.JSONDecodeError as exc:
+        raise ToolError(f"{display}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+    problems = check_catalog(data)
+    if problems:
+        raise ToolError("\n".join(f"{display}: {problem}" for problem in problems))
+    return PriceCatalog(display, data)
+
+
+def check_catalog(data: Any) -> list[str]:
+    """Every structural problem as `field: message`; an empty list means the catalog is usable."""
+    if not isinstance(data, dict):
+        return ["the catalog must be a JSON object"]
+    problems: list[str] = []
+    if data.get("format") != FORMAT:
+        problems.append(f"format: expected {FORMAT}, got {data.get('format')!r}")
+    sources = data.get("sources")
+    if not isinstance(sources, dict) or not sources:
+        return problems + ["sources: expected an object of cited sources"]
+
+    def figure(field: str, entry: Any, key: str, upper: float | None = None) -> None:
+        if not isinstance(entry, dict):
+            problems.append(f"{field}: expected an object with '{key}' and 'source'")
+            return
+        value = entry.get(key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+            problems.append(f"{field}.{key}: expected a number > 0, got {value!r} (a missing price is left out, never zero)")
+        elif upper is not None and value >= upper:
+            problems.append(f"{field}.{key}: expected a number < {upper:g}, got {value!r}")
+        if entry.get("source") not in sources:
+            problems.append(f"{field}.source: {entry.get('source')!r} is not a key of sources")
+
+    figure("hours_per_month_always_on", data.get("hours_per_month_always_on"), "value")
+    spot = data.get("spot_discount")
+    if not isinstance(spot, dict):
+        problems.append("spot_discount: expected an object keyed by instance family")
+    else:
+        for family, entry in spot.items():
+            figure(f"spot_discount.{family}", entry, "value", upper=1)
+    regions = data.get("regions")
+    if not isinstance(regions, dict) or not regions:
+        return problems + ["regions: expected an object keyed by region"]
+    for region, block in regions.items():
+        if not isinstance(block, dict):
+            problems.append(f"regions.{region}: expected an object")
+            continue
+        if "ebs_gp3_usd_per_gb_month" in block:
+            figure(f"regions.{region}.ebs_gp3_usd_per_gb_month", block["ebs_gp3_usd_per_gb_month"], "value")
+        prices = block.get("on_demand_hourly_usd", {})
+        if not isinstance(prices, dict):
+            problems.append(f"regions.{region}.on_demand_hourly_usd: expected an object keyed by instance type")
+            continue
+        for instance_type, entry in prices.items():
+            figure(f"regions.{region}.on_demand_hourly_usd.{instance_type}", entry, "usd")
+    return problems
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
