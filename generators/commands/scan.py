@@ -1,0 +1,461 @@
+"""`genai-finops scan`: checkov with our CKV_GFO_* checks over every synthesized stack, one run.
+
+checkov lives in its own virtualenv (its pins conflict with ours), so it runs as a subprocess:
+$GENAI_FINOPS_CHECKOV, else `checkov` on PATH. The org policy reaches our checks as a JSON file
+named by $GENAI_FINOPS_POLICY. Suppressions from the reviewed file are applied here, per
+resource, to checkov's JSON results; the outputs (cli, json, SARIF, JUnit XML) are rendered
+from those filtered results, so a suppressed finding never fails the gate and is still shown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from generators.errors import ToolError, UsageError
+
+NAME = "scan"
+HELP = "checkov (offline) with our CKV_GFO_* checks over the synthesized stacks; exit 1 on any unsuppressed failure"
+DESCRIPTION = """\
+Run checkov once over every DIR/stacks/<stack>/cdk.tf.json (framework terraform_json, offline),
+with the built-in checks and ours from policies/ (CKV_GFO_*), apply the reviewed suppressions
+in policies/suppressions.yaml per resource, and report passed, failed and suppressed results
+per stack. Resource addresses read <stack>/<type>.<name>, the form suppressions match on.
+checkov is $GENAI_FINOPS_CHECKOV (make sets it), else `checkov` on PATH."""
+EPILOG = """\
+examples:
+  genai-finops scan                                   cdktf.out/ (the default), table for people
+  genai-finops scan --out cdktf.out --format sarif --output-file scan.sarif
+  genai-finops scan --format junitxml --output-file scan.xml
+
+exit codes: 0 no unsuppressed failure, 1 a check failed (or checkov/manifests/suppressions are
+broken), 2 usage error (e.g. DIR holds no synthesized stacks: run genai-finops synth first)"""
+
+CHECKOV_ENV = "GENAI_FINOPS_CHECKOV"
+POLICY_ENV = "GENAI_FINOPS_POLICY"
+POLICIES_DIR = Path(__file__).resolve().parents[2] / "policies"
+DEFAULT_SUPPRESSIONS = POLICIES_DIR / "suppressions.yaml"
+STACK_FILE = "cdk.tf.json"
+# The stack-level half of CKV_GFO_004 (see policies/ckv_gfo_004_team_budget_alert.py): no
+# checkov check can say "this file lacks a resource", so scan reports it in the same shape.
+STACK_BUDGET_CHECK = "CKV_GFO_004"
+STACK_BUDGET_NAME = "Ensure every team stack has an AWS budget with at least one alert"
+BUDGET_TYPE = "aws_budgets_budget"
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", default="cdktf.out", metavar="DIR", help="synth output directory holding stacks/ (default: cdktf.out)")
+    parser.add_argument(
+        "--manifests", default="manifests", metavar="PATH", help="manifests directory whose org.yaml gives the required tags and allowed types (default: manifests)"
+    )
+    parser.add_argument("--format", choices=["cli", "json", "sarif", "junitxml"], default="cli", help="cli table (default), json, sarif (GitHub code scanning) or junitxml")
+    parser.add_argument("--output-file", metavar="FILE", help="write the report here instead of stdout")
+    parser.add_argument(
+        "--suppressions", default=str(DEFAULT_SUPPRESSIONS), metavar="FILE", help="the reviewed suppression file (default: policies/suppressions.yaml)"
+    )
+
+
+@dataclass
+class Result:
+    check_id: str
+    check_name: str
+    status: str  # passed | failed | suppressed
+    stack: str
+    resource: str  # <type>.<name>
+    file: str
+    lines: tuple[int, int]
+    construct_path: str = ""
+    details: list[str] = field(default_factory=list)
+    guideline: str = ""
+    reason: str = ""
+
+    @property
+    def address(self) -> str:
+        return f"{self.stack}/{self.resource}"
+
+
+@dataclass
+class Stack:
+    name: str
+    path: Path
+    display: str
+    document: dict[str, Any]
+
+
+def run(args: argparse.Namespace) -> int:
+    from generators.loading import load_manifest_set
+    from generators.suppressions import load_suppressions
+
+    stacks = _stacks(Path(args.out))
+    org = load_manifest_set([args.manifests]).org
+    suppressions_path = Path(args.suppressions)
+    if not suppressions_path.is_file():
+        raise UsageError(f"{args.suppressions}: suppression file not found")
+    suppressions = load_suppressions(suppressions_path, _display(suppressions_path))
+    checkov = _checkov()
+
+    print(f"scanning {len(stacks)} stack{'s' if len(stacks) != 1 else ''} with checkov ({checkov}) ...", file=sys.stderr)
+    started = time.monotonic()
+    report = _run_checkov(checkov, stacks, {"required_tags": list(org.required_tags), "allowed_instance_types": list(org.allowed_instance_types)})
+    results = _results(report, stacks) + _stack_budget_results(stacks)
+    used = set()
+    for result in results:
+        if result.status != "failed":
+            continue
+        for index, suppression in enumerate(suppressions):
+            if suppression.matches(result.check_id, result.address):
+                result.status, result.reason = "suppressed", suppression.reason
+                used.add(index)
+                break
+    version = report.get("summary", {}).get("checkov_version", "unknown")
+    print(f"checkov {version}: {len(results)} results in {time.monotonic() - started:.1f} s", file=sys.stderr)
+    unused = [s for index, s in enumerate(suppressions) if index not in used]
+    for suppression in unused:
+        print(
+            f"warning: {_display(suppressions_path)}:{suppression.line}: suppression {suppression.describe()} matched no failed check; remove it",
+            file=sys.stderr,
+        )
+
+    results.sort(key=lambda r: (r.stack, r.status != "failed", r.check_id, r.resource))
+    text = RENDERERS[args.format](results, stacks, version, unused, colour=_colour(args))
+    if args.output_file:
+        Path(args.output_file).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 1 if any(r.status == "failed" for r in results) else 0
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _stacks(out: Path) -> list[Stack]:
+    files = sorted((out / "stacks").glob(f"*/{STACK_FILE}"))
+    if not files:
+        raise UsageError(f"{out}/stacks/*/{STACK_FILE}: no synthesized stacks; run genai-finops synth first")
+    stacks = []
+    for path in files:
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ToolError(f"{_display(path)}: not readable Terraform JSON ({exc}); run genai-finops synth again") from None
+        if not isinstance(document, dict):
+            raise ToolError(f"{_display(path)}: expected a JSON object; run genai-finops synth again")
+        stacks.append(Stack(path.parent.name, path, _display(path), document))
+    return stacks
+
+
+def _checkov() -> str:
+    configured = os.environ.get(CHECKOV_ENV)
+    if configured:
+        if not (Path(configured).is_file() and os.access(configured, os.X_OK)):
+            raise ToolError(f"{CHECKOV_ENV}={configured} is not an executable file; run make install or point it at checkov")
+        return configured
+    found = shutil.which("checkov")
+    if not found:
+        raise ToolError(
+            f"checkov not found: set {CHECKOV_ENV} to its path or put it on PATH "
+            "(make install puts checkov 3.3.30 in .venv/tools/checkov; see requirements/checkov.txt)"
+        )
+    return found
+
+
+def _staged(document: dict[str, Any]) -> dict[str, Any]:
+    """The stack without the scalar settings of its `terraform` block, which crash checkov.
+
+    checkov's terraform_json parser raises on any non-object value in the `terraform` block
+    (`required_version` is a string) and then skips the whole file as a parsing error
+    (https://github.com/bridgecrewio/checkov/issues/7454, still open for 3.3.30). The value is
+    replaced by `{}` rather than dropped, so every line keeps its number.
+    """
+    block = document.get("terraform")
+    if not isinstance(block, dict) or all(isinstance(value, dict) for value in block.values()):
+        return document
+    return {**document, "terraform": {key: (value if isinstance(value, dict) else {}) for key, value in block.items()}}
+
+
+def _run_checkov(checkov: str, stacks: list[Stack], policy: dict[str, list[str]]) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="genai-finops-scan-") as tmp:
+        root = Path(tmp) / "stacks"
+        for stack in stacks:
+            target = root / stack.name / STACK_FILE
+            target.parent.mkdir(parents=True)
+            staged = _staged(stack.document)
+            if staged is stack.document:
+                shutil.copyfile(stack.path, target)
+            else:
+                # cdktf writes 2-space JSON, so the re-dumped file has the same line numbers.
+                target.write_text(json.dumps(staged, indent=2) + "\n", encoding="utf-8")
+        policy_file = Path(tmp) / "org-policy.json"
+        policy_file.write_text(json.dumps(policy), encoding="utf-8")
+        command = [
+            checkov, "-d", str(root), "--framework", "terraform_json", "--skip-download",
+            "--external-checks-dir", str(POLICIES_DIR), "-o", "json", "--compact",
+        ]  # fmt: skip
+        env = {**os.environ, POLICY_ENV: str(policy_file)}
+        try:
+            completed = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+        except OSError as exc:
+            raise ToolError(f"cannot run checkov ({checkov}): {exc.strerror or exc}") from None
+    # checkov exits 1 when a check failed, 0 when none did; anything else is checkov breaking.
+    if completed.returncode not in (0, 1):
+        raise ToolError(f"checkov exited with {completed.returncode}:\n{_tail(completed.stderr)}")
+    try:
+        report = json.loads(completed.stdout)
+    except ValueError:
+        raise ToolError(f"checkov printed no JSON report:\n{_tail(completed.stderr or completed.stdout)}") from None
+    # With several report types checkov prints a list; terraform_json alone is one object.
+    if isinstance(report, list):
+        report = next((r for r in report if r.get("check_type") == "terraform_json"), {})
+    failed_to_parse = report.get("results", {}).get("parsing_errors") or []
+    if failed_to_parse:
+        names = ", ".join(sorted(Path(p).parent.name for p in failed_to_parse))
+        raise ToolError(f"checkov could not parse the stacks {names}; nothing in them was checked:\n{_tail(completed.stderr)}")
+    return report
+
+
+def _tail(text: str, lines: int = 15) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+# --------------------------------------------------------------------------- results
+
+
+def _results(report: dict[str, Any], stacks: list[Stack]) -> list[Result]:
+    by_name = {stack.name: stack for stack in stacks}
+    results = []
+    for key, status in (("passed_checks", "passed"), ("failed_checks", "failed")):
+        for record in report.get("results", {}).get(key, []):
+            stack = by_name[Path(record["file_path"]).parent.name]
+            resource_type, name = _resource(record, stack)
+            start, end = record.get("file_line_range") or (1, 1)
+            results.append(
+                Result(
+                    check_id=record["check_id"],
+                    check_name=record.get("check_name", ""),
+                    status=status,
+                    stack=stack.name,
+                    resource=f"{resource_type}.{name}",
+                    file=stack.display,
+                    lines=(start, end),
+                    construct_path=_construct_path(stack.document, resource_type, name),
+                    details=list(record.get("details") or []),
+                    guideline=record.get("guideline") or "",
+                )
+            )
+    return results
+
+
+def _resource(record: dict[str, Any], stack: Stack) -> tuple[str, str]:
+    """(type, name) of a result. checkov's terraform_json Python checks report `resource.<name>`
+    without the type; it is recovered from the stack (cdktf names can repeat across types, so
+    the line range decides between them)."""
+    block, _, rest = record["resource"].partition(".")
+    if block not in ("resource", "data"):
+        return block, rest
+    candidates = [t for t, items in (stack.document.get(block) or {}).items() if isinstance(items, dict) and rest in items]
+    if len(candidates) > 1:
+        candidates = [t for t in candidates if _starts_at(stack, t, rest, (record.get("file_line_range") or [0])[0])] or candidates
+    prefix = "data." if block == "data" else ""
+    return (prefix + candidates[0], rest) if candidates else (block, rest)
+
+
+def _starts_at(stack: Stack, resource_type: str, name: str, line: int) -> bool:
+    """Whether, in the 2-space JSON cdktf writes, `name` under `resource_type` opens on `line`."""
+    lines = stack.path.read_text(encoding="utf-8").splitlines()
+    if not 0 < line <= len(lines) or f'"{name}"' not in lines[line - 1]:
+        return False
+    indent = len(lines[line - 1]) - len(lines[line - 1].lstrip())
+    for previous in reversed(lines[: line - 1]):
+        if len(previous) - len(previous.lstrip()) < indent:
+            return previous.strip().startswith(f'"{resource_type}"')
+    return False
+
+
+def _construct_path(document: dict[str, Any], resource_type: str, name: str) -> str:
+    block = document.get("data" if resource_type.startswith("data.") else "resource") or {}
+    config = (block.get(resource_type.removeprefix("data.")) or {}).get(name) or {}
+    return ((config.get("//") or {}).get("metadata") or {}).get("path", "") if isinstance(config, dict) else ""
+
+
+def _stack_budget_results(stacks: list[Stack]) -> list[Result]:
+    from generators.naming import GOVERNANCE_STACK
+
+    results = []
+    for stack in stacks:
+        if stack.name == GOVERNANCE_STACK:
+            continue
+        has_budget = bool((stack.document.get("resource") or {}).get(BUDGET_TYPE))
+        results.append(
+            Result(
+                check_id=STACK_BUDGET_CHECK,
+                check_name=STACK_BUDGET_NAME,
+                status="passed" if has_budget else "failed",
+                stack=stack.name,
+                resource=f"stack.{stack.name}",
+                file=stack.display,
+                lines=(1, 1),
+                details=[] if has_budget else [f"team stack {stack.name} has no {BUDGET_TYPE}"],
+            )
+        )
+    return results
+
+
+# --------------------------------------------------------------------------- output
+
+
+def _counts(results: list[Result], stack: str | None = None) -> dict[str, int]:
+    counts = {"passed": 0, "failed": 0, "suppressed": 0}
+    for result in results:
+        if stack is None or result.stack == stack:
+            counts[result.status] += 1
+    return counts
+
+
+def render_cli(results: list[Result], stacks: list[Stack], version: str, unused: list, colour: bool = False) -> str:
+    red, green, yellow, reset = ("\033[31m", "\033[32m", "\033[33m", "\033[0m") if colour else ("", "", "", "")
+    width = max(len("total"), *(len(s.name) for s in stacks))
+    lines = [f"{'stack':<{width}}  {'passed':>6}  {'failed':>6}  {'suppressed':>10}"]
+    for name in [s.name for s in stacks] + [None]:
+        counts = _counts(results, name)
+        failed = f"{counts['failed']:>6}"
+        lines.append(
+            f"{name or 'total':<{width}}  {counts['passed']:>6}  {red + failed + reset if counts['failed'] else failed}  {counts['suppressed']:>10}"
+        )
+    failures = [r for r in results if r.status == "failed"]
+    for result in failures:
+        lines += [
+            "",
+            f"{red}FAILED{reset} {result.check_id} {result.check_name}",
+            f"  resource: {result.address}" + (f"  (construct {result.construct_path})" if result.construct_path else ""),
+            f"  stack:    {result.stack}",
+            f"  file:     {result.file}:{result.lines[0]}-{result.lines[1]}",
+        ]
+        lines += [f"  details:  {detail}" for detail in result.details]
+    total = _counts(results)
+    summary = f"{total['failed']} failed, {total['passed']} passed, {total['suppressed']} suppressed (checkov {version})"
+    lines += ["", f"{red}{summary}{reset}" if failures else f"{green}{summary}{reset}"]
+    if unused:
+        lines.append(f"{yellow}{len(unused)} unused suppression{'s' if len(unused) != 1 else ''} (see warnings above){reset}")
+    return "\n".join(lines) + "\n"
+
+
+def render_json(results: list[Result], stacks: list[Stack], version: str, unused: list, colour: bool = False) -> str:
+    payload = {
+        "checkov_version": version,
+        "summary": _counts(results),
+        "stacks": {stack.name: {"file": stack.display, **_counts(results, stack.name)} for stack in stacks},
+        "results": [
+            {**{k: v for k, v in asdict(r).items() if k != "lines"}, "address": r.address, "lines": list(r.lines)} for r in results
+        ],
+        "unused_suppressions": [
+            {"check": s.check, "resource": s.resource, "line": s.line, "reason": s.reason} for s in unused
+        ],
+    }
+    return json.dumps(payload, indent=2) + "\n"
+
+
+def render_sarif(results: list[Result], stacks: list[Stack], version: str, unused: list, colour: bool = False) -> str:
+    """SARIF 2.1.0 for GitHub code scanning: failures are errors; suppressed ones carry an external suppression."""
+    reported = [r for r in results if r.status != "passed"]
+    rule_ids = sorted({r.check_id for r in reported})
+    names = {r.check_id: r for r in reported}
+    rules = []
+    for rule_id in rule_ids:
+        rule: dict[str, Any] = {"id": rule_id, "shortDescription": {"text": names[rule_id].check_name or rule_id}}
+        if names[rule_id].guideline:
+            rule["helpUri"] = names[rule_id].guideline
+        rules.append(rule)
+    sarif_results = []
+    for result in reported:
+        entry: dict[str, Any] = {
+            "ruleId": result.check_id,
+            "ruleIndex": rule_ids.index(result.check_id),
+            "level": "error",
+            "message": {"text": f"{result.check_name}: {result.address}" + "".join(f"; {d}" for d in result.details)},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": Path(result.file).as_posix()},
+                        "region": {"startLine": result.lines[0], "endLine": result.lines[1]},
+                    },
+                    "logicalLocations": [{"fullyQualifiedName": result.address, "kind": "resource"}],
+                }
+            ],
+        }
+        if result.status == "suppressed":
+            entry["suppressions"] = [{"kind": "external", "justification": result.reason}]
+        sarif_results.append(entry)
+    sarif = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "genai-finops scan",
+                        "informationUri": "https://www.checkov.io/",
+                        "version": version,
+                        "rules": rules,
+                    }
+                },
+                "results": sarif_results,
+            }
+        ],
+    }
+    return json.dumps(sarif, indent=2) + "\n"
+
+
+def render_junitxml(results: list[Result], stacks: list[Stack], version: str, unused: list, colour: bool = False) -> str:
+    import xml.etree.ElementTree as ET
+
+    total = _counts(results)
+    root = ET.Element(
+        "testsuites",
+        name="genai-finops scan",
+        tests=str(len(results)),
+        failures=str(total["failed"]),
+        skipped=str(total["suppressed"]),
+    )
+    for stack in stacks:
+        own = [r for r in results if r.stack == stack.name]
+        counts = _counts(results, stack.name)
+        suite = ET.SubElement(
+            root, "testsuite", name=stack.name, tests=str(len(own)), failures=str(counts["failed"]), skipped=str(counts["suppressed"]), file=stack.display
+        )
+        for result in own:
+            case = ET.SubElement(
+                suite, "testcase", classname=f"{stack.name}.{result.check_id}", name=f"{result.check_id} {result.address}", file=result.file
+            )
+            if result.status == "failed":
+                failure = ET.SubElement(case, "failure", message=result.check_name, type=result.check_id)
+                failure.text = "\n".join([f"{result.file}:{result.lines[0]}-{result.lines[1]}", *result.details])
+            elif result.status == "suppressed":
+                ET.SubElement(case, "skipped", message=f"suppressed: {result.reason}")
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+RENDERERS = {"cli": render_cli, "json": render_json, "sarif": render_sarif, "junitxml": render_junitxml}
+
+
+def _colour(args: argparse.Namespace) -> bool:
+    from generators.commands._common import use_colour
+
+    return args.format == "cli" and not args.output_file and use_colour(sys.stdout)
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
