@@ -1,0 +1,205 @@
+"""`genai-finops prices refresh`: rebuild one region of the price catalog from AWS.
+
+On-demand prices come from the AWS Price List API (`pricing` `get_products`, served from
+us-east-1), one query per GPU instance type of generators/catalog.py, filtered to Linux,
+shared tenancy, no pre-installed software and used capacity. gp3 comes from the same API.
+The spot discount per family is 1 - mean(spot / on-demand) over the latest spot price of
+each type and availability zone (`ec2` `describe_spot_price_history`, Linux/UNIX).
+A type the Price List does not offer in the region is left out, never priced at zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+from generators.errors import ToolError, UsageError
+
+NAME = "prices"
+HELP = "maintain the price catalog: `prices refresh --region R` rebuilds a region from the AWS Price List API"
+DESCRIPTION = """\
+Rebuild the price catalog for one region from the AWS Price List API (on-demand Linux,
+shared tenancy, no pre-installed software) and the EC2 spot price history (spot discount
+per family). Needs AWS credentials allowed pricing:GetProducts and
+ec2:DescribeSpotPriceHistory. Other regions in the file are kept."""
+EPILOG = """\
+examples:
+  genai-finops prices refresh --region eu-west-1
+  genai-finops prices refresh --region us-west-2 --output /tmp/prices.json
+
+exit codes: 0 written, 1 AWS call failed, 2 usage error"""
+
+# The Price List API is served from us-east-1 (and ap-south-1):
+# https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/using-price-list-query-api.html
+PRICING_API_REGION = "us-east-1"
+SOURCE_ID = "aws-price-list-api"
+SPOT_SOURCE_ID = "aws-spot-price-history"
+# Spot prices move slowly; a day of history gives every AZ's current price.
+# https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSpotPriceHistory.html
+SPOT_HISTORY = dt.timedelta(days=1)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    refresh = sub.add_parser("refresh", help="rebuild one region from the AWS Price List API", description=DESCRIPTION,
+                             epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    refresh.add_argument("--region", required=True, help="AWS region code, e.g. eu-west-1")
+    refresh.add_argument("--output", metavar="FILE", help="catalog to update (default: generators/prices.json)")
+
+
+def run(args: argparse.Namespace) -> int:
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from generators.pricing import DEFAULT_PATH, check_catalog
+    from generators.validation import REGION_PATTERN
+
+    if not REGION_PATTERN.match(args.region):
+        raise UsageError(f"--region {args.region!r} is not an AWS region code such as eu-west-1")
+    output = Path(args.output) if args.output else DEFAULT_PATH
+    try:
+        current = json.loads(output.read_text(encoding="utf-8")) if output.exists() else None
+    except json.JSONDecodeError as exc:
+        raise ToolError(f"{output}: invalid JSON ({exc.msg}); fix or remove it first") from None
+    try:
+        pricing = boto3.client("pricing", region_name=PRICING_API_REGION)
+        ec2 = boto3.client("ec2", region_name=args.region)
+        updated = refresh(current, args.region, pricing, ec2, dt.datetime.now(dt.timezone.utc))
+    except (BotoCoreError, ClientError) as exc:
+        raise ToolError(f"AWS call failed: {exc}") from None
+    problems = check_catalog(updated)
+    if problems:
+        raise ToolError("the refreshed catalog is not usable:\n" + "\n".join(problems))
+    _write_atomically(output, updated)
+    block = updated["regions"][args.region]
+    print(f"{output}: {args.region}: {len(block['on_demand_hourly_usd'])} instance types priced, "
+          f"{len(updated['spot_discount'])} spot families", file=sys.stderr)
+    return 0
+
+
+def refresh(current: dict | None, region: str, pricing, ec2, now: dt.datetime) -> dict:
+    """`current` with `region` and the spot discounts rebuilt from the two clients."""
+    from generators import catalog
+
+    today = now.date().isoformat()
+    data = json.loads(json.dumps(current)) if current else _empty()
+    data["sources"][SOURCE_ID] = {
+        "url": "https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/using-price-list-query-api.html",
+        "read": today,
+        "what": f"AWS Price List API get_products, AmazonEC2, {region}: Linux, Shared tenancy, preInstalledSw NA, capacitystatus Used.",
+    }
+    prices = {name: price for name in catalog.GPU_INSTANCE_TYPES if (price := on_demand_price(pricing, region, name)) is not None}
+    block: dict = {"on_demand_hourly_usd": {name: {"usd": prices[name], "source": SOURCE_ID} for name in sorted(prices)}}
+    gp3 = gp3_price(pricing, region)
+    if gp3 is not None:
+        block["ebs_gp3_usd_per_gb_month"] = {"value": gp3, "source": SOURCE_ID}
+    data["regions"][region] = block
+    discounts = spot_discounts(ec2, prices, now)
+    if discounts:
+        data["sources"][SPOT_SOURCE_ID] = {
+            "url": "https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeSpotPriceHistory.html",
+            "read": today,
+            "what": f"EC2 describe_spot_price_history, Linux/UNIX, {region}: latest price per type and AZ against on-demand.",
+        }
+        for family, value in discounts.items():
+            data["spot_discount"][family] = {"value": value, "source": SPOT_SOURCE_ID,
+                                             "basis": f"mean over {region} spot prices read {today}"}
+    return data
+
+
+def _empty() -> dict:
+    return {
+        "format": 1,
+        "currency": "USD",
+        "sources": {"aws-730-hours": {"url": "https://github.com/infracost/infracost/issues/1556", "read": "2026-11-26",
+                                      "what": "730 hours a month is the AWS convention for an always-on resource."}},
+        "hours_per_month_always_on": {"value": 730, "source": "aws-730-hours"},
+        "spot_discount": {},
+        "regions": {},
+    }
+
+
+def _products(pricing, filters: dict[str, str]) -> list[dict]:
+    """Every product of a paginated get_products query; PriceList entries are JSON strings."""
+    # https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_pricing_GetProducts.html
+    request = {
+        "ServiceCode": "AmazonEC2",
+        "Filters": [{"Type": "TERM_MATCH", "Field": key, "Value": value} for key, value in filters.items()],
+        "FormatVersion": "aws_v1",
+    }
+    products = []
+    while True:
+        page = pricing.get_products(**request)
+        products.extend(json.loads(item) for item in page.get("PriceList", []))
+        token = page.get("NextToken")
+        if not token:
+            return products
+        request["NextToken"] = token
+
+
+def _hourly_usd(product: dict) -> float | None:
+    """The USD price of the product's on-demand term; None when it has none or it is zero."""
+    for term in product.get("terms", {}).get("OnDemand", {}).values():
+        for dimension in term.get("priceDimensions", {}).values():
+            usd = float(dimension.get("pricePerUnit", {}).get("USD", "0"))
+            if usd > 0:
+                return usd
+    return None
+
+
+def on_demand_price(pricing, region: str, instance_type: str) -> float | None:
+    products = _products(pricing, {
+        "instanceType": instance_type, "regionCode": region, "operatingSystem": "Linux",
+        "tenancy": "Shared", "preInstalledSw": "NA", "capacitystatus": "Used",
+    })
+    prices = [price for product in products if (price := _hourly_usd(product)) is not None]
+    return min(prices) if prices else None
+
+
+def gp3_price(pricing, region: str) -> float | None:
+    products = _products(pricing, {"productFamily": "Storage", "volumeApiName": "gp3", "regionCode": region})
+    prices = [price for product in products if (price := _hourly_usd(product)) is not None]
+    return min(prices) if prices else None
+
+
+def spot_discounts(ec2, on_demand: dict[str, float], now: dt.datetime) -> dict[str, float]:
+    """1 - mean(spot / on-demand) per family, from the latest spot price of each type and AZ."""
+    if not on_demand:
+        return {}
+    latest: dict[tuple[str, str], tuple[dt.datetime, float]] = {}
+    request = {
+        "InstanceTypes": sorted(on_demand),
+        "ProductDescriptions": ["Linux/UNIX"],
+        "StartTime": now - SPOT_HISTORY,
+        "EndTime": now,
+    }
+    while True:
+        page = ec2.describe_spot_price_history(**request)
+        for item in page.get("SpotPriceHistory", []):
+            key = (item["InstanceType"], item["AvailabilityZone"])
+            stamp = item["Timestamp"]
+            if key not in latest or stamp > latest[key][0]:
+                latest[key] = (stamp, float(item["SpotPrice"]))
+        token = page.get("NextToken")
+        if not token:
+            break
+        request["NextToken"] = token
+    ratios: dict[str, list[float]] = {}
+    for (instance_type, _zone), (_stamp, spot) in latest.items():
+        ratios.setdefault(instance_type.split(".", 1)[0], []).append(spot / on_demand[instance_type])
+    return {family: round(1 - statistics.fmean(values), 2) for family, values in sorted(ratios.items()) if 0 < statistics.fmean(values) < 1}
+
+
+def _write_atomically(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2)
+        handle.write("\n")
+    os.replace(tmp, path)

@@ -1,0 +1,139 @@
+"""`genai-finops cost` as CI and people use it: formats, the budget gate's exit codes, --compare, errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.manifest_helpers import REPO, example, write_manifests
+
+CLI = [sys.executable, "-m", "generators.cli", "cost"]
+HEAVY_MODULES = ("cdktf", "jsii", "constructs", "cdktf_cdktf_provider_aws", "cdktf_cdktf_provider_kubernetes", "boto3")
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*CLI, *args, "--month", "2026-11"], cwd=REPO, capture_output=True, text=True, timeout=120)
+
+
+def over_budget(root: Path) -> Path:
+    bravo = example("bravo")
+    bravo["budget"]["monthly_usd"] = 1000  # 3 nodes x 730 h x 1.006 = 2,203.14
+    return write_manifests(root, {"alpha": example("alpha"), "bravo": bravo})
+
+
+def test_json_has_the_documented_keys_per_team_and_component():
+    result = run("--format", "json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["month"] == "2026-11" and report["currency"] == "USD"
+    assert [t["team"] for t in report["teams"]] == ["alpha", "bravo", "charlie"]
+    for team in report["teams"]:
+        assert {"team", "budget_usd", "total_monthly_usd", "budget_percent", "over_budget", "savings_usd", "components"} <= set(team)
+        assert set(team["total_monthly_usd"]) == {"low", "expected", "high"}
+        for component in team["components"]:
+            assert {"kind", "name", "monthly_usd", "savings_usd", "hours", "hours_basis", "usd_per_million_tokens", "notes"} <= set(component)
+    bravo = report["teams"][1]
+    assert bravo["total_monthly_usd"]["expected"] == round(3 * 730 * 1.006, 2)
+    assert bravo["budget_percent"] == round(3 * 730 * 1.006 / 40000 * 100, 1)
+
+
+def test_gate_passes_with_exit_zero_when_every_team_is_within_budget():
+    result = run("--fail-on-budget", "--format", "json")
+    assert result.returncode == 0
+    assert json.loads(result.stdout)["gate"] == {"passed": True, "failing": []}
+
+
+def test_gate_fails_with_exit_one_when_a_team_exceeds_its_budget(tmp_path):
+    root = over_budget(tmp_path)
+    result = run(str(root), "--fail-on-budget", "--format", "json")
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["gate"] == {"passed": False, "failing": ["bravo"]}
+
+
+def test_over_budget_without_the_gate_flag_still_exits_zero(tmp_path):
+    assert run(str(over_budget(tmp_path))).returncode == 0
+
+
+def test_markdown_is_a_pr_comment_with_a_team_table_and_the_gate_verdict(tmp_path):
+    result = run(str(over_budget(tmp_path)), "--format", "markdown")
+    lines = result.stdout.splitlines()
+    assert lines[0] == "### GPU cost estimate for 2026-11"
+    assert "**Budget gate failed**: `bravo` over budget or the org cap." in lines
+    header = lines.index("| Team | Region | Budget | Low | Expected | High | Of budget | Schedule saves | Spot saves | Status |")
+    assert lines[header + 2].startswith("| `alpha` | us-east-1 |")
+    assert "| `bravo` | us-east-1 | $1,000.00 | $1,468.76 | $2,203.14 | $5,875.04 | 220.3% |" in lines[header + 3]
+    assert lines[header + 3].endswith("| OVER BUDGET |")
+    assert "<details><summary><code>bravo</code>: components</summary>" in lines
+
+
+def test_table_has_no_colour_when_not_a_terminal():
+    result = run()
+    assert result.returncode == 0
+    assert "\033[" not in result.stdout
+    assert result.stdout.startswith("Monthly cost estimate for 2026-11")
+    assert "budget gate: every team within its budget and the org cap" in result.stdout
+
+
+def test_compare_shows_added_removed_and_changed_teams(tmp_path):
+    base = write_manifests(tmp_path / "base", {"alpha": example("alpha"), "bravo": example("bravo")})
+    bravo = example("bravo")
+    bravo["inference"][0]["desired_nodes"] = 4
+    head = write_manifests(tmp_path / "head", {"bravo": bravo, "charlie": example("charlie")})
+    result = run(str(head), "--compare", str(base), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    changes = {c["team"]: c for c in json.loads(result.stdout)["compare"]["teams"]}
+    assert {t: c["status"] for t, c in changes.items()} == {"alpha": "removed", "bravo": "changed", "charlie": "added"}
+    assert changes["bravo"]["delta_usd"] == round(730 * 1.006, 2)
+    assert changes["alpha"]["expected_usd"] is None
+    markdown = run(str(head), "--compare", str(base), "--format", "markdown").stdout
+    assert f"#### Change against `{base}`" in markdown
+
+
+def test_missing_price_exits_one_with_path_line_col_field_message(tmp_path):
+    alpha = example("alpha")
+    alpha["region"] = "eu-west-1"
+    org = example("org")
+    org["networks"]["eu-west-1"] = {"subnet_id": "subnet-0c1b2c3d4e5f60001", "security_group_ids": ["sg-0c1b2c3d4e5f60001"]}
+    root = write_manifests(tmp_path, {"alpha": alpha}, org=org)
+    result = run(str(root))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert any("training[0].instance_type: no on-demand price for g5.xlarge in eu-west-1" in line for line in lines)
+    path, line_no, column = lines[0].split(":", 3)[:3]
+    assert path.endswith("alpha.yaml") and line_no.isdigit() and column.isdigit()
+
+
+def test_invalid_manifest_uses_the_loader_problems_and_exit_one(tmp_path):
+    alpha = example("alpha")
+    alpha["training"][0]["count"] = 0
+    result = run(str(write_manifests(tmp_path, {"alpha": alpha})))
+    assert result.returncode == 1
+    assert "training[0].count" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_bad_month_is_a_usage_error():
+    result = subprocess.run([*CLI, "--month", "2026-13"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "expected YYYY-MM" in result.stderr
+
+
+def test_help_shows_examples():
+    result = subprocess.run([*CLI, "--help"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert "examples:" in result.stdout and "--fail-on-budget" in result.stdout
+
+
+def test_cost_never_imports_cdktf_jsii_providers_or_boto3():
+    probe = (
+        "import sys, io, contextlib\n"
+        "from generators.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    code = main(['cost', 'manifests', '--format', 'json'])\n"
+        f"heavy = [m for m in sys.modules if m.split('.')[0] in {HEAVY_MODULES!r}]\n"
+        "print(code, heavy)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("0 []"), result.stdout
