@@ -220,6 +220,11 @@ def _run_checkov(checkov: str, stacks: list[Stack], policy: dict[str, list[str]]
     if failed_to_parse:
         names = ", ".join(sorted(Path(p).parent.name for p in failed_to_parse))
         raise ToolError(f"checkov could not parse the stacks {names}; nothing in them was checked:\n{_tail(completed.stderr)}")
+    # An exception in any check makes checkov drop every result of that file and still exit 0.
+    reported = {Path(r["file_path"]).parent.name for key in ("passed_checks", "failed_checks") for r in report.get("results", {}).get(key, [])}
+    silent = sorted(s.name for s in stacks if s.document.get("resource") and s.name not in reported)
+    if silent:
+        raise ToolError(f"checkov reported no result for the stacks {', '.join(silent)}; a check probably crashed:\n{_tail(completed.stderr)}")
     return report
 
 

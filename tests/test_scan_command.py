@@ -1,0 +1,285 @@
+"""`genai-finops scan`: exit codes, suppressions applied per resource, the stack-level budget check,
+and every output format, over hand-written cdktf-shaped stacks scanned by the real pinned checkov."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from generators.commands import scan
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures" / "policies"
+CHECKOV = os.environ.get("GENAI_FINOPS_CHECKOV") or str(ROOT / ".venv" / "tools" / "checkov" / "bin" / "checkov")
+CLI = [sys.executable, "-m", "generators.cli"]
+REASON = "reviewed, this fixture exists to be suppressed"
+
+
+def genai_finops(*args: str, env: dict | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "GENAI_FINOPS_CHECKOV": CHECKOV, **(env or {})}
+    return subprocess.run([*CLI, *args], cwd=cwd, capture_output=True, text=True, env=environment, timeout=300)
+
+
+def stack_dir(root: Path, stacks: dict[str, dict]) -> Path:
+    for name, document in stacks.items():
+        target = root / "stacks" / name / "cdk.tf.json"
+        target.parent.mkdir(parents=True)
+        target.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    return root
+
+
+def fixture(name: str) -> dict:
+    return json.loads((FIXTURES / f"{name}.tf.json").read_text(encoding="utf-8"))
+
+
+def one_resource(document: dict, resource_type: str, name: str) -> dict:
+    """`document` keeping only one resource (and its provider, terraform and metadata blocks)."""
+    return {**document, "resource": {resource_type: {name: document["resource"][resource_type][name]}}}
+
+
+def budget_stack() -> dict:
+    return one_resource(fixture("gfo_004_budget"), "aws_budgets_budget", "pass004_budget_email")
+
+
+@pytest.fixture(scope="module")
+def scanned(tmp_path_factory) -> tuple[subprocess.CompletedProcess, dict]:
+    """alpha: a budget plus an IMDSv1 GPU instance (suppressed) and an untagged one (failing);
+    bravo: only a budget, and terraform.required_version (checkov#7454); charlie: no budget;
+    governance: no budget, which is fine for it."""
+    root = tmp_path_factory.mktemp("scan")
+    alpha = fixture("gfo_005_imdsv2")
+    alpha["resource"] = {
+        "aws_instance": {
+            "imdsv1": alpha["resource"]["aws_instance"]["fail005_instance_optional_tokens"],
+            "untagged": fixture("gfo_001_required_tags")["resource"]["aws_instance"]["fail001_gpu_instance_untagged"],
+        },
+        **budget_stack()["resource"],
+    }
+    bravo = budget_stack()
+    bravo["terraform"]["required_version"] = ">= 1.5.0"
+    charlie = one_resource(fixture("gfo_002_allow_list"), "aws_instance", "pass002_allowed_instance")
+    governance = one_resource(fixture("gfo_005_imdsv2"), "aws_instance", "pass005_instance_imdsv2")
+    stack_dir(root / "out", {"alpha": alpha, "bravo": bravo, "charlie": charlie, "governance": governance})
+    suppressions = root / "suppressions.yaml"
+    suppressions.write_text(
+        "suppressions:\n"
+        f"  - check: CKV_GFO_005\n    resource: alpha/aws_instance.imdsv1\n    reason: {REASON}\n"
+        f"  - check: CKV_GFO_004\n    resource: '*/stack.charlie'\n    reason: {REASON}\n    expires: 2099-01-01\n"
+        f"  - check: CKV_AWS_8\n    resource: 'aws_instance.never_there'\n    reason: {REASON}\n",
+        encoding="utf-8",
+    )
+    result = genai_finops("scan", "--out", str(root / "out"), "--format", "json", "--suppressions", str(suppressions))
+    return result, json.loads(result.stdout or "{}")
+
+
+def results_for(report: dict, check: str, address: str) -> list[dict]:
+    return [r for r in report["results"] if r["check_id"] == check and r["address"] == address]
+
+
+@pytest.mark.slow
+def test_unsuppressed_failure_exits_one_and_is_reported_with_its_stack_and_file(scanned):
+    result, report = scanned
+    assert result.returncode == 1, result.stderr
+    [untagged] = results_for(report, "CKV_GFO_001", "alpha/aws_instance.untagged")
+    assert untagged["status"] == "failed"
+    assert untagged["stack"] == "alpha"
+    assert untagged["file"].endswith("stacks/alpha/cdk.tf.json")
+    assert untagged["construct_path"] == "alpha/fail001/gpu/instance/untagged"
+    assert untagged["details"] == ["missing required tags: Team, Project, Owner, Environment, CostCenter, ModelID"]
+
+
+@pytest.mark.slow
+def test_suppression_applies_to_its_resource_only_and_carries_the_reason(scanned):
+    _, report = scanned
+    [imdsv1] = results_for(report, "CKV_GFO_005", "alpha/aws_instance.imdsv1")
+    assert (imdsv1["status"], imdsv1["reason"]) == ("suppressed", REASON)
+    # The other instance in the same stack fails the same built-in check family unsuppressed.
+    assert results_for(report, "CKV_GFO_001", "alpha/aws_instance.untagged")[0]["status"] == "failed"
+
+
+@pytest.mark.slow
+def test_unused_suppression_is_a_warning_not_an_error(scanned):
+    result, report = scanned
+    assert "suppression CKV_AWS_8 on aws_instance.never_there matched no failed check" in result.stderr
+    assert [s["resource"] for s in report["unused_suppressions"]] == ["aws_instance.never_there"]
+
+
+@pytest.mark.slow
+def test_team_stack_without_a_budget_fails_the_stack_level_budget_check(scanned):
+    _, report = scanned
+    assert [r["status"] for r in results_for(report, "CKV_GFO_004", "alpha/stack.alpha")] == ["passed"]
+    assert [r["status"] for r in results_for(report, "CKV_GFO_004", "charlie/stack.charlie")] == ["suppressed"]
+    assert results_for(report, "CKV_GFO_004", "governance/stack.governance") == []
+
+
+@pytest.mark.slow
+def test_cdktf_terraform_block_with_required_version_is_scanned(scanned):
+    # checkov 3.3.30 alone skips such a file as a parsing error (see the next test); scan must not.
+    _, report = scanned
+    bravo = [r for r in report["results"] if r["stack"] == "bravo" and not r["resource"].startswith("stack.")]
+    assert {r["check_id"] for r in bravo} >= {"CKV_GFO_004"}
+    assert report["stacks"]["bravo"]["passed"] > 1
+
+
+@pytest.mark.slow
+def test_pinned_checkov_alone_still_fails_to_parse_required_version(tmp_path):
+    # When this fails, checkov fixed https://github.com/bridgecrewio/checkov/issues/7454 and
+    # scan._staged can go.
+    document = budget_stack()
+    document["terraform"]["required_version"] = ">= 1.5.0"
+    stack_dir(tmp_path, {"bravo": document})
+    completed = subprocess.run(
+        [CHECKOV, "-d", str(tmp_path), "--framework", "terraform_json", "--skip-download", "-o", "json", "--compact"],
+        capture_output=True, text=True, env={**os.environ, "CHECKPOINT_DISABLE": "1"}, check=False,
+    )  # fmt: skip
+    assert json.loads(completed.stdout)["summary"]["parsing_errors"] == 1
+
+
+@pytest.mark.slow
+def test_all_failures_suppressed_exits_zero_and_sarif_marks_them_suppressed(tmp_path):
+    alpha = budget_stack()
+    alpha["resource"]["aws_instance"] = {"untagged": fixture("gfo_001_required_tags")["resource"]["aws_instance"]["fail001_gpu_instance_untagged"]}
+    stack_dir(tmp_path / "out", {"alpha": alpha})
+    # Suppress every check that fails (ours and checkov's built-ins): then the gate must open.
+    probe = genai_finops("scan", "--out", str(tmp_path / "out"), "--format", "json", "--suppressions", str(ROOT / "policies" / "suppressions.yaml"))
+    assert probe.returncode == 1
+    failed = [r for r in json.loads(probe.stdout)["results"] if r["status"] == "failed"]
+    assert "CKV_GFO_001" in {r["check_id"] for r in failed}
+    suppressions = tmp_path / "suppressions.yaml"
+    entries = "".join(f"  - check: {check}\n    resource: alpha/*\n    reason: {REASON}\n" for check in sorted({r["check_id"] for r in failed}))
+    suppressions.write_text("suppressions:\n" + entries, encoding="utf-8")
+
+    sarif_file = tmp_path / "scan.sarif"
+    result = genai_finops("scan", "--out", str(tmp_path / "out"), "--format", "sarif", "--output-file", str(sarif_file), "--suppressions", str(suppressions))
+    assert result.returncode == 0, result.stderr
+    sarif = json.loads(sarif_file.read_text(encoding="utf-8"))
+    assert sarif["version"] == "2.1.0"
+    assert all(r["suppressions"][0]["justification"] == REASON for r in sarif["runs"][0]["results"])
+    assert len(sarif["runs"][0]["results"]) == len(failed)
+
+
+def test_no_stacks_is_a_usage_error_that_says_run_synth_first(tmp_path):
+    result = genai_finops("scan", "--out", str(tmp_path))
+    assert result.returncode == 2
+    assert "run genai-finops synth first" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_checkov_is_a_clear_error(tmp_path):
+    stack_dir(tmp_path, {"alpha": budget_stack()})
+    result = genai_finops("scan", "--out", str(tmp_path), env={"GENAI_FINOPS_CHECKOV": str(tmp_path / "nope")})
+    assert result.returncode == 1
+    assert "GENAI_FINOPS_CHECKOV=" in result.stderr and "not an executable file" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_checkov_not_on_path_is_a_clear_error(tmp_path):
+    stack_dir(tmp_path, {"alpha": budget_stack()})
+    env = {**os.environ, "PATH": str(tmp_path)}
+    env.pop("GENAI_FINOPS_CHECKOV", None)
+    result = subprocess.run([*CLI, "scan", "--out", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 1
+    assert "checkov not found" in result.stderr
+
+
+def test_invalid_suppression_file_exits_one_with_file_line(tmp_path):
+    stack_dir(tmp_path / "out", {"alpha": budget_stack()})
+    bad = tmp_path / "suppressions.yaml"
+    bad.write_text("suppressions:\n  - check: CKV_AWS_1\n    resource: '*'\n    reason: ok\n", encoding="utf-8")
+    result = genai_finops("scan", "--out", str(tmp_path / "out"), "--suppressions", str(bad))
+    assert result.returncode == 1
+    assert "suppressions.yaml:4:13: suppressions[0].reason:" in result.stderr
+
+
+# --------------------------------------------------------------------------- rendering, no checkov
+
+
+def result(status: str, check: str = "CKV_GFO_001", stack: str = "alpha", resource: str = "aws_instance.train", reason: str = "") -> scan.Result:
+    return scan.Result(check, "Ensure a thing", status, stack, resource, f"out/stacks/{stack}/cdk.tf.json", (3, 9), details=["why"], reason=reason)
+
+
+def stacks(*names: str) -> list[scan.Stack]:
+    return [scan.Stack(name, Path(f"out/stacks/{name}/cdk.tf.json"), f"out/stacks/{name}/cdk.tf.json", {}) for name in names]
+
+
+SAMPLE = [result("failed"), result("passed", check="CKV_GFO_005"), result("suppressed", check="CKV_AWS_8", stack="bravo", reason=REASON)]
+
+
+def test_cli_table_counts_per_stack_and_lists_each_failure():
+    text = scan.render_cli(SAMPLE, stacks("alpha", "bravo"), "3.3.30", [])
+    lines = text.splitlines()
+    assert lines[:4] == [
+        "stack  passed  failed  suppressed",
+        "alpha       1       1           0",
+        "bravo       0       0           1",
+        "total       1       1           1",
+    ]
+    assert "FAILED CKV_GFO_001 Ensure a thing" in lines
+    assert "  resource: alpha/aws_instance.train" in lines
+    assert "  file:     out/stacks/alpha/cdk.tf.json:3-9" in lines
+    assert "\033[" not in text
+
+
+def test_sarif_has_rules_failures_as_errors_and_suppressions_with_justification():
+    sarif = json.loads(scan.render_sarif(SAMPLE, stacks("alpha", "bravo"), "3.3.30", []))
+    run = sarif["runs"][0]
+    assert [rule["id"] for rule in run["tool"]["driver"]["rules"]] == ["CKV_AWS_8", "CKV_GFO_001"]
+    failed, suppressed = run["results"]
+    assert failed["ruleId"] == "CKV_GFO_001" and "suppressions" not in failed
+    assert failed["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "out/stacks/alpha/cdk.tf.json"},
+        "region": {"startLine": 3, "endLine": 9},
+    }
+    assert run["tool"]["driver"]["rules"][failed["ruleIndex"]]["id"] == "CKV_GFO_001"
+    assert suppressed["suppressions"] == [{"kind": "external", "justification": REASON}]
+
+
+def test_junit_has_a_suite_per_stack_with_failures_and_skips():
+    root = ET.fromstring(scan.render_junitxml(SAMPLE, stacks("alpha", "bravo"), "3.3.30", []))
+    assert (root.get("tests"), root.get("failures"), root.get("skipped")) == ("3", "1", "1")
+    alpha, bravo = root.findall("testsuite")
+    assert alpha.find("testcase/failure").get("type") == "CKV_GFO_001"
+    assert bravo.find("testcase/skipped").get("message") == f"suppressed: {REASON}"
+
+
+def test_staging_replaces_only_scalar_terraform_settings_and_keeps_line_count():
+    document = budget_stack()
+    document["terraform"]["required_version"] = ">= 1.5.0"
+    staged = scan._staged(document)
+    assert staged["terraform"]["required_version"] == {}
+    assert staged["terraform"]["backend"] == document["terraform"]["backend"]
+    assert len(json.dumps(staged, indent=2).splitlines()) == len(json.dumps(document, indent=2).splitlines())
+    untouched = budget_stack()
+    assert scan._staged(untouched) is untouched
+
+
+def test_resource_type_is_recovered_from_the_line_when_names_repeat(tmp_path):
+    document = {
+        "resource": {
+            "aws_sqs_queue": {"dup": {"name": "q"}},
+            "aws_sns_topic": {"dup": {"name": "t"}},
+        }
+    }
+    path = tmp_path / "cdk.tf.json"
+    path.write_text(json.dumps(document, indent=2), encoding="utf-8")
+    stack = scan.Stack("alpha", path, str(path), document)
+    topic_line = json.dumps(document, indent=2).splitlines().index('    "aws_sns_topic": {') + 2
+    assert scan._resource({"resource": "resource.dup", "file_line_range": [topic_line, topic_line + 2]}, stack) == ("aws_sns_topic", "dup")
+    assert scan._resource({"resource": "aws_sqs_queue.dup"}, stack) == ("aws_sqs_queue", "dup")
+
+
+def test_checkov_that_reports_nothing_for_a_stack_is_an_error(tmp_path):
+    # A check that raises makes checkov drop the file's results and exit 0; scan must not pass then.
+    fake = tmp_path / "checkov"
+    fake.write_text("#!/bin/sh\necho '{\"passed\": 0, \"failed\": 0, \"checkov_version\": \"3.3.30\"}'\n", encoding="utf-8")
+    fake.chmod(0o755)
+    stack_dir(tmp_path / "out", {"alpha": budget_stack()})
+    result = genai_finops("scan", "--out", str(tmp_path / "out"), env={"GENAI_FINOPS_CHECKOV": str(fake)})
+    assert result.returncode == 1
+    assert "checkov reported no result for the stacks alpha" in result.stderr
