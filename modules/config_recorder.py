@@ -79,7 +79,6 @@ class ConfigRecorder(Construct):
     def __init__(self, scope: Construct, id: str, *, org: OrgPolicy, tags: Mapping[str, str]) -> None:
         super().__init__(scope, id)
         self.recorder: ConfigConfigurationRecorder | None = None
-        self.bucket_name: str | None = None
         if not org.governance.create_config_recorder:
             return
         account_id = DataAwsCallerIdentity(self, "account").account_id
@@ -290,4 +289,3 @@ class ConfigRecorder(Construct):
         ConfigConfigurationRecorderStatus(self, "status", name=recorder.name, is_enabled=True, depends_on=[channel])
 
         self.recorder = recorder
-        self.bucket_name = bucket.bucket

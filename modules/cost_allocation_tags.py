@@ -32,10 +32,8 @@ class CostAllocationTags(Construct):
 
     def __init__(self, scope: Construct, id: str, *, org: OrgPolicy) -> None:
         super().__init__(scope, id)
-        self.tag_keys: list[str] = []
         if not org.governance.activate_cost_allocation_tags:
             return
         for key in org.required_tags:
             # The key names the construct: reordering required_tags must not recreate a tag.
             CeCostAllocationTag(self, key, tag_key=key, status=ACTIVE)
-            self.tag_keys.append(key)
