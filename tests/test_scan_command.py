@@ -125,6 +125,10 @@ def test_cdktf_terraform_block_with_required_version_is_scanned(scanned):
     bravo = [r for r in report["results"] if r["stack"] == "bravo" and not r["resource"].startswith("stack.")]
     assert {r["check_id"] for r in bravo} >= {"CKV_GFO_004"}
     assert report["stacks"]["bravo"]["passed"] > 1
+    # Line ranges point into the real file, not into scan's patched copy.
+    [budget] = results_for(report, "CKV_GFO_004", "bravo/aws_budgets_budget.pass004_budget_email")
+    lines = Path(report["stacks"]["bravo"]["file"]).read_text(encoding="utf-8").splitlines()
+    assert '"pass004_budget_email"' in lines[budget["lines"][0] - 1]
 
 
 @pytest.mark.slow
@@ -248,15 +252,48 @@ def test_junit_has_a_suite_per_stack_with_failures_and_skips():
     assert bravo.find("testcase/skipped").get("message") == f"suppressed: {REASON}"
 
 
-def test_staging_replaces_only_scalar_terraform_settings_and_keeps_line_count():
+CDKTF_TERRAFORM_BLOCK = """{
+  "//": {
+    "outputs": {
+    }
+  },
+  "terraform": {
+    "backend": {
+      "local": {
+        "path": "terraform.alpha.tfstate"
+      }
+    },
+    "required_version": ">= 1.5.0",
+    "required_providers": {
+      "aws": {
+        "version": "6.21.0",
+        "source": "aws"
+      }
+    }
+  }
+}
+"""
+
+
+def test_staging_blanks_scalar_terraform_settings_in_place_keeping_every_line():
+    document = json.loads(CDKTF_TERRAFORM_BLOCK)
+    staged = scan._staged(CDKTF_TERRAFORM_BLOCK, document)
+    before, after = CDKTF_TERRAFORM_BLOCK.splitlines(), staged.splitlines()
+    assert [i for i, (a, b) in enumerate(zip(before, after)) if a != b] == [11]
+    assert after[11] == '    "required_version": {},'
+    assert json.loads(staged)["terraform"]["backend"] == document["terraform"]["backend"]
+
+
+def test_staging_leaves_a_stack_without_scalar_terraform_settings_untouched():
+    text = json.dumps(budget_stack(), indent=2)
+    assert scan._staged(text, json.loads(text)) == text
+
+
+def test_staging_redumps_json_in_another_layout():
     document = budget_stack()
     document["terraform"]["required_version"] = ">= 1.5.0"
-    staged = scan._staged(document)
+    staged = json.loads(scan._staged(json.dumps(document), document))
     assert staged["terraform"]["required_version"] == {}
-    assert staged["terraform"]["backend"] == document["terraform"]["backend"]
-    assert len(json.dumps(staged, indent=2).splitlines()) == len(json.dumps(document, indent=2).splitlines())
-    untouched = budget_stack()
-    assert scan._staged(untouched) is untouched
 
 
 def test_resource_type_is_recovered_from_the_line_when_names_repeat(tmp_path):
@@ -268,7 +305,7 @@ def test_resource_type_is_recovered_from_the_line_when_names_repeat(tmp_path):
     }
     path = tmp_path / "cdk.tf.json"
     path.write_text(json.dumps(document, indent=2), encoding="utf-8")
-    stack = scan.Stack("alpha", path, str(path), document)
+    stack = scan.Stack("alpha", path, str(path), document, path.read_text(encoding="utf-8"))
     topic_line = json.dumps(document, indent=2).splitlines().index('    "aws_sns_topic": {') + 2
     assert scan._resource({"resource": "resource.dup", "file_line_range": [topic_line, topic_line + 2]}, stack) == ("aws_sns_topic", "dup")
     assert scan._resource({"resource": "aws_sqs_queue.dup"}, stack) == ("aws_sqs_queue", "dup")
@@ -283,3 +320,15 @@ def test_checkov_that_reports_nothing_for_a_stack_is_an_error(tmp_path):
     result = genai_finops("scan", "--out", str(tmp_path / "out"), env={"GENAI_FINOPS_CHECKOV": str(fake)})
     assert result.returncode == 1
     assert "checkov reported no result for the stacks alpha" in result.stderr
+
+
+@pytest.mark.slow
+def test_shipped_examples_synthesize_and_scan_with_zero_unsuppressed_failures(tmp_path):
+    synth = genai_finops("synth", "manifests", "--out", str(tmp_path))
+    assert synth.returncode == 0, synth.stderr[-3000:]
+    result = genai_finops("scan", "--out", str(tmp_path), "--format", "json")
+    report = json.loads(result.stdout or "{}")
+    failed = [f"{r['check_id']} {r['address']} ({r['construct_path']}): {r['check_name']}" for r in report.get("results", []) if r["status"] == "failed"]
+    assert result.returncode == 0, "\n".join(failed) or result.stderr[-3000:]
+    assert set(report["stacks"]) == {"governance", "alpha", "bravo", "charlie"}
+    assert report["unused_suppressions"] == []

@@ -90,6 +90,7 @@ class Stack:
     path: Path
     display: str
     document: dict[str, Any]
+    text: str = ""
 
 
 def run(args: argparse.Namespace) -> int:
@@ -145,12 +146,13 @@ def _stacks(out: Path) -> list[Stack]:
     stacks = []
     for path in files:
         try:
-            document = json.loads(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
+            document = json.loads(text)
         except (OSError, ValueError) as exc:
             raise ToolError(f"{_display(path)}: not readable Terraform JSON ({exc}); run genai-finops synth again") from None
         if not isinstance(document, dict):
             raise ToolError(f"{_display(path)}: expected a JSON object; run genai-finops synth again")
-        stacks.append(Stack(path.parent.name, path, _display(path), document))
+        stacks.append(Stack(path.parent.name, path, _display(path), document, text))
     return stacks
 
 
@@ -169,18 +171,37 @@ def _checkov() -> str:
     return found
 
 
-def _staged(document: dict[str, Any]) -> dict[str, Any]:
-    """The stack without the scalar settings of its `terraform` block, which crash checkov.
+def _staged(text: str, document: dict[str, Any]) -> str:
+    """The stack's JSON text with the scalar settings of its `terraform` block set to `{}`.
 
     checkov's terraform_json parser raises on any non-object value in the `terraform` block
     (`required_version` is a string) and then skips the whole file as a parsing error
-    (https://github.com/bridgecrewio/checkov/issues/7454, still open for 3.3.30). The value is
-    replaced by `{}` rather than dropped, so every line keeps its number.
+    (https://github.com/bridgecrewio/checkov/issues/7454, still open for 3.3.30). The edit is
+    made line by line inside the top-level block cdktf writes (`  "terraform": {`), so every
+    line keeps its number and checkov's line ranges point into the real file; JSON in another
+    layout is re-dumped, which may move lines.
     """
     block = document.get("terraform")
-    if not isinstance(block, dict) or all(isinstance(value, dict) for value in block.values()):
-        return document
-    return {**document, "terraform": {key: (value if isinstance(value, dict) else {}) for key, value in block.items()}}
+    scalars = [key for key, value in block.items() if not isinstance(value, dict)] if isinstance(block, dict) else []
+    if not scalars:
+        return text
+    lines = text.splitlines(keepends=True)
+    opening = next((i for i, line in enumerate(lines) if line.rstrip() == '  "terraform": {'), None)
+    pending = set(scalars)
+    if opening is not None:
+        for index in range(opening + 1, len(lines)):
+            if lines[index].startswith("  }"):
+                break
+            for key in list(pending):
+                prefix = f'    "{key}": '
+                if lines[index].startswith(prefix):
+                    comma = "," if lines[index].rstrip().endswith(",") else ""
+                    lines[index] = f"{prefix}{{}}{comma}\n"
+                    pending.discard(key)
+    if not pending:
+        return "".join(lines)
+    sanitized = {**document, "terraform": {key: (value if isinstance(value, dict) else {}) for key, value in block.items()}}
+    return json.dumps(sanitized, indent=2) + "\n"
 
 
 def _run_checkov(checkov: str, stacks: list[Stack], policy: dict[str, list[str]]) -> dict[str, Any]:
@@ -189,12 +210,7 @@ def _run_checkov(checkov: str, stacks: list[Stack], policy: dict[str, list[str]]
         for stack in stacks:
             target = root / stack.name / STACK_FILE
             target.parent.mkdir(parents=True)
-            staged = _staged(stack.document)
-            if staged is stack.document:
-                shutil.copyfile(stack.path, target)
-            else:
-                # cdktf writes 2-space JSON, so the re-dumped file has the same line numbers.
-                target.write_text(json.dumps(staged, indent=2) + "\n", encoding="utf-8")
+            target.write_text(_staged(stack.text, stack.document), encoding="utf-8")
         policy_file = Path(tmp) / "org-policy.json"
         policy_file.write_text(json.dumps(policy), encoding="utf-8")
         command = [
@@ -276,7 +292,7 @@ def _resource(record: dict[str, Any], stack: Stack) -> tuple[str, str]:
 
 def _starts_at(stack: Stack, resource_type: str, name: str, line: int) -> bool:
     """Whether, in the 2-space JSON cdktf writes, `name` under `resource_type` opens on `line`."""
-    lines = stack.path.read_text(encoding="utf-8").splitlines()
+    lines = stack.text.splitlines()
     if not 0 < line <= len(lines) or f'"{name}"' not in lines[line - 1]:
         return False
     indent = len(lines[line - 1]) - len(lines[line - 1].lstrip())
