@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 CHECKOV_VENV := $(VENV)/tools/checkov
 OUT ?= cdktf.out
 export CHECKPOINT_DISABLE := 1
+# jsii prints an end-of-life banner for Node 20 on every start; Node 20 is what this machine has.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export GENAI_FINOPS_CHECKOV := $(abspath $(CHECKOV_VENV)/bin/checkov)
 
 .PHONY: install demo test bench clean help

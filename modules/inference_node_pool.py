@@ -40,9 +40,12 @@ GPU_TAINT = EksNodeGroupTaint(key=GPU_RESOURCE, value="true", effect="NO_SCHEDUL
 # network interfaces get tags: node group tags are not propagated to them
 # (https://docs.aws.amazon.com/eks/latest/userguide/launch-templates.html, "Tagging").
 TAGGED_RESOURCE_TYPES = ("instance", "volume", "network-interface")
-# IMDSv2 with a hop limit of 2, so pods on the node (one hop further) still reach IMDS, as AWS
-# recommends for EKS nodes (https://docs.aws.amazon.com/eks/latest/userguide/launch-templates.html).
-IMDS_HOP_LIMIT = 2
+# IMDSv2 with a hop limit of 1: processes on the node (kubelet, hostNetwork daemons such as the
+# VPC CNI) reach IMDS, pods in their own network namespace do not, so a pod cannot borrow the
+# node role. Pods get AWS credentials from IRSA or EKS Pod Identity instead, as the EKS best
+# practices guide recommends ("Restrict access to the instance profile assigned to the worker
+# node": https://docs.aws.amazon.com/eks/latest/best-practices/identity-and-access-management.html).
+IMDS_HOP_LIMIT = 1
 # cluster-autoscaler builds a node template from these tags to scale a group up from zero
 # (https://github.com/kubernetes/autoscaler/blob/master/cluster-autoscaler/cloudprovider/aws/README.md,
 # "Scaling a node group to 0"); for managed node groups it also reads labels and taints from

@@ -16,14 +16,13 @@ from stacks.state import configure_state
 
 
 class GovernanceStack(TerraformStack):
+    """Each construct reads its own `org.governance` switch and creates nothing when it is off."""
+
     def __init__(self, scope: Construct, plan: StackPlan, org: OrgPolicy) -> None:
         super().__init__(scope, plan.name)
         platform = tags.governance_tags(org)
         AwsProvider(self, "aws", region=plan.region, default_tags=[AwsProviderDefaultTags(tags=platform)])
         configure_state(self, plan.state)
-        depends_on = []
-        if org.governance.create_config_recorder:
-            depends_on.append(ConfigRecorder(self, "config-recorder", org=org, tags=platform).recorder)
-        RequiredTagsRule(self, "required-tags", org=org, tags=platform, depends_on=depends_on)
-        if org.governance.activate_cost_allocation_tags:
-            CostAllocationTags(self, "cost-allocation-tags", org=org)
+        recorder = ConfigRecorder(self, "config-recorder", org=org, tags=platform).recorder
+        RequiredTagsRule(self, "required-tags", org=org, tags=platform, depends_on=[recorder] if recorder is not None else [])
+        CostAllocationTags(self, "cost-allocation-tags", org=org)

@@ -126,6 +126,8 @@ def test_launch_template_tags_the_instances_and_volumes_the_pool_launches(synthe
     for tags in specs.values():
         assert set(REQUIRED) <= set(tags) and tags["ModelID"] == "chatbot-v3"
     assert template["metadata_options"]["http_tokens"] == "required"
+    # pods must not reach the node role through IMDS (CKV_AWS_341)
+    assert template["metadata_options"]["http_put_response_hop_limit"] == 1
     assert template["block_device_mappings"][0]["ebs"]["encrypted"] == "true"
     assert stack["resource"]["aws_eks_node_group"]
 

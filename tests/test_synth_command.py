@@ -1,0 +1,92 @@
+"""`genai-finops synth`: validate first, write atomically, keep the previous output on failure."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from generators import synthesis
+from generators.errors import UsageError
+from generators.loading import load_manifest_set
+from tests.conftest import load_output
+from tests.manifest_helpers import REPO, example, write_manifests
+
+CLI = [sys.executable, "-m", "generators.cli"]
+
+
+def test_synth_writes_every_stack_file_and_a_cdktf_manifest(synthesized_examples):
+    out = synthesized_examples.out_dir
+    assert (out / "manifest.json").is_file()
+    for name in ("governance", "alpha", "bravo", "charlie"):
+        assert (out / "stacks" / name / "cdk.tf.json").is_file()
+    leftovers = [p.name for p in out.parent.iterdir() if p.name.startswith(".")]
+    assert leftovers == [], "staging or retired directories were left behind"
+
+
+def test_invalid_manifests_write_nothing_and_exit_one(tmp_path):
+    alpha = example("alpha")
+    alpha["training"][0]["instance_type"] = "g5.xlarg"
+    write_manifests(tmp_path / "m", {"alpha": alpha})
+    out = tmp_path / "out"
+    result = subprocess.run([*CLI, "synth", str(tmp_path / "m"), "--out", str(out)], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert "training[0].instance_type: 'g5.xlarg' is not a known GPU instance type; did you mean g5.xlarge" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists(), "nothing may be written from invalid manifests"
+    assert "starting cdktf" not in result.stderr, "validation must come before the jsii start-up"
+
+
+def test_a_failed_synth_leaves_the_previous_output_as_it_was(synthesized_examples, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    manifests = load_manifest_set(["manifests"])
+    synthesis.synthesize(manifests, out, only=["bravo"])
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+    def fail_after_writing(plan, staging):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(synthesis, "_check_written", fail_after_writing)
+    with pytest.raises(OSError, match="disk full"):
+        synthesis.synthesize(manifests, out)
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"], "the staging directory must be removed"
+
+
+def test_only_synthesizes_the_named_stacks(synthesized_examples, tmp_path):
+    result = synthesis.synthesize(load_manifest_set(["manifests"]), tmp_path / "out", only=["charlie"])
+    assert result.stacks == ("charlie",)
+    written = load_output(tmp_path / "out")
+    assert list(written) == ["charlie"]
+    assert written["charlie"]["resource"] == synthesized_examples.stacks["charlie"]["resource"]
+
+
+def test_refuses_to_replace_a_directory_that_is_not_synth_output(tmp_path):
+    (tmp_path / "notes.txt").write_text("keep me")
+    with pytest.raises(UsageError, match="not a genai-finops/cdktf output directory"):
+        synthesis.synthesize(load_manifest_set(["manifests"]), tmp_path)
+    assert (tmp_path / "notes.txt").read_text() == "keep me"
+
+
+def test_synthesis_is_deterministic(synthesized_examples, tmp_path):
+    again = synthesis.synthesize(load_manifest_set(["manifests"]), tmp_path / "again")
+    assert load_output(again.out_dir) == synthesized_examples.stacks
+
+
+def test_help_explains_synth_with_examples():
+    result = subprocess.run([*CLI, "synth", "--help"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "--only" in result.stdout and "examples:" in result.stdout
+
+
+@pytest.mark.slow
+def test_cli_shows_progress_per_stack_and_a_summary(tmp_path):
+    out = tmp_path / "out"
+    result = subprocess.run([*CLI, "synth", "manifests", "--out", str(out)], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    progress = [line for line in result.stderr.splitlines() if line.startswith("[")]
+    assert progress == ["[1/4] governance stack governance", "[2/4] team stack alpha", "[3/4] team stack bravo", "[4/4] team stack charlie"]
+    assert result.stdout.startswith(f"wrote 4 stacks to {out}/stacks in ")
+    assert json.loads((out / "stacks" / "alpha" / "cdk.tf.json").read_text())["resource"]["aws_instance"]
