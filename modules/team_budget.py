@@ -151,9 +151,9 @@ class TeamBudget(Construct):
                     "Action": "kms:*",
                     "Resource": "*",
                 },
-                # A service that publishes to an encrypted topic needs these two actions on its key
-                # (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services,
-                # https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-sns-policy.html).
+                # The statement SNS documents for an AWS service publishing to an encrypted topic,
+                # with AWS Budgets as the service:
+                # https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
                 # No aws:Source* condition: the documented statement has none, and a condition key
                 # the service does not send would drop every alert without an error.
                 {
