@@ -24,6 +24,9 @@ MAX_BUDGET_NOTIFICATIONS = 10
 # https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_budgets_NotificationWithSubscribers.html:
 # "A notification can have one SNS subscriber and up to 10 email subscribers".
 MAX_EMAIL_SUBSCRIBERS = 10
+# https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_budgets_SsmActionDefinition.html:
+# InstanceIds, "Array Members: Minimum number of 1 item. Maximum number of 100 items."
+MAX_SSM_ACTION_INSTANCES = 100
 # Region codes such as us-east-1, eu-west-1, us-gov-west-1, ap-southeast-5.
 # https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-regions.html
 REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
@@ -182,6 +185,11 @@ def _budget(doc: SourceDocument, manifest: TeamManifest, org: OrgPolicy) -> list
         problems.append(doc.problem(("budget", "notify"), f"listed twice: {', '.join(duplicates)}"))
     if budget.on_exceed == "stop-training" and not manifest.training:
         problems.append(doc.problem(("budget", "on_exceed"), "stop-training needs at least one training entry to stop; use notify or deny-new-gpu"))
+    stoppable = sum(job.count for job in manifest.training)
+    if budget.on_exceed == "stop-training" and stoppable > MAX_SSM_ACTION_INSTANCES:
+        problems.append(
+            doc.problem(("budget", "on_exceed"), f"stop-training would stop {stoppable} training instances; an AWS Budgets action stops at most {MAX_SSM_ACTION_INSTANCES}: use deny-new-gpu or fewer instances")
+        )
     return problems
 
 

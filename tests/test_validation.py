@@ -53,6 +53,14 @@ def add_entry(team: str, section: str, index: int, **changes):
     return mutate
 
 
+def add_entries(team: str, section: str, index: int, **counts: int):
+    def mutate(teams, org):
+        for name, count in counts.items():
+            teams[team][section].append(dict(teams[team][section][index], name=name, count=count))
+
+    return mutate
+
+
 RULES = [
     ("team name upper case and symbols", team_rule("alpha", "team", "Alpha_1"), "alpha.yaml", "team: got text 'Alpha_1'; expected lower-case letters"),
     ("team name reserved", team_rule("alpha", "team", "governance"), "alpha.yaml", "'governance' is reserved"),
@@ -81,6 +89,7 @@ RULES = [
     ("recipient twice", team_rule("alpha", "budget.notify", ["a@example.com", "a@example.com"]), "alpha.yaml", "budget.notify: listed twice: a@example.com"),
     ("deny-new-gpu without roles", team_rule("alpha", "budget.on_exceed", "deny-new-gpu"), "alpha.yaml", "budget: action_role_names is required when on_exceed is deny-new-gpu"),
     ("stop-training without training", team_rule("bravo", "budget.on_exceed", "stop-training"), "bravo.yaml", "budget.on_exceed: stop-training needs at least one training entry"),
+    ("stop-training over the SSM action limit", add_entries("alpha", "training", 0, more=64, most=64), "alpha.yaml", "budget.on_exceed: stop-training would stop 131 training instances; an AWS Budgets action stops at most 100"),
     ("unknown instance type", team_rule("alpha", "training.0.instance_type", "g5.xlarg"), "alpha.yaml", "training[0].instance_type: 'g5.xlarg' is not a known GPU instance type; did you mean g5.xlarge"),
     ("not a GPU type", team_rule("alpha", "training.0.instance_type", "m5.large"), "alpha.yaml", "'m5.large' is not a known GPU instance type"),
     ("instance type not allowed", team_rule("alpha", "training.0.instance_type", "g4dn.xlarge"), "alpha.yaml", "training[0].instance_type: 'g4dn.xlarge' is not allowed by org policy (allowed: g5.*, g6.*, g6e.*, p4d.*, p5.*)"),
