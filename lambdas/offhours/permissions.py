@@ -1,0 +1,105 @@
+"""The off-hours function's IAM policy, as data: exactly the API calls handler.py makes.
+
+Pure data (no boto3, no cdktf): modules/offhours_schedule.py puts these statements on the
+function's role, and tests/test_offhours_handler.py records every API call the handler makes
+against moto and asserts the two sets of actions are equal.
+
+Actions, resource ARN formats and condition keys are from the Service Authorization Reference:
+- EC2: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html
+  DescribeInstances supports no resource-level permissions (Resource "*"); StopInstances,
+  StartInstances, CreateTags and DeleteTags act on `instance/${InstanceId}` and support
+  aws:ResourceTag; CreateTags/DeleteTags also support aws:TagKeys and aws:RequestTag.
+- EKS: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelastickubernetesservice.html
+  ListClusters supports no resource-level permissions; ListNodegroups acts on
+  `cluster/${ClusterName}`; DescribeNodegroup and UpdateNodegroupConfig act on
+  `nodegroup/${ClusterName}/${NodegroupName}/${UUID}`, which supports aws:ResourceTag.
+- SSM: https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssystemsmanager.html
+  GetParameter, PutParameter and DeleteParameter act on `parameter/${ParameterNameWithoutLeadingSlash}`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lambdas.offhours.contract import PARAMETER_PREFIX_FORMAT, STOPPED_BY_TAG, STOPPED_BY_VALUE, TEAM_TAG
+
+
+def handler_policy_statements(team: str, region: str, account_id: str, partition: str = "aws") -> list[dict[str, Any]]:
+    """IAM statements for the function that stops and starts `team`'s capacity in `region`."""
+
+    def arn(service: str, resource: str) -> str:
+        return f"arn:{partition}:{service}:{region}:{account_id}:{resource}"
+
+    team_only = {"StringEquals": {f"aws:ResourceTag/{TEAM_TAG}": team}}
+    # ForAllValues alone is true for a request without tag keys, and DeleteTags without Tags
+    # deletes every tag of the instance: the Null test makes the key list mandatory.
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
+    marker_key_only = {
+        "ForAllValues:StringEquals": {"aws:TagKeys": [STOPPED_BY_TAG]},
+        "Null": {"aws:TagKeys": "false"},
+    }
+    parameter_prefix = PARAMETER_PREFIX_FORMAT.format(team=team).lstrip("/")
+    return [
+        {
+            "Sid": "DescribeInstancesHasNoResourceLevelPermissions",
+            "Effect": "Allow",
+            "Action": ["ec2:DescribeInstances"],
+            "Resource": "*",
+        },
+        {
+            "Sid": "StopAndStartOnlyTheTeamsInstances",
+            "Effect": "Allow",
+            "Action": ["ec2:StartInstances", "ec2:StopInstances"],
+            "Resource": arn("ec2", "instance/*"),
+            "Condition": team_only,
+        },
+        {
+            "Sid": "MarkOnlyTheTeamsInstancesWithTheStoppedByTag",
+            "Effect": "Allow",
+            "Action": ["ec2:CreateTags"],
+            "Resource": arn("ec2", "instance/*"),
+            "Condition": {
+                "StringEquals": {f"aws:ResourceTag/{TEAM_TAG}": team, f"aws:RequestTag/{STOPPED_BY_TAG}": STOPPED_BY_VALUE},
+                **marker_key_only,
+            },
+        },
+        {
+            "Sid": "UnmarkOnlyTheTeamsInstances",
+            "Effect": "Allow",
+            "Action": ["ec2:DeleteTags"],
+            "Resource": arn("ec2", "instance/*"),
+            "Condition": {**team_only, **marker_key_only},
+        },
+        {
+            "Sid": "ListClustersHasNoResourceLevelPermissions",
+            "Effect": "Allow",
+            "Action": ["eks:ListClusters"],
+            "Resource": "*",
+        },
+        {
+            # Clusters are shared between teams and carry no Team tag: only the region and
+            # account limit which clusters' node groups may be listed.
+            "Sid": "ListNodegroupsOfTheRegionsClusters",
+            "Effect": "Allow",
+            "Action": ["eks:ListNodegroups"],
+            "Resource": arn("eks", "cluster/*"),
+        },
+        {
+            "Sid": "DescribeAndScaleOnlyTheTeamsNodegroups",
+            "Effect": "Allow",
+            "Action": ["eks:DescribeNodegroup", "eks:UpdateNodegroupConfig"],
+            "Resource": arn("eks", "nodegroup/*"),
+            "Condition": team_only,
+        },
+        {
+            "Sid": "RecordScalingOnlyUnderTheTeamsPrefix",
+            "Effect": "Allow",
+            "Action": ["ssm:DeleteParameter", "ssm:GetParameter", "ssm:PutParameter"],
+            "Resource": arn("ssm", f"parameter/{parameter_prefix}*"),
+        },
+    ]
+
+
+def policy_actions(statements: list[dict[str, Any]]) -> set[str]:
+    """Every action the statements allow, e.g. {"ec2:StopInstances", ...}."""
+    return {action for statement in statements for action in statement["Action"]}
