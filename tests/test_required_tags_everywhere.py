@@ -65,11 +65,15 @@ def test_the_walker_finds_a_missing_tag(synthesized_examples):
     broken = copy.deepcopy(synthesized_examples)
     template = next(iter(broken.stacks["bravo"]["resource"]["aws_launch_template"].values()))
     del template["tag_specifications"][0]["tags"]["CostCenter"]
+    # A tag missing from a resource is fine while default_tags supply it, and not once they do not.
+    (topic,) = broken.stacks["alpha"]["resource"]["aws_sns_topic"].values()
+    del topic["tags"]["Project"]
+    assert not any(p.startswith("alpha: aws_sns_topic") for p in missing_tags(broken))
     (provider,) = broken.stacks["alpha"]["provider"]["aws"]
     del provider["default_tags"][0]["tags"]["Project"]
     problems = missing_tags(broken)
     assert any("bravo: aws_launch_template" in p and "CostCenter" in p for p in problems)
-    assert any(p.startswith("alpha: aws_") and "Project" in p for p in problems)
+    assert any(p.startswith("alpha: aws_sns_topic") and "Project" in p for p in problems)
 
 
 @pytest.mark.parametrize("resource_type,taggable", [("aws_instance", True), ("aws_iam_role_policy_attachment", False), ("aws_eks_node_group", True)])
