@@ -101,6 +101,21 @@ def offhours_dlq(team: str) -> str:
     return f"{PREFIX}-offhours-{team}-dlq"
 
 
+def offhours_schedule_group(team: str) -> str:
+    """The team's own schedule group, so the scheduler role trusts only this team's schedules."""
+    return f"{PREFIX}-offhours-{team}"
+
+
+def offhours_function_dlq(team: str) -> str:
+    """The off-hours function's own dead-letter queue (failed asynchronous invocations)."""
+    return f"{PREFIX}-offhours-{team}-fn-dlq"
+
+
+def offhours_log_group(team: str) -> str:
+    """The name Lambda logs the function to; created up front so it has retention and a key."""
+    return f"/aws/lambda/{offhours_function(team)}"
+
+
 def offhours_parameter(team: str, cluster: str, nodegroup: str) -> str:
     """Where the off-hours function records a node group's scaling config before scaling to 0."""
     return f"/{PREFIX}/offhours/{team}/{cluster}/{nodegroup}"
@@ -154,7 +169,9 @@ def derived_names(manifest: TeamManifest) -> Iterator[DerivedName]:
         yield DerivedName(("team",), "iam_role", offhours_role(team))
         yield DerivedName(("team",), "iam_role", offhours_scheduler_role(team))
         yield DerivedName(("team",), "schedule", offhours_schedule(team, "start"))
+        yield DerivedName(("team",), "schedule", offhours_schedule_group(team))
         yield DerivedName(("team",), "sqs_queue", offhours_dlq(team))
+        yield DerivedName(("team",), "sqs_queue", offhours_function_dlq(team))
     for index, pool in enumerate(manifest.inference):
         field = ("inference", index, "name")
         yield DerivedName(field, "node_group", node_group(team, pool.name))

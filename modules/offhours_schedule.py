@@ -1,0 +1,366 @@
+"""Off-hours shutdown wiring: the function from lambdas/offhours/ and the schedules that run it.
+
+Two EventBridge Scheduler schedules in the team's time zone invoke the function with
+`{"action": "stop" | "start", "team", "region", "dry_run": false}` at `schedule.stop` and
+`schedule.start` on `schedule.weekdays`. The function's role may stop, start and scale only
+resources tagged with the team (lambdas/offhours/permissions.py); the scheduler's role may only
+invoke this function and write to its dead-letter queue. Logs and both dead-letter queues are
+encrypted with one customer managed key per team.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Mapping
+
+from cdktf import AssetType, Fn, TerraformAsset
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from cdktf_cdktf_provider_aws.lambda_function import (
+    LambdaFunction,
+    LambdaFunctionDeadLetterConfig,
+    LambdaFunctionTracingConfig,
+)
+from cdktf_cdktf_provider_aws.scheduler_schedule_group import SchedulerScheduleGroup
+from cdktf_cdktf_provider_aws.scheduler_schedule import (
+    SchedulerSchedule,
+    SchedulerScheduleFlexibleTimeWindow,
+    SchedulerScheduleTarget,
+    SchedulerScheduleTargetDeadLetterConfig,
+    SchedulerScheduleTargetRetryPolicy,
+)
+from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
+from constructs import Construct
+
+from generators import naming
+from generators.model import TeamManifest
+from lambdas.offhours.permissions import handler_policy_statements
+
+POLICY_VERSION = "2012-10-17"
+SOURCE = Path(__file__).resolve().parent.parent / "lambdas" / "offhours"
+# What Lambda imports at run time; tests/test_offhours_handler.py checks handler.py runs with
+# only these next to it. permissions.py is synthesis-time data and stays out of the archive.
+RUNTIME_FILES = ("handler.py", "contract.py")
+# Staged files get one fixed modification time so the archive does not change between runs.
+STAGED_MTIME = 315532800  # 1980-01-01, the earliest time a zip entry can hold
+
+RUNTIME = "python3.12"
+HANDLER = "handler.handler"
+# Lambda allows at most 900 s: https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+# A few hundred instances and node groups take well under a minute; 300 s leaves room for throttling.
+TIMEOUT_SECONDS = 300
+MEMORY_MB = 256
+# One run at a time per team: a retried stop must never interleave with a start.
+# https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html
+RESERVED_CONCURRENCY = 1
+# The log group is the audit trail of what was stopped and why: one year.
+# Allowed values: https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html
+LOG_RETENTION_DAYS = 365
+# SQS keeps messages at most 14 days (1,209,600 s); a dead letter should wait as long as allowed:
+# https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html
+DLQ_RETENTION_SECONDS = 1_209_600
+# Retry policy bounds: event age 60..86400 s, attempts 0..185:
+# https://docs.aws.amazon.com/scheduler/latest/APIReference/API_RetryPolicy.html
+# A stop delivered hours late would shut capacity down during working hours, so the window
+# is one hour (the defaults are 24 h and 185 attempts).
+MAX_EVENT_AGE_SECONDS = 3600
+MAX_RETRY_ATTEMPTS = 10
+# Cron day-of-week names in schedule expressions:
+# https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html#cron-based
+CRON_DAYS = {"mon": "MON", "tue": "TUE", "wed": "WED", "thu": "THU", "fri": "FRI", "sat": "SAT", "sun": "SUN"}
+
+_STAGED: dict[int, str] = {}
+
+
+def staged_code() -> str:
+    """A directory holding only RUNTIME_FILES (no __pycache__), made once per process."""
+    pid = os.getpid()
+    if pid not in _STAGED:
+        stage = Path(tempfile.mkdtemp(prefix="genai-finops-offhours-"))
+        for name in RUNTIME_FILES:
+            shutil.copyfile(SOURCE / name, stage / name)
+            os.utime(stage / name, (STAGED_MTIME, STAGED_MTIME))
+        # A forked child inherits this hook; only the process that made the directory removes it.
+        atexit.register(lambda: os.getpid() == pid and shutil.rmtree(stage, ignore_errors=True))
+        _STAGED[pid] = str(stage)
+    return _STAGED[pid]
+
+
+def cron_expression(hhmm: str, weekdays: list[str]) -> str:
+    """`cron(minutes hours day-of-month month day-of-week year)` for HH:MM on the given days."""
+    hours, minutes = hhmm.split(":")
+    days = ",".join(CRON_DAYS[day] for day in sorted(weekdays, key=list(CRON_DAYS).index))
+    return f"cron({int(minutes)} {int(hours)} ? * {days} *)"
+
+
+def schedule_event(action: str, manifest: TeamManifest) -> dict[str, Any]:
+    """The event the handler's contract expects (lambdas/offhours/handler.py)."""
+    return {"action": action, "team": manifest.team, "region": manifest.region, "dry_run": False}
+
+
+class OffHoursSchedule(Construct):
+    """The off-hours function of one team, its roles, key, log group, queues and two schedules."""
+
+    def __init__(self, scope: Construct, id: str, *, manifest: TeamManifest, tags: Mapping[str, str]) -> None:
+        super().__init__(scope, id)
+        if manifest.schedule is None:
+            raise ValueError(f"team {manifest.team} has no schedule; OffHoursSchedule needs one")
+        self._manifest = manifest
+        self._tags = dict(tags)
+        self._account = DataAwsCallerIdentity(self, "account").account_id
+        self._partition = DataAwsPartition(self, "partition").partition
+        team, region = manifest.team, manifest.region
+        self.function_name: str = naming.offhours_function(team)
+        log_group_name = naming.offhours_log_group(team)
+
+        key = KmsKey(
+            self,
+            "key",
+            description=f"Encrypts the off-hours logs and dead letters of team {team} (genai-finops)",
+            enable_key_rotation=True,
+            policy=json.dumps(self._key_policy(log_group_name)),
+            tags=self._tags,
+        )
+        log_group = CloudwatchLogGroup(
+            self,
+            "logs",
+            name=log_group_name,
+            retention_in_days=LOG_RETENTION_DAYS,
+            kms_key_id=key.arn,
+            tags=self._tags,
+        )
+        function_dlq = self._queue("function-dlq", naming.offhours_function_dlq(team), key.arn)
+        scheduler_dlq = self._queue("scheduler-dlq", naming.offhours_dlq(team), key.arn)
+
+        role = IamRole(
+            self,
+            "role",
+            name=naming.offhours_role(team),
+            assume_role_policy=json.dumps(_trust("lambda.amazonaws.com")),
+            tags=self._tags,
+        )
+        self.role_arn: str = role.arn
+        handler_policy = IamRolePolicy(
+            self,
+            "handler-policy",
+            name="stop-start-team-capacity",
+            role=role.id,
+            policy=json.dumps(
+                {
+                    "Version": POLICY_VERSION,
+                    "Statement": handler_policy_statements(team, region, self._account, self._partition),
+                }
+            ),
+        )
+        runtime_policy = IamRolePolicy(
+            self,
+            "runtime-policy",
+            name="logs-traces-dead-letters",
+            role=role.id,
+            policy=json.dumps(self._runtime_policy(log_group.arn, function_dlq.arn, key.arn)),
+        )
+        asset = TerraformAsset(self, "code", path=staged_code(), type=AssetType.ARCHIVE)
+        function = LambdaFunction(
+            self,
+            "function",
+            function_name=self.function_name,
+            description=f"Stops team {team}'s GPU capacity outside its schedule and restarts it (genai-finops)",
+            role=role.arn,
+            runtime=RUNTIME,
+            handler=HANDLER,
+            filename=asset.path,
+            # Terraform hashes the archive itself, so a code change always redeploys the function.
+            source_code_hash=Fn.filebase64sha256(asset.path),
+            timeout=TIMEOUT_SECONDS,
+            memory_size=MEMORY_MB,
+            reserved_concurrent_executions=RESERVED_CONCURRENCY,
+            tracing_config=LambdaFunctionTracingConfig(mode="Active"),
+            dead_letter_config=LambdaFunctionDeadLetterConfig(target_arn=function_dlq.arn),
+            tags=self._tags,
+            # Without the log group first, the first invocation would create an unencrypted one
+            # with no retention; without the policies, the first run could be denied.
+            depends_on=[log_group, handler_policy, runtime_policy],
+        )
+        self.function_arn: str = function.arn
+
+        group = SchedulerScheduleGroup(self, "schedule-group", name=naming.offhours_schedule_group(team), tags=self._tags)
+        scheduler_role = IamRole(
+            self,
+            "scheduler-role",
+            name=naming.offhours_scheduler_role(team),
+            assume_role_policy=json.dumps(self._scheduler_trust(group.arn)),
+            tags=self._tags,
+        )
+        scheduler_policy = IamRolePolicy(
+            self,
+            "scheduler-policy",
+            name="invoke-offhours-function",
+            role=scheduler_role.id,
+            policy=json.dumps(self._scheduler_policy(function.arn, scheduler_dlq.arn, key.arn)),
+        )
+        for action, at in (("stop", manifest.schedule.stop), ("start", manifest.schedule.start)):
+            self._schedule(action, at, group.name, key.arn, function.arn, scheduler_role.arn, scheduler_dlq.arn, scheduler_policy)
+
+    # ------------------------------------------------------------------ pieces
+
+    def _queue(self, id: str, name: str, key_arn: str) -> SqsQueue:
+        return SqsQueue(
+            self,
+            id,
+            name=name,
+            message_retention_seconds=DLQ_RETENTION_SECONDS,
+            kms_master_key_id=key_arn,
+            tags=self._tags,
+        )
+
+    def _schedule(
+        self,
+        action: str,
+        at: str,
+        group_name: str,
+        key_arn: str,
+        function_arn: str,
+        role_arn: str,
+        dlq_arn: str,
+        role_policy: IamRolePolicy,
+    ) -> SchedulerSchedule:
+        schedule = self._manifest.schedule
+        assert schedule is not None
+        return SchedulerSchedule(
+            self,
+            f"schedule-{action}",
+            name=naming.offhours_schedule(self._manifest.team, action),
+            group_name=group_name,
+            description=f"{action} team {self._manifest.team}'s GPU capacity at {at} {schedule.timezone} (genai-finops)",
+            schedule_expression=cron_expression(at, list(schedule.weekdays)),
+            schedule_expression_timezone=schedule.timezone,
+            flexible_time_window=SchedulerScheduleFlexibleTimeWindow(mode="OFF"),
+            state="ENABLED",
+            # The target input is encrypted with the team's key; the execution role decrypts it:
+            # https://docs.aws.amazon.com/scheduler/latest/UserGuide/encryption-rest.html
+            kms_key_arn=key_arn,
+            target=SchedulerScheduleTarget(
+                arn=function_arn,
+                role_arn=role_arn,
+                input=json.dumps(schedule_event(action, self._manifest)),
+                retry_policy=SchedulerScheduleTargetRetryPolicy(
+                    maximum_event_age_in_seconds=MAX_EVENT_AGE_SECONDS,
+                    maximum_retry_attempts=MAX_RETRY_ATTEMPTS,
+                ),
+                dead_letter_config=SchedulerScheduleTargetDeadLetterConfig(arn=dlq_arn),
+            ),
+            # Scheduler checks it can assume the role when the schedule is created.
+            depends_on=[role_policy],
+        )
+
+    def _arn(self, service: str, resource: str) -> str:
+        return f"arn:{self._partition}:{service}:{self._manifest.region}:{self._account}:{resource}"
+
+    def _key_policy(self, log_group_name: str) -> dict[str, Any]:
+        return {
+            "Version": POLICY_VERSION,
+            "Statement": [
+                # The default key policy: the account administers the key and grants its use
+                # through IAM (the two roles' policies below), so the key never becomes unmanageable.
+                # https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html
+                {
+                    "Sid": "EnableAccountAdministration",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:{self._partition}:iam::{self._account}:root"},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                },
+                # CloudWatch Logs may use the key for this one log group only:
+                # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
+                {
+                    "Sid": "CloudWatchLogsEncryptsTheOffHoursLogGroup",
+                    "Effect": "Allow",
+                    "Principal": {"Service": f"logs.{self._manifest.region}.amazonaws.com"},
+                    "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                    "Resource": "*",
+                    "Condition": {
+                        "ArnEquals": {"kms:EncryptionContext:aws:logs:arn": self._arn("logs", f"log-group:{log_group_name}")}
+                    },
+                },
+            ],
+        }
+
+    def _runtime_policy(self, log_group_arn: str, dlq_arn: str, key_arn: str) -> dict[str, Any]:
+        return {
+            "Version": POLICY_VERSION,
+            "Statement": [
+                # What AWSLambdaBasicExecutionRole grants, for this function's log group only:
+                # https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-prereqs.html
+                {
+                    "Sid": "WriteOwnLogGroup",
+                    "Effect": "Allow",
+                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                    "Resource": f"{log_group_arn}:*",
+                },
+                # Active tracing; X-Ray's write actions support no resource-level permissions:
+                # https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html
+                # https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html
+                {
+                    "Sid": "WriteTracesHasNoResourceLevelPermissions",
+                    "Effect": "Allow",
+                    "Action": ["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
+                    "Resource": "*",
+                },
+                # Lambda sends failed asynchronous events to the DLQ with the function's role:
+                # https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
+                {"Sid": "SendToOwnDeadLetterQueue", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": dlq_arn},
+                _encrypted_queue_producer(key_arn),
+            ],
+        }
+
+    def _scheduler_trust(self, group_arn: str) -> dict[str, Any]:
+        # The execution role trust policy EventBridge Scheduler documents, with its confused-deputy
+        # conditions; Scheduler's source ARN is the schedule group, here the team's own group:
+        # https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html#setting-up-execution-role
+        trust = _trust("scheduler.amazonaws.com")
+        trust["Statement"][0]["Condition"] = {
+            "StringEquals": {"aws:SourceAccount": self._account},
+            "ArnEquals": {"aws:SourceArn": group_arn},
+        }
+        return trust
+
+    def _scheduler_policy(self, function_arn: str, dlq_arn: str, key_arn: str) -> dict[str, Any]:
+        return {
+            "Version": POLICY_VERSION,
+            "Statement": [
+                # https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-templated.html
+                {"Sid": "InvokeOnlyTheOffHoursFunction", "Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": function_arn},
+                # Scheduler writes dead letters with the schedule's execution role:
+                # https://docs.aws.amazon.com/scheduler/latest/UserGuide/configuring-schedule-dlq.html
+                {"Sid": "SendToScheduleDeadLetterQueue", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": dlq_arn},
+                # The same two key actions also let Scheduler decrypt the schedules' encrypted input.
+                _encrypted_queue_producer(key_arn),
+            ],
+        }
+
+
+def _trust(service: str) -> dict[str, Any]:
+    return {
+        "Version": POLICY_VERSION,
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+    }
+
+
+def _encrypted_queue_producer(key_arn: str) -> dict[str, Any]:
+    # Sending to a queue encrypted with a customer managed key needs these two on the key:
+    # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html
+    return {
+        "Sid": "EncryptDeadLetters",
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+        "Resource": key_arn,
+    }

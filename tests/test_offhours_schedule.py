@@ -1,0 +1,273 @@
+"""OffHoursSchedule synthesized for the shipped example team `alpha`, asserted on the Terraform JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generators import naming, tags
+from generators.loading import load_manifest_set
+from lambdas.offhours.permissions import handler_policy_statements, policy_actions
+from modules import offhours_schedule
+from modules.offhours_schedule import OffHoursSchedule, cron_expression
+
+TEAM = "alpha"
+FUNCTION = naming.offhours_function(TEAM)
+
+
+@pytest.fixture(scope="module")
+def manifests():
+    return load_manifest_set(["manifests"])
+
+
+@pytest.fixture(scope="module")
+def synthesized(manifests) -> dict[str, Any]:
+    import cdktf
+    from cdktf import TerraformOutput, TerraformStack
+    from cdktf_cdktf_provider_aws.provider import AwsProvider
+
+    alpha = manifests.team(TEAM)
+    app = cdktf.Testing.app()
+    stack = TerraformStack(app, TEAM)
+    AwsProvider(stack, "aws", region=alpha.region)
+    construct = OffHoursSchedule(stack, "offhours", manifest=alpha, tags=tags.base_tags(alpha, manifests.org))
+    for attribute in ("function_arn", "function_name", "role_arn"):
+        TerraformOutput(stack, attribute, value=getattr(construct, attribute))
+    return json.loads(cdktf.Testing.synth(stack))
+
+
+def resources(synthesized: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return synthesized["resource"].get(kind, {})
+
+
+def only(synthesized: dict[str, Any], kind: str) -> tuple[str, dict[str, Any]]:
+    found = resources(synthesized, kind)
+    assert len(found) == 1, sorted(found)
+    return next(iter(found.items()))
+
+
+def named(synthesized: dict[str, Any], kind: str, fragment: str) -> tuple[str, dict[str, Any]]:
+    matches = [(key, value) for key, value in resources(synthesized, kind).items() if fragment in key]
+    assert len(matches) == 1, (fragment, sorted(resources(synthesized, kind)))
+    return matches[0]
+
+
+def ref(kind: str, key: str, attribute: str) -> str:
+    return f"${{{kind}.{key}.{attribute}}}"
+
+
+def data_ref(synthesized: dict[str, Any], kind: str, attribute: str) -> str:
+    (key,) = synthesized["data"][kind]
+    return f"${{data.{kind}.{key}.{attribute}}}"
+
+
+def policy_of(synthesized: dict[str, Any], fragment: str) -> dict[str, Any]:
+    return json.loads(named(synthesized, "aws_iam_role_policy", fragment)[1]["policy"])
+
+
+# --------------------------------------------------------------------------- schedules
+
+
+@pytest.mark.parametrize(("action", "cron"), [("stop", "cron(0 19 ? * MON,TUE,WED,THU,FRI *)"), ("start", "cron(0 8 ? * MON,TUE,WED,THU,FRI *)")])
+def test_schedules_run_at_the_manifest_times_on_its_weekdays_in_its_timezone(synthesized, action, cron):
+    _, schedule = named(synthesized, "aws_scheduler_schedule", f"schedule-{action}")
+    group_key, group = only(synthesized, "aws_scheduler_schedule_group")
+
+    assert schedule["name"] == naming.offhours_schedule(TEAM, action)
+    assert schedule["schedule_expression"] == cron
+    assert schedule["schedule_expression_timezone"] == "Europe/Berlin"
+    assert schedule["flexible_time_window"] == {"mode": "OFF"}
+    assert schedule["group_name"] == ref("aws_scheduler_schedule_group", group_key, "name")
+    assert schedule["kms_key_arn"] == ref("aws_kms_key", only(synthesized, "aws_kms_key")[0], "arn")
+    assert group["name"] == naming.offhours_schedule_group(TEAM)
+
+
+@pytest.mark.parametrize("action", ["stop", "start"])
+def test_each_schedule_invokes_the_function_with_the_handler_event_retries_an_hour_and_has_a_dlq(synthesized, action):
+    _, schedule = named(synthesized, "aws_scheduler_schedule", f"schedule-{action}")
+    function_key, _ = only(synthesized, "aws_lambda_function")
+    dlq_key, dlq = named(synthesized, "aws_sqs_queue", "scheduler-dlq")
+    role_key, _ = named(synthesized, "aws_iam_role", "scheduler-role")
+    target = schedule["target"]
+
+    assert json.loads(target["input"]) == {"action": action, "team": TEAM, "region": "us-east-1", "dry_run": False}
+    assert target["arn"] == ref("aws_lambda_function", function_key, "arn")
+    assert target["role_arn"] == ref("aws_iam_role", role_key, "arn")
+    assert target["retry_policy"] == {"maximum_event_age_in_seconds": 3600, "maximum_retry_attempts": 10}
+    assert target["dead_letter_config"] == {"arn": ref("aws_sqs_queue", dlq_key, "arn")}
+    assert dlq["name"] == naming.offhours_dlq(TEAM)
+
+
+@pytest.mark.parametrize(
+    ("hhmm", "weekdays", "expected"),
+    [
+        ("07:30", ["sun", "mon"], "cron(30 7 ? * MON,SUN *)"),
+        ("00:05", ["sat"], "cron(5 0 ? * SAT *)"),
+        ("23:59", ["fri", "wed", "mon"], "cron(59 23 ? * MON,WED,FRI *)"),
+    ],
+)
+def test_cron_expression_uses_scheduler_cron_fields_and_day_names(hhmm, weekdays, expected):
+    assert cron_expression(hhmm, weekdays) == expected
+
+
+def test_scheduler_role_may_only_invoke_this_function_and_write_its_dead_letters(synthesized):
+    function_key, _ = only(synthesized, "aws_lambda_function")
+    dlq_key, _ = named(synthesized, "aws_sqs_queue", "scheduler-dlq")
+    key_key, _ = only(synthesized, "aws_kms_key")
+    group_key, _ = only(synthesized, "aws_scheduler_schedule_group")
+    _, role = named(synthesized, "aws_iam_role", "scheduler-role")
+    statements = policy_of(synthesized, "scheduler-policy")["Statement"]
+
+    grants = {(s["Action"] if isinstance(s["Action"], str) else tuple(s["Action"]), s["Resource"]) for s in statements}
+    assert grants == {
+        ("lambda:InvokeFunction", ref("aws_lambda_function", function_key, "arn")),
+        ("sqs:SendMessage", ref("aws_sqs_queue", dlq_key, "arn")),
+        (("kms:Decrypt", "kms:GenerateDataKey"), ref("aws_kms_key", key_key, "arn")),
+    }
+    trust = json.loads(role["assume_role_policy"])["Statement"][0]
+    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    assert trust["Condition"]["ArnEquals"] == {"aws:SourceArn": ref("aws_scheduler_schedule_group", group_key, "arn")}
+    assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": data_ref(synthesized, "aws_caller_identity", "account_id")}
+
+
+# --------------------------------------------------------------------------- the function
+
+
+def test_function_runs_the_offhours_handler_on_python_312_traced_with_reserved_concurrency(synthesized):
+    _, function = only(synthesized, "aws_lambda_function")
+    role_key, _ = named(synthesized, "aws_iam_role", "offhours_role")
+    dlq_key, _ = named(synthesized, "aws_sqs_queue", "function-dlq")
+
+    assert function["function_name"] == FUNCTION
+    assert function["runtime"] == "python3.12"
+    assert function["handler"] == "handler.handler"
+    assert function["role"] == ref("aws_iam_role", role_key, "arn")
+    assert function["tracing_config"] == {"mode": "Active"}
+    assert function["reserved_concurrent_executions"] == 1
+    assert function["dead_letter_config"] == {"target_arn": ref("aws_sqs_queue", dlq_key, "arn")}
+    assert function["filename"].endswith("/archive.zip")
+    assert function["source_code_hash"] == f'${{filebase64sha256("{function["filename"]}")}}'
+    assert "environment" not in function
+
+
+def test_function_waits_for_its_log_group_and_policies(synthesized):
+    _, function = only(synthesized, "aws_lambda_function")
+    log_key, _ = only(synthesized, "aws_cloudwatch_log_group")
+    policies = {f"aws_iam_role_policy.{key}" for key in resources(synthesized, "aws_iam_role_policy") if "scheduler" not in key}
+
+    assert set(function["depends_on"]) == {f"aws_cloudwatch_log_group.{log_key}"} | policies
+
+
+def test_archive_is_staged_from_only_the_runtime_files():
+    stage = Path(offhours_schedule.staged_code())
+
+    assert sorted(p.name for p in stage.iterdir()) == sorted(offhours_schedule.RUNTIME_FILES)
+    for name in offhours_schedule.RUNTIME_FILES:
+        assert (stage / name).read_bytes() == (offhours_schedule.SOURCE / name).read_bytes()
+        assert (stage / name).stat().st_mtime == offhours_schedule.STAGED_MTIME
+    assert offhours_schedule.staged_code() == str(stage)
+
+
+def test_function_role_policy_is_exactly_the_statements_from_permissions_py(synthesized):
+    account = data_ref(synthesized, "aws_caller_identity", "account_id")
+    partition = data_ref(synthesized, "aws_partition", "partition")
+
+    policy = policy_of(synthesized, "handler-policy")
+
+    assert policy == {"Version": "2012-10-17", "Statement": handler_policy_statements(TEAM, "us-east-1", account, partition)}
+    assert "ec2:StopInstances" in policy_actions(policy["Statement"])
+
+
+def test_function_role_changes_only_resources_tagged_with_the_team(synthesized):
+    statements = policy_of(synthesized, "handler-policy")["Statement"]
+    mutating = {"ec2:StopInstances", "ec2:StartInstances", "ec2:CreateTags", "ec2:DeleteTags", "eks:UpdateNodegroupConfig"}
+
+    for statement in statements:
+        if mutating & set(statement["Action"]):
+            assert statement["Condition"]["StringEquals"]["aws:ResourceTag/Team"] == TEAM, statement["Sid"]
+            assert statement["Resource"] != "*"
+
+
+def test_function_role_writes_only_its_own_log_group_traces_and_dead_letters(synthesized):
+    log_key, _ = only(synthesized, "aws_cloudwatch_log_group")
+    dlq_key, _ = named(synthesized, "aws_sqs_queue", "function-dlq")
+    key_key, _ = only(synthesized, "aws_kms_key")
+    statements = {s["Sid"]: s for s in policy_of(synthesized, "runtime-policy")["Statement"]}
+
+    assert statements["WriteOwnLogGroup"]["Resource"] == ref("aws_cloudwatch_log_group", log_key, "arn") + ":*"
+    assert statements["WriteOwnLogGroup"]["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert statements["SendToOwnDeadLetterQueue"]["Resource"] == ref("aws_sqs_queue", dlq_key, "arn")
+    assert statements["EncryptDeadLetters"]["Resource"] == ref("aws_kms_key", key_key, "arn")
+    assert statements["WriteTracesHasNoResourceLevelPermissions"]["Action"] == ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+    assert len(statements) == 4
+
+
+# --------------------------------------------------------------------------- logs, queues, key, tags
+
+
+def test_log_group_is_the_functions_with_a_year_of_retention_and_the_teams_key(synthesized):
+    _, log_group = only(synthesized, "aws_cloudwatch_log_group")
+    key_key, _ = only(synthesized, "aws_kms_key")
+
+    assert log_group["name"] == f"/aws/lambda/{FUNCTION}"
+    assert log_group["retention_in_days"] == 365
+    assert log_group["kms_key_id"] == ref("aws_kms_key", key_key, "arn")
+
+
+def test_key_lets_cloudwatch_logs_use_it_for_this_log_group_only(synthesized):
+    _, key = only(synthesized, "aws_kms_key")
+    statements = {s["Sid"]: s for s in json.loads(key["policy"])["Statement"]}
+    logs = statements["CloudWatchLogsEncryptsTheOffHoursLogGroup"]
+
+    assert key["enable_key_rotation"] is True
+    assert logs["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
+    assert logs["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"].endswith(f":log-group:/aws/lambda/{FUNCTION}")
+
+
+def test_both_dead_letter_queues_are_encrypted_with_the_teams_key_and_keep_messages_14_days(synthesized):
+    key_key, _ = only(synthesized, "aws_kms_key")
+    queues = resources(synthesized, "aws_sqs_queue")
+
+    assert {q["name"] for q in queues.values()} == {naming.offhours_dlq(TEAM), naming.offhours_function_dlq(TEAM)}
+    for queue in queues.values():
+        assert queue["kms_master_key_id"] == ref("aws_kms_key", key_key, "arn")
+        assert queue["message_retention_seconds"] == 1_209_600
+
+
+def test_every_taggable_resource_carries_the_team_tags(synthesized, manifests):
+    expected = tags.base_tags(manifests.team(TEAM), manifests.org)
+    # IAM inline policies and schedules take no tags in the AWS API.
+    untaggable = {"aws_iam_role_policy", "aws_scheduler_schedule"}
+    checked = 0
+    for kind, instances in synthesized["resource"].items():
+        for key, resource in instances.items():
+            if kind in untaggable:
+                assert "tags" not in resource
+                continue
+            assert resource["tags"] == expected, f"{kind}.{key}"
+            checked += 1
+    assert checked == 8
+
+
+def test_construct_exposes_function_and_role_as_references(synthesized):
+    function_key, _ = only(synthesized, "aws_lambda_function")
+    role_key, _ = named(synthesized, "aws_iam_role", "offhours_role")
+    outputs = {name: output["value"] for name, output in synthesized["output"].items()}
+
+    assert outputs["function_arn"] == ref("aws_lambda_function", function_key, "arn")
+    assert outputs["role_arn"] == ref("aws_iam_role", role_key, "arn")
+    assert outputs["function_name"] == FUNCTION
+
+
+def test_construct_refuses_a_team_without_schedule(synthesized, manifests):
+    import cdktf
+    from cdktf import TerraformStack
+
+    bravo = manifests.team("bravo")
+    assert bravo.schedule is None
+    stack = TerraformStack(cdktf.Testing.app(), "bravo")
+    with pytest.raises(ValueError, match="team bravo has no schedule"):
+        OffHoursSchedule(stack, "offhours", manifest=bravo, tags=tags.base_tags(bravo, manifests.org))
