@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -28,14 +29,19 @@ def checkov_binary() -> str:
 
 
 def run_checkov(policy: Path | None, checks: list[str]) -> dict:
+    """checkov over the fixtures with our checks staged exactly as `genai-finops scan` stages them."""
+    from generators.commands.scan import _stage_checks
+
     env = {key: value for key, value in os.environ.items() if key != "GENAI_FINOPS_POLICY"}
     if policy is not None:
         env["GENAI_FINOPS_POLICY"] = str(policy)
     command = [
         checkov_binary(), "-d", str(FIXTURES), "--framework", "terraform_json", "--skip-download",
-        "--external-checks-dir", str(POLICIES), "-o", "json", "--compact", "--check", ",".join(checks),
+        "--external-checks-dir", "CHECKS", "-o", "json", "--compact", "--check", ",".join(checks),
     ]  # fmt: skip
-    completed = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        command[command.index("CHECKS")] = str(_stage_checks(Path(tmp) / "checks"))
+        completed = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     assert completed.returncode in (0, 1), completed.stderr[-3000:]
     return json.loads(completed.stdout)
 

@@ -204,6 +204,20 @@ def _staged(text: str, document: dict[str, Any]) -> str:
     return json.dumps(sanitized, indent=2) + "\n"
 
 
+def _stage_checks(target: Path) -> Path:
+    """Only our check modules, for --external-checks-dir.
+
+    checkov loads every .py in that directory as Python checks *and* every .yaml as a graph
+    check; policies/ also holds suppressions.yaml (and __pycache__), which checkov would try to
+    read as a check (and crash on its dates). So it gets a directory with the .py files alone,
+    __init__.py included: checkov loads no module from a directory without one.
+    """
+    target.mkdir()
+    for source in sorted(POLICIES_DIR.glob("*.py")):
+        shutil.copy2(source, target / source.name)
+    return target
+
+
 def _run_checkov(checkov: str, stacks: list[Stack], policy: dict[str, list[str]]) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="genai-finops-scan-") as tmp:
         root = Path(tmp) / "stacks"
@@ -213,9 +227,10 @@ def _run_checkov(checkov: str, stacks: list[Stack], policy: dict[str, list[str]]
             target.write_text(_staged(stack.text, stack.document), encoding="utf-8")
         policy_file = Path(tmp) / "org-policy.json"
         policy_file.write_text(json.dumps(policy), encoding="utf-8")
+        checks_dir = _stage_checks(Path(tmp) / "checks")
         command = [
             checkov, "-d", str(root), "--framework", "terraform_json", "--skip-download",
-            "--external-checks-dir", str(POLICIES_DIR), "-o", "json", "--compact",
+            "--external-checks-dir", str(checks_dir), "-o", "json", "--compact",
         ]  # fmt: skip
         env = {**os.environ, POLICY_ENV: str(policy_file)}
         try:
