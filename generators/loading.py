@@ -15,7 +15,7 @@ from typing import Any, Iterable
 
 from pydantic import BaseModel, ValidationError
 
-from generators.errors import ManifestError, Problem, UsageError, format_path
+from generators.errors import ManifestError, Problem, UsageError
 from generators.model import LoadedTeam, ManifestSet, OrgPolicy, TeamManifest
 from generators.yaml_source import FieldPath, SourceDocument, load_yaml
 

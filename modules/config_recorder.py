@@ -6,8 +6,7 @@ AWS allows), so this is created only when the org policy asks for it.
 
 from __future__ import annotations
 
-import json
-from typing import Any, Mapping
+from typing import Mapping
 
 from cdktf_cdktf_provider_aws.config_configuration_recorder import (
     ConfigConfigurationRecorder,
@@ -43,6 +42,7 @@ from constructs import Construct
 
 from generators import naming
 from generators.model import OrgPolicy
+from modules.iam_documents import account_administers_key, policy_document
 from modules.required_tags_rule import compliance_resource_types
 
 CONFIG_SERVICE = "config.amazonaws.com"
@@ -63,10 +63,6 @@ ABORT_MULTIPART_DAYS = 7
 # A deleted key makes every delivered object unreadable; 30 is the longest waiting period KMS
 # allows (https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html).
 KEY_DELETION_WINDOW_DAYS = 30
-
-
-def _policy(*statements: dict[str, Any]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
 class ConfigRecorder(Construct):
@@ -91,16 +87,8 @@ class ConfigRecorder(Construct):
             description="genai-finops: encrypts the AWS Config history and snapshots",
             enable_key_rotation=True,
             deletion_window_in_days=KEY_DELETION_WINDOW_DAYS,
-            policy=_policy(
-                # The default key policy: IAM policies in this account decide who uses the key
-                # (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html).
-                {
-                    "Sid": "AccountAdministersKey",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
+            policy=policy_document(
+                account_administers_key(partition, account_id),
                 # For deliveries Config retries as its service principal when the role fails
                 # (https://docs.aws.amazon.com/config/latest/developerguide/s3-kms-key-policy.html).
                 {
@@ -171,7 +159,7 @@ class ConfigRecorder(Construct):
             self,
             "policy",
             bucket=bucket.id,
-            policy=_policy(
+            policy=policy_document(
                 # The three statements AWS documents for a Config delivery bucket, limited to
                 # this account with AWS:SourceAccount as the page recommends
                 # (https://docs.aws.amazon.com/config/latest/developerguide/s3-bucket-policy.html).
@@ -223,7 +211,7 @@ class ConfigRecorder(Construct):
             name=naming.config_role(),
             description="AWS Config recorder of genai-finops",
             # https://docs.aws.amazon.com/config/latest/developerguide/iamrole-permissions.html#iam-trust-policy
-            assume_role_policy=_policy(
+            assume_role_policy=policy_document(
                 {
                     "Effect": "Allow",
                     "Principal": {"Service": CONFIG_SERVICE},
@@ -244,7 +232,7 @@ class ConfigRecorder(Construct):
             "delivery",
             name="deliver-to-config-bucket",
             role=role.id,
-            policy=_policy(
+            policy=policy_document(
                 {
                     "Effect": "Allow",
                     "Action": ["s3:PutObject", "s3:PutObjectAcl"],

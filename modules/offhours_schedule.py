@@ -44,8 +44,8 @@ from constructs import Construct
 from generators import naming
 from generators.model import TeamManifest
 from lambdas.offhours.permissions import handler_policy_statements
+from modules.iam_documents import POLICY_VERSION, account_administers_key
 
-POLICY_VERSION = "2012-10-17"
 SOURCE = Path(__file__).resolve().parent.parent / "lambdas" / "offhours"
 # What Lambda imports at run time; tests/test_offhours_handler.py checks handler.py runs with
 # only these next to it. permissions.py is synthesis-time data and stays out of the archive.
@@ -269,16 +269,7 @@ class OffHoursSchedule(Construct):
         return {
             "Version": POLICY_VERSION,
             "Statement": [
-                # The default key policy: the account administers the key and grants its use
-                # through IAM (the two roles' policies below), so the key never becomes unmanageable.
-                # https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html
-                {
-                    "Sid": "EnableAccountAdministration",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:{self._partition}:iam::{self._account}:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
+                account_administers_key(self._partition, self._account),
                 # CloudWatch Logs may use the key for this one log group only:
                 # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
                 {

@@ -33,9 +33,9 @@ from constructs import Construct
 from generators import catalog, naming
 from generators.model import TeamManifest
 from generators.tags import TEAM_TAG
+from modules.iam_documents import POLICY_VERSION, account_administers_key
 
 BUDGETS_PRINCIPAL = "budgets.amazonaws.com"
-POLICY_VERSION = "2012-10-17"
 
 # A cost-allocation tag filter must name user-defined tags with the `user:` prefix; without it
 # AWS accepts the budget and silently reports $0 spend:
@@ -141,16 +141,7 @@ class TeamBudget(Construct):
         return {
             "Version": POLICY_VERSION,
             "Statement": [
-                # The default key policy: the account administers the key through IAM, so the key
-                # can never become unmanageable.
-                # https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html
-                {
-                    "Sid": "EnableAccountAdministration",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:{self._partition}:iam::{self._account}:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
+                account_administers_key(self._partition, self._account),
                 # The statement SNS documents for an AWS service publishing to an encrypted topic,
                 # with AWS Budgets as the service:
                 # https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
