@@ -1,8 +1,10 @@
 """Run one phase in this (fresh) process and print its wall time and peak memory as JSON.
 
 Each phase gets its own process so that peak RSS belongs to that phase alone:
-`ru_maxrss` of this process, plus the largest child (jsii's node process for synth,
-checkov for scan), which run alongside it.
+`ru_maxrss` of this process, plus the largest descendant (jsii's node kernel for synth,
+checkov for scan), which run alongside it. jsii's node process is still running when the
+phase ends (it lives as long as the interpreter), so getrusage(RUSAGE_CHILDREN), which counts
+only children that were waited for, cannot see it: its peak is read from /proc (VmHWM) instead.
 """
 
 from __future__ import annotations
@@ -13,10 +15,37 @@ import json
 import resource
 import sys
 import time
+from pathlib import Path
 
 
 def _peak_mib(who: int) -> float:
     return resource.getrusage(who).ru_maxrss / 1024  # Linux reports KiB
+
+
+def _children(pid: str) -> list[str]:
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return []
+    return [child for task in tasks for child in (task / "children").read_text().split()]
+
+
+def _live_descendants_peak_mib() -> float:
+    """The largest peak RSS (VmHWM) among this process's descendants still running.
+
+    jsii's runtime is two node processes: a launcher and, under it, the kernel that holds
+    every construct; so the whole tree is walked, not only the direct children."""
+    peaks = [0.0]
+    pending = _children("self")
+    while pending:
+        pid = pending.pop()
+        pending.extend(_children(pid))
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        peaks += [int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmHWM:")]
+    return max(peaks)
 
 
 def _cli(args: list[str]) -> int:
@@ -52,7 +81,7 @@ def run(phase: str, manifests: str, out: str) -> dict:
     result["wall_s"] = time.perf_counter() - started
     result["exit_code"] = code
     result["peak_rss_mib"] = _peak_mib(resource.RUSAGE_SELF)
-    result["peak_child_rss_mib"] = _peak_mib(resource.RUSAGE_CHILDREN)
+    result["peak_child_rss_mib"] = max(_peak_mib(resource.RUSAGE_CHILDREN), _live_descendants_peak_mib())
     return result
 
 

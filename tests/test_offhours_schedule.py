@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -148,7 +151,7 @@ def test_function_runs_the_offhours_handler_on_python_312_traced_with_reserved_c
     assert function["tracing_config"] == {"mode": "Active"}
     assert function["reserved_concurrent_executions"] == 1
     assert function["dead_letter_config"] == {"target_arn": ref("aws_sqs_queue", dlq_key, "arn")}
-    assert function["filename"].endswith("/archive.zip")
+    assert function["filename"].endswith("/offhours.zip")
     assert function["source_code_hash"] == f'${{filebase64sha256("{function["filename"]}")}}'
     assert "environment" not in function
 
@@ -161,14 +164,20 @@ def test_function_waits_for_its_log_group_and_policies(synthesized):
     assert set(function["depends_on"]) == {f"aws_cloudwatch_log_group.{log_key}"} | policies
 
 
-def test_archive_is_staged_from_only_the_runtime_files():
-    stage = Path(offhours_schedule.staged_code())
+def test_package_holds_only_the_runtime_files_and_is_reproducible():
+    package = Path(offhours_schedule.packaged_code())
 
-    assert sorted(p.name for p in stage.iterdir()) == sorted(offhours_schedule.RUNTIME_FILES)
-    for name in offhours_schedule.RUNTIME_FILES:
-        assert (stage / name).read_bytes() == (offhours_schedule.SOURCE / name).read_bytes()
-        assert (stage / name).stat().st_mtime == offhours_schedule.STAGED_MTIME
-    assert offhours_schedule.staged_code() == str(stage)
+    with zipfile.ZipFile(package) as archive:
+        assert sorted(archive.namelist()) == sorted(offhours_schedule.RUNTIME_FILES)
+        for entry in archive.infolist():
+            assert archive.read(entry) == (offhours_schedule.SOURCE / entry.filename).read_bytes()
+            assert entry.date_time == offhours_schedule.ZIP_DATE_TIME
+    assert offhours_schedule.packaged_code() == str(package)
+    # A fresh process builds a byte-identical package (cdktf-cli and genai-finops synth agree).
+    probe = "from modules.offhours_schedule import packaged_code; print(open(packaged_code(), 'rb').read().hex())"
+    other = subprocess.run([sys.executable, "-c", probe], cwd=offhours_schedule.SOURCE.parent.parent, capture_output=True, text=True, timeout=120)
+    assert other.returncode == 0, other.stderr
+    assert bytes.fromhex(other.stdout.strip()) == package.read_bytes()
 
 
 def test_function_role_policy_is_exactly_the_statements_from_permissions_py(synthesized):
