@@ -332,3 +332,56 @@ def test_shipped_examples_synthesize_and_scan_with_zero_unsuppressed_failures(tm
     assert result.returncode == 0, "\n".join(failed) or result.stderr[-3000:]
     assert set(report["stacks"]) == {"governance", "alpha", "bravo", "charlie"}
     assert report["unused_suppressions"] == []
+
+
+def strip_metadata(value):
+    if isinstance(value, dict):
+        return {key: strip_metadata(item) for key, item in value.items() if key != "//"}
+    if isinstance(value, list):
+        return [strip_metadata(item) for item in value]
+    return value
+
+
+def test_metadata_blanking_keeps_every_line_and_all_but_the_metadata(synthesized_examples):
+    text = (synthesized_examples.out_dir / "stacks" / "alpha" / "cdk.tf.json").read_text(encoding="utf-8")
+    blanked = scan._without_metadata(text)
+    assert len(blanked.splitlines()) == len(text.splitlines())
+    assert '"//"' in text and '"//"' not in blanked
+    assert json.loads(blanked) == strip_metadata(json.loads(text))
+    kept = [(a, b) for a, b in zip(text.splitlines(), blanked.splitlines()) if b.strip()]
+    assert all(a == b for a, b in kept), "lines that stay must stay unchanged, where they were"
+
+
+def checkov_results(command: list[str], root: Path, checks: Path, policy: Path) -> set[tuple]:
+    completed = subprocess.run(
+        [*command, "-d", str(root), "--framework", "terraform_json", "--skip-download",
+         "--external-checks-dir", str(checks), "-o", "json", "--compact"],
+        capture_output=True, text=True, env={**os.environ, scan.POLICY_ENV: str(policy)}, timeout=600,
+    )  # fmt: skip
+    assert completed.returncode in (0, 1), completed.stderr[-3000:]
+    report = json.loads(completed.stdout)
+    results = report["results"]
+    return {
+        (status, r["check_id"], r["resource"], r["file_path"], tuple(r["file_line_range"]))
+        for status in ("passed_checks", "failed_checks")
+        for r in results[status]
+    }
+
+
+@pytest.mark.slow
+def test_checkov_on_libyaml_reports_exactly_what_plain_checkov_reports(synthesized_examples, tmp_path):
+    """scan runs checkov with its line-marking YAML loader rebuilt on libyaml; same results required."""
+    assert scan._checkov_command(CHECKOV)[1:2] == ["-c"], "the pinned checkov is a Python entry point"
+    root = tmp_path / "stacks"
+    for name in ("alpha", "charlie", "governance"):
+        text = (synthesized_examples.out_dir / "stacks" / name / "cdk.tf.json").read_text(encoding="utf-8")
+        target = root / name / "cdk.tf.json"
+        target.parent.mkdir(parents=True)
+        target.write_text(scan._without_metadata(scan._staged(text, json.loads(text))), encoding="utf-8")
+    policy = tmp_path / "policy.json"
+    policy.write_text(json.dumps({"required_tags": ["Team"], "allowed_instance_types": ["g5.*", "g6.*", "g6e.*"]}), encoding="utf-8")
+    checks = scan._stage_checks(tmp_path / "checks")
+    plain = checkov_results([CHECKOV], root, checks, policy)
+    fast = checkov_results(scan._checkov_command(CHECKOV), root, checks, policy)
+    assert len(plain) > 100 and any(r[1].startswith("CKV_GFO_") for r in plain)
+    assert fast == plain
