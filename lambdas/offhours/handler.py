@@ -33,29 +33,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 # Lambda imports this file as the top-level module `handler` from the archive root, next to
 # contract.py; tests and the construct import it as part of the lambdas.offhours package.
 if __package__:
-    from .contract import (
-        ACTIONS,
-        DRY_RUN_ENV,
-        ENVIRONMENT_TAG,
-        OPT_OUT_TAG,
-        PARAMETER_FORMAT,
-        PROD_ENVIRONMENT,
-        STOPPED_BY_TAG,
-        STOPPED_BY_VALUE,
-        TEAM_TAG,
-    )
+    from . import contract
 else:
-    from contract import (  # type: ignore[no-redef]
-        ACTIONS,
-        DRY_RUN_ENV,
-        ENVIRONMENT_TAG,
-        OPT_OUT_TAG,
-        PARAMETER_FORMAT,
-        PROD_ENVIRONMENT,
-        STOPPED_BY_TAG,
-        STOPPED_BY_VALUE,
-        TEAM_TAG,
-    )
+    import contract  # type: ignore[no-redef]
 
 DEFAULT_FUNCTION_NAME = "genai-finops-offhours"
 # Same pattern as generators.model.TEAM_NAME_PATTERN (manifest v1 team names).
@@ -157,8 +137,8 @@ def parse_event(event: Any, environ: dict[str, str] | os._Environ[str]) -> Reque
     if unknown:
         problems.append(f"unknown keys {unknown}; allowed: {sorted(EVENT_KEYS)}")
     action = event.get("action")
-    if action not in ACTIONS:
-        problems.append(f"action must be one of {list(ACTIONS)}, got {action!r}")
+    if action not in contract.ACTIONS:
+        problems.append(f"action must be one of {list(contract.ACTIONS)}, got {action!r}")
     team = event.get("team")
     if not isinstance(team, str) or not TEAM_PATTERN.match(team):
         problems.append(f"team must be a team name matching {TEAM_PATTERN.pattern}, got {team!r}")
@@ -168,9 +148,9 @@ def parse_event(event: Any, environ: dict[str, str] | os._Environ[str]) -> Reque
     event_dry_run = event.get("dry_run", False)
     if not isinstance(event_dry_run, bool):
         problems.append(f"dry_run must be true or false, got {event_dry_run!r}")
-    env_value = environ.get(DRY_RUN_ENV, "").strip().lower()
+    env_value = environ.get(contract.DRY_RUN_ENV, "").strip().lower()
     if env_value not in TRUE_WORDS | FALSE_WORDS:
-        problems.append(f"environment variable {DRY_RUN_ENV} must be true or false, got {environ.get(DRY_RUN_ENV)!r}")
+        problems.append(f"environment variable {contract.DRY_RUN_ENV} must be true or false, got {environ.get(contract.DRY_RUN_ENV)!r}")
     if problems:
         raise InvalidEvent(REFUSED + "; ".join(problems))
     return Request(action=action, team=team, region=region, dry_run=event_dry_run is True or env_value in TRUE_WORDS)
@@ -185,9 +165,9 @@ def tag_map(tags: list[dict[str, str]] | None) -> dict[str, str]:
 
 def leave_alone_reason(tags: dict[str, str], today: dt.date) -> str | None:
     """Why a resource with these tags must not be touched, or None when it may be."""
-    if tags.get(ENVIRONMENT_TAG) == PROD_ENVIRONMENT:
-        return f"{ENVIRONMENT_TAG}={PROD_ENVIRONMENT} resources are never touched"
-    raw = tags.get(OPT_OUT_TAG)
+    if tags.get(contract.ENVIRONMENT_TAG) == contract.PROD_ENVIRONMENT:
+        return f"{contract.ENVIRONMENT_TAG}={contract.PROD_ENVIRONMENT} resources are never touched"
+    raw = tags.get(contract.OPT_OUT_TAG)
     if raw is None:
         return None
     try:
@@ -195,9 +175,9 @@ def leave_alone_reason(tags: dict[str, str], today: dt.date) -> str | None:
             raise ValueError(raw)
         until = dt.date.fromisoformat(raw)
     except ValueError:
-        return f"{OPT_OUT_TAG} is {raw!r}, not a YYYY-MM-DD date; left alone until the tag is fixed"
+        return f"{contract.OPT_OUT_TAG} is {raw!r}, not a YYYY-MM-DD date; left alone until the tag is fixed"
     if today <= until:
-        return f"opted out: {OPT_OUT_TAG}={raw} (inclusive, UTC)"
+        return f"opted out: {contract.OPT_OUT_TAG}={raw} (inclusive, UTC)"
     return None
 
 
@@ -217,7 +197,7 @@ def error_code(error: Exception) -> str:
 
 def team_instances(ec2: Any, team: str, state: str, extra_filters: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Every page first, then act: stopping while paging a state-filtered listing could shift it."""
-    filters = [{"Name": f"tag:{TEAM_TAG}", "Values": [team]}, {"Name": "instance-state-name", "Values": [state]}]
+    filters = [{"Name": f"tag:{contract.TEAM_TAG}", "Values": [team]}, {"Name": "instance-state-name", "Values": [state]}]
     pages = ec2.get_paginator("describe_instances").paginate(
         Filters=filters + extra_filters, PaginationConfig={"PageSize": EC2_PAGE_SIZE}
     )
@@ -268,7 +248,7 @@ def mark(run: Run, instances: list[dict[str, Any]], tag_call: Callable[..., Any]
     for start in range(0, len(instances), EC2_BATCH_SIZE):
         batch = instances[start : start + EC2_BATCH_SIZE]
         try:
-            tag_call(Resources=[i["InstanceId"] for i in batch], Tags=[{"Key": STOPPED_BY_TAG, "Value": STOPPED_BY_VALUE}])
+            tag_call(Resources=[i["InstanceId"] for i in batch], Tags=[{"Key": contract.STOPPED_BY_TAG, "Value": contract.STOPPED_BY_VALUE}])
         except (ClientError, BotoCoreError) as error:
             for instance in batch:
                 run.record("failed", what, f"instance/{instance['InstanceId']}", f"{failure}: {error_text(error)}")
@@ -295,7 +275,7 @@ def stop_instances(run: Run, ec2: Any, today: dt.date) -> None:
 
 def start_instances(run: Run, ec2: Any, today: dt.date) -> None:
     why = "stopped by off-hours; the schedule window opens"
-    marked = [{"Name": f"tag:{STOPPED_BY_TAG}", "Values": [STOPPED_BY_VALUE]}]
+    marked = [{"Name": f"tag:{contract.STOPPED_BY_TAG}", "Values": [contract.STOPPED_BY_VALUE]}]
     stopped = team_instances(ec2, run.request.team, "stopped", marked)
     chosen = instances_to_act_on(run, stopped, "start-instance", why, today)
 
@@ -305,7 +285,7 @@ def start_instances(run: Run, ec2: Any, today: dt.date) -> None:
     started = in_batches(chosen, lambda ids: ec2.start_instances(InstanceIds=ids), refused)
     # A mark left on a running instance would let a later start restart it after someone
     # stopped it by hand, so a failure to remove it is reported.
-    mark(run, started, ec2.delete_tags, "start-instance", why, f"started, but its {STOPPED_BY_TAG} mark stays")
+    mark(run, started, ec2.delete_tags, "start-instance", why, f"started, but its {contract.STOPPED_BY_TAG} mark stays")
 
 
 # --------------------------------------------------------------------------- EKS
@@ -332,7 +312,7 @@ def team_nodegroups(run: Run, eks: Any, what: str) -> Iterator[dict[str, Any]]:
                         continue
                     run.record("failed", what, resource, f"could not describe: {error_text(error)}")
                     continue
-                if (nodegroup.get("tags") or {}).get(TEAM_TAG) == run.request.team:
+                if (nodegroup.get("tags") or {}).get(contract.TEAM_TAG) == run.request.team:
                     yield nodegroup
 
 
@@ -359,7 +339,7 @@ def stop_nodegroups(run: Run, eks: Any, ssm: Any, today: dt.date) -> None:
             continue
         try:
             ssm.put_parameter(
-                Name=PARAMETER_FORMAT.format(team=run.request.team, cluster=cluster, nodegroup=name),
+                Name=contract.PARAMETER_FORMAT.format(team=run.request.team, cluster=cluster, nodegroup=name),
                 Value=json.dumps(current, sort_keys=True),
                 Type="String",
                 Overwrite=True,
@@ -394,7 +374,7 @@ def start_nodegroups(run: Run, eks: Any, ssm: Any, today: dt.date) -> None:
         if reason:
             run.record("skipped", "restore-nodegroup", resource, reason)
             continue
-        parameter = PARAMETER_FORMAT.format(team=run.request.team, cluster=cluster, nodegroup=name)
+        parameter = contract.PARAMETER_FORMAT.format(team=run.request.team, cluster=cluster, nodegroup=name)
         try:
             text = ssm.get_parameter(Name=parameter)["Parameter"]["Value"]
         except ClientError as error:
