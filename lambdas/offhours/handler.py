@@ -291,8 +291,9 @@ def start_instances(run: Run, ec2: Any, today: dt.date) -> None:
 # --------------------------------------------------------------------------- EKS
 
 
-def team_nodegroups(run: Run, eks: Any, what: str) -> Iterator[dict[str, Any]]:
-    """The team's node groups on every cluster of the region, found by their Team tag."""
+def team_nodegroups(run: Run, eks: Any, what: str, today: dt.date) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
+    """(cluster, name, resource, node group) for the team's node groups on every cluster of the
+    region, found by their Team tag; prod and opted-out ones are recorded as skipped, not yielded."""
     for clusters in eks.get_paginator("list_clusters").paginate(PaginationConfig={"PageSize": EKS_PAGE_SIZE}):
         for cluster in clusters["clusters"]:
             pages = eks.get_paginator("list_nodegroups").paginate(
@@ -312,8 +313,14 @@ def team_nodegroups(run: Run, eks: Any, what: str) -> Iterator[dict[str, Any]]:
                         continue
                     run.record("failed", what, resource, f"could not describe: {error_text(error)}")
                     continue
-                if (nodegroup.get("tags") or {}).get(contract.TEAM_TAG) == run.request.team:
-                    yield nodegroup
+                tags = nodegroup.get("tags") or {}
+                if tags.get(contract.TEAM_TAG) != run.request.team:
+                    continue
+                reason = leave_alone_reason(tags, today)
+                if reason:
+                    run.record("skipped", what, resource, reason)
+                    continue
+                yield cluster, name, resource, nodegroup
 
 
 def scaling_of(nodegroup: dict[str, Any]) -> dict[str, int]:
@@ -322,13 +329,7 @@ def scaling_of(nodegroup: dict[str, Any]) -> dict[str, int]:
 
 
 def stop_nodegroups(run: Run, eks: Any, ssm: Any, today: dt.date) -> None:
-    for nodegroup in team_nodegroups(run, eks, "scale-nodegroup-to-zero"):
-        cluster, name = nodegroup["clusterName"], nodegroup["nodegroupName"]
-        resource = f"nodegroup/{cluster}/{name}"
-        reason = leave_alone_reason(nodegroup.get("tags") or {}, today)
-        if reason:
-            run.record("skipped", "scale-nodegroup-to-zero", resource, reason)
-            continue
+    for cluster, name, resource, nodegroup in team_nodegroups(run, eks, "scale-nodegroup-to-zero", today):
         current = scaling_of(nodegroup)
         if current["minSize"] == 0 and current["desiredSize"] == 0:
             run.record("skipped", "scale-nodegroup-to-zero", resource, "already at min 0 / desired 0; its recorded config, if any, is kept")
@@ -367,13 +368,7 @@ def recorded_scaling(text: str) -> dict[str, int]:
 
 
 def start_nodegroups(run: Run, eks: Any, ssm: Any, today: dt.date) -> None:
-    for nodegroup in team_nodegroups(run, eks, "restore-nodegroup"):
-        cluster, name = nodegroup["clusterName"], nodegroup["nodegroupName"]
-        resource = f"nodegroup/{cluster}/{name}"
-        reason = leave_alone_reason(nodegroup.get("tags") or {}, today)
-        if reason:
-            run.record("skipped", "restore-nodegroup", resource, reason)
-            continue
+    for cluster, name, resource, nodegroup in team_nodegroups(run, eks, "restore-nodegroup", today):
         parameter = contract.PARAMETER_FORMAT.format(team=run.request.team, cluster=cluster, nodegroup=name)
         try:
             text = ssm.get_parameter(Name=parameter)["Parameter"]["Value"]
