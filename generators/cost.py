@@ -104,10 +104,7 @@ class TeamEstimate:
 
     @property
     def total(self) -> Range:
-        total = ZERO
-        for component in self.components:
-            total = total + component.monthly_usd
-        return total
+        return sum((component.monthly_usd for component in self.components), ZERO)
 
     @property
     def budget_percent(self) -> float:
@@ -140,10 +137,7 @@ class Estimate:
 
     @property
     def total(self) -> Range:
-        total = ZERO
-        for team in self.teams:
-            total = total + team.total
-        return total
+        return sum((team.total for team in self.teams), ZERO)
 
     @property
     def failing(self) -> list[TeamEstimate]:
