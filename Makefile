@@ -47,5 +47,8 @@ test: install ## Run every test
 bench: install ## Measure validate, cost, synth and scan for 10, 100 and 500 teams
 	$(BIN)/python benchmarks/scale.py
 
-clean: ## Remove generated output (keeps the installs)
+clean: ## Remove generated output (keeps the installs and the Terraform state in state/)
+	@if [ -d "$(OUT)" ] && [ -n "$$(find "$(OUT)" \( -name '*.tfstate' -o -name '*.tfstate.backup' \) -print -quit)" ]; then \
+		echo "make clean: $(OUT) holds Terraform state; move it to state/<stack>.tfstate first:" >&2; \
+		find "$(OUT)" \( -name '*.tfstate' -o -name '*.tfstate.backup' \) >&2; exit 1; fi
 	rm -rf $(OUT) .pytest_cache .hypothesis

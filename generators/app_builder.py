@@ -8,7 +8,9 @@ the dependencies and the state keys are decided (and tested) without paying the 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterable, Literal
 
 from generators import naming
@@ -17,15 +19,29 @@ from generators.model import ManifestSet, OrgPolicy, TeamManifest
 
 StackKind = Literal["governance", "team"]
 
+# Local state lives here, relative to the directory synth and `cdktf deploy` run in (the project
+# root), one file per stack. Never inside the synth output: synth replaces that directory as a
+# whole and `make clean` deletes it, and a lost state file makes the next deploy try to create
+# everything again. Git-ignored (.gitignore). Teams share state through the S3 backend instead.
+STATE_DIR = "state"
+# Where cdktf writes each stack inside the output directory, and where `cdktf deploy` runs
+# terraform: the local backend's relative path is resolved from there.
+STACKS_DIR = "stacks"
+DEFAULT_OUT_DIR = "cdktf.out"
+
 
 @dataclass(frozen=True)
 class StateConfig:
     """Where one stack keeps its Terraform state. One key (and so one lock) per stack."""
 
     backend: Literal["local", "s3"]
-    path: str  # local: the state file; s3: the object key
+    path: str  # local: the state file, relative to the project root; s3: the object key
     bucket: str | None = None
     region: str | None = None
+
+    def backend_path(self, stack_dir: Path) -> str:
+        """The local state file as Terraform, running in `stack_dir`, must name it."""
+        return os.path.relpath(Path(self.path).resolve(), stack_dir.resolve())
 
 
 @dataclass(frozen=True)
@@ -36,19 +52,29 @@ class StackPlan:
     state: StateConfig
     depends_on: tuple[str, ...] = ()
     team: TeamManifest | None = None
+    # governance: every region a team runs in, `region` first (Config rules are regional)
+    regions: tuple[str, ...] = ()
 
     def as_json(self) -> dict:
         state = {"backend": self.state.backend, "key" if self.state.backend == "s3" else "path": self.state.path}
         if self.state.bucket:
             state["bucket"] = self.state.bucket
             state["region"] = self.state.region
-        return {"name": self.name, "kind": self.kind, "depends_on": list(self.depends_on), "region": self.region, "state": state}
+        row = {"name": self.name, "kind": self.kind, "depends_on": list(self.depends_on), "region": self.region, "state": state}
+        if self.regions:
+            row["regions"] = list(self.regions)
+        return row
 
 
 @dataclass(frozen=True)
 class AppPlan:
     org: OrgPolicy
     stacks: tuple[StackPlan, ...] = field(default_factory=tuple)
+    # Where the stacks will finally be written (synth writes elsewhere first, then renames).
+    out_dir: Path = Path(DEFAULT_OUT_DIR)
+
+    def stack_dir(self, name: str) -> Path:
+        return self.out_dir / STACKS_DIR / name
 
     @property
     def names(self) -> list[str]:
@@ -58,8 +84,7 @@ class AppPlan:
 def state_for(org: OrgPolicy, stack: str) -> StateConfig:
     if org.state.backend == "s3":
         return StateConfig("s3", naming.state_key(stack), org.state.bucket, org.state.region)
-    # Relative to the stack's output directory, where `cdktf deploy` runs terraform.
-    return StateConfig("local", f"terraform.{stack}.tfstate")
+    return StateConfig("local", f"{STATE_DIR}/{stack}.tfstate")
 
 
 def governance_region(org: OrgPolicy) -> str:
@@ -71,7 +96,20 @@ def governance_region(org: OrgPolicy) -> str:
     return org.allowed_regions[0]
 
 
-def plan_app(manifests: ManifestSet, only: Iterable[str] | None = None) -> AppPlan:
+def config_regions(org: OrgPolicy, teams: Iterable[TeamManifest]) -> tuple[str, ...]:
+    """Where the governance stack puts AWS Config tag rules: every region a team manifest uses.
+
+    A Config rule is a regional resource (its ARN names the region:
+    https://docs.aws.amazon.com/config/latest/APIReference/API_ConfigRule.html, ConfigRuleArn)
+    that evaluates what the region's recorder records, so a rule in one region leaves teams
+    elsewhere unchecked. The governance region comes first (it always
+    has rules, so a set of manifests with no team yet still gets them), then the rest in name order.
+    """
+    first = governance_region(org)
+    return (first, *sorted({team.region for team in teams} - {first}))
+
+
+def plan_app(manifests: ManifestSet, only: Iterable[str] | None = None, out_dir: Path | None = None) -> AppPlan:
     """The stacks to synthesize: governance first, then the teams in name order.
 
     `only` restricts the plan to those team names (and `governance` when named), for a pull
@@ -79,7 +117,13 @@ def plan_app(manifests: ManifestSet, only: Iterable[str] | None = None) -> AppPl
     """
     org = manifests.org
     teams = [loaded.manifest for loaded in manifests.teams]
-    governance = StackPlan(naming.GOVERNANCE_STACK, "governance", governance_region(org), state_for(org, naming.GOVERNANCE_STACK))
+    governance = StackPlan(
+        naming.GOVERNANCE_STACK,
+        "governance",
+        governance_region(org),
+        state_for(org, naming.GOVERNANCE_STACK),
+        regions=config_regions(org, teams),
+    )
     stacks = [governance] + [
         # Team stacks read nothing from the governance stack's state, but Config must record
         # before the team's resources are created for the tag rules to see them: deploy after it.
@@ -95,4 +139,4 @@ def plan_app(manifests: ManifestSet, only: Iterable[str] | None = None) -> AppPl
                 f"--only: no stack named {', '.join(unknown)}; known: {', '.join(stack.name for stack in stacks)}"
             )
         stacks = [stack for stack in stacks if stack.name in wanted]
-    return AppPlan(org=org, stacks=tuple(stacks))
+    return AppPlan(org=org, stacks=tuple(stacks), out_dir=out_dir if out_dir is not None else Path(DEFAULT_OUT_DIR))

@@ -16,6 +16,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from generators.amis import EKS_NODE_DEFAULT_VOLUME_GB, EKS_NODE_MIN_VOLUME_GB
+
 # The spec's team-name pattern: lower case, digits and hyphens, 3 to 30 characters.
 TEAM_NAME_PATTERN = r"^[a-z][a-z0-9-]{1,28}[a-z0-9]$"
 # Training and inference entry names become parts of AWS resource names (node group,
@@ -164,6 +166,12 @@ class InferencePool(StrictModel):
     model_id: NonEmpty = Field(description="Becomes the ModelID tag and model-id node label.")
     autoscaling: Autoscaling | None = None
     tokens_per_second_per_node: float | None = Field(default=None, gt=0)
+    node_volume_gb: int = Field(
+        default=EKS_NODE_DEFAULT_VOLUME_GB,
+        ge=EKS_NODE_MIN_VOLUME_GB,
+        le=16384,
+        description="Each node's encrypted gp3 root volume in GiB; default 100.",
+    )
 
     @field_validator("instance_types")
     @classmethod

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from generators.app_builder import AppPlan, StackPlan, plan_app
+from generators.app_builder import STACKS_DIR, STATE_DIR, AppPlan, StackPlan, plan_app
 from generators.errors import ToolError, UsageError
 from generators.model import ManifestSet
 
-STACKS_DIR = "stacks"
 STACK_FILE = "cdk.tf.json"
+# Terraform's local state and the backup it writes next to it.
+STATE_FILE_PATTERNS = ("*.tfstate", "*.tfstate.backup")
 # cdktf writes this at the top of every output directory; its presence tells us a directory
 # is a previous synth output that may be replaced.
 CDKTF_MANIFEST = "manifest.json"
@@ -40,7 +41,16 @@ class SynthResult:
 
 
 def check_out_dir(out_dir: Path) -> None:
-    """Refuse to replace a directory that is not a previous synth output (e.g. `--out .`)."""
+    """Refuse to replace a directory that is not a previous synth output (e.g. `--out .`), or
+    one that holds Terraform state (replacing it would delete the state)."""
+    state_files = sorted(path for pattern in STATE_FILE_PATTERNS for path in out_dir.rglob(pattern)) if out_dir.is_dir() else []
+    if state_files:
+        listed = ", ".join(str(path) for path in state_files[:5]) + (f" and {len(state_files) - 5} more" if len(state_files) > 5 else "")
+        raise UsageError(
+            f"--out {out_dir}: holds Terraform state ({listed}); synth replaces this directory as a whole and "
+            f"would delete it. Move each stack's state to {STATE_DIR}/<stack>.tfstate in the project root, where the "
+            "local backend keeps it now (or migrate to the S3 backend), then run synth again"
+        )
     if out_dir.exists() and (not out_dir.is_dir() or (any(out_dir.iterdir()) and not (out_dir / CDKTF_MANIFEST).is_file())):
         raise UsageError(
             f"--out {out_dir}: exists and is not a genai-finops/cdktf output directory (no {CDKTF_MANIFEST}); "
@@ -54,9 +64,9 @@ def synthesize(
     only: Iterable[str] | None = None,
     progress: Callable[[int, int, StackPlan], None] | None = None,
 ) -> SynthResult:
-    plan = plan_app(manifests, only)
     out_dir = out_dir.resolve()
     check_out_dir(out_dir)
+    plan = plan_app(manifests, only, out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
     try:

@@ -13,7 +13,7 @@ import zoneinfo
 from functools import lru_cache
 from pathlib import Path
 
-from generators import catalog, labels, naming, tags
+from generators import amis, catalog, labels, naming, tags
 from generators.errors import Problem, format_path
 from generators.model import OrgPolicy, TeamManifest, glob_match
 from generators.yaml_source import SourceDocument
@@ -225,6 +225,14 @@ def _entries(doc: SourceDocument, manifest: TeamManifest, org: OrgPolicy) -> lis
                 names[entry.name] = field
     for index, job in enumerate(manifest.training):
         problems += _instance_type(doc, ("training", index, "instance_type"), job.instance_type, org)
+        if job.root_volume_gb < amis.DLAMI_ROOT_SNAPSHOT_GB:
+            problems.append(
+                doc.problem(
+                    ("training", index, "root_volume_gb"),
+                    f"{job.root_volume_gb} GiB is smaller than the {amis.DLAMI_ROOT_SNAPSHOT_GB} GiB root snapshot of the Deep Learning AMI "
+                    f"the instances boot from, and EC2 refuses to launch it; use at least {amis.DLAMI_ROOT_SNAPSHOT_GB}",
+                )
+            )
         if prod and job.market == "spot" and not org.prod.allow_spot_training:
             problems.append(doc.problem(("training", index, "market"), "spot training is not allowed for prod teams (org.yaml prod.allow_spot_training is false); use on-demand"))
         if manifest.region not in org.networks:

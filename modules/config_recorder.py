@@ -38,6 +38,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration imp
     S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
 )
 from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA, S3BucketVersioningVersioningConfiguration
+from cdktf import ITerraformDependable, TerraformProvider
 from constructs import Construct
 
 from generators import naming
@@ -66,15 +67,25 @@ KEY_DELETION_WINDOW_DAYS = 30
 
 
 class ConfigRecorder(Construct):
-    """Recorder, delivery channel and recorder status, when org.governance.create_config_recorder.
+    """Recorder, delivery channel and recorder status in each region of `providers`, when
+    org.governance.create_config_recorder; the key, bucket and role once.
 
-    `recorder` is the configuration recorder (for `depends_on` of the Config rules), or None
-    when the org policy does not ask for one.
+    `providers` maps each region to its provider (None: the stack's default provider, whose
+    region gets the bucket). `recorders` maps each region to its configuration recorder (for
+    `depends_on` of that region's Config rules); empty when the org policy does not ask for one.
     """
 
-    def __init__(self, scope: Construct, id: str, *, org: OrgPolicy, tags: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        org: OrgPolicy,
+        tags: Mapping[str, str],
+        providers: Mapping[str, TerraformProvider | None],
+    ) -> None:
         super().__init__(scope, id)
-        self.recorder: ConfigConfigurationRecorder | None = None
+        self.recorders: dict[str, ConfigConfigurationRecorder] = {}
         if not org.governance.create_config_recorder:
             return
         account_id = DataAwsCallerIdentity(self, "account").account_id
@@ -244,11 +255,34 @@ class ConfigRecorder(Construct):
             ),
         )
 
+        # One recorder, delivery channel and status per region (one of each per account and
+        # region is all AWS allows), all delivering to the one bucket above: "In all the other
+        # regions, AWS Config supports cross-Region and cross-account delivery channels"
+        # (https://docs.aws.amazon.com/config/latest/APIReference/API_PutDeliveryChannel.html), and
+        # s3KmsKeyArn "must belong to the same Region as the destination S3 bucket"
+        # (https://docs.aws.amazon.com/config/latest/APIReference/API_DeliveryChannel.html), which
+        # the bucket's key does. The role is global (IAM); the bucket policy's prefix covers every region.
+        for region, provider in providers.items():
+            self.recorders[region] = self._recorder(org, region, provider, role.arn, bucket.bucket, key.arn, [bucket_policy, delivery_rights])
+
+    def _recorder(
+        self,
+        org: OrgPolicy,
+        region: str,
+        provider: TerraformProvider | None,
+        role_arn: str,
+        bucket_name: str,
+        key_arn: str,
+        delivery_ready: list[ITerraformDependable],
+    ) -> ConfigConfigurationRecorder:
+        # The first region keeps the construct ids it had before recorders were per region.
+        suffix = "" if provider is None else f"-{region}"
         recorder = ConfigConfigurationRecorder(
             self,
-            "recorder",
+            f"recorder{suffix}",
+            provider=provider,
             name=naming.config_recorder(),
-            role_arn=role.arn,
+            role_arn=role_arn,
             # Only what the REQUIRED_TAGS rules evaluate: every recorded configuration item is
             # billed (https://aws.amazon.com/config/pricing/), and the rules need nothing else.
             recording_group=ConfigConfigurationRecorderRecordingGroup(
@@ -266,14 +300,16 @@ class ConfigRecorder(Construct):
         # https://docs.aws.amazon.com/config/latest/APIReference/API_PutDeliveryChannel.html).
         channel = ConfigDeliveryChannel(
             self,
-            "delivery-channel",
+            f"delivery-channel{suffix}",
+            provider=provider,
             name=naming.config_recorder(),
-            s3_bucket_name=bucket.bucket,
-            s3_kms_key_arn=key.arn,
-            depends_on=[recorder, bucket_policy, delivery_rights],
+            s3_bucket_name=bucket_name,
+            s3_kms_key_arn=key_arn,
+            depends_on=[recorder, *delivery_ready],
         )
         # Starting the recorder needs a delivery channel (NoAvailableDeliveryChannelException in
         # https://docs.aws.amazon.com/config/latest/APIReference/API_StartConfigurationRecorder.html).
-        ConfigConfigurationRecorderStatus(self, "status", name=recorder.name, is_enabled=True, depends_on=[channel])
-
-        self.recorder = recorder
+        ConfigConfigurationRecorderStatus(
+            self, f"status{suffix}", provider=provider, name=recorder.name, is_enabled=True, depends_on=[channel]
+        )
+        return recorder

@@ -16,6 +16,17 @@ from constructs import Construct
 
 from generators.model import Network, TeamManifest, TrainingJob
 
+# A persistent Spot request "remains active until the ValidUntil date and time is reached"; left
+# out, it is "7 days from the current date" (RunInstances SpotMarketOptions.ValidUntil:
+# https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_SpotMarketOptions.html). Once the
+# request has expired, an instance that off-hours or a budget action stopped cannot be started
+# again, so a week after the first apply spot training would silently stop working.
+# A fixed date rather than "now + N": a date computed at synth time would change on every synth
+# and replace the instances on every apply. When it comes near, move it (and note that the new
+# date replaces each spot training instance: plan the apply between runs); tests/test_deployability.py
+# fails once fewer than 180 days are left, so the move happens months ahead.
+SPOT_REQUEST_VALID_UNTIL = "2028-12-31T00:00:00Z"
+
 
 class GpuTrainingInstance(Construct):
     """`job.count` instances of `job.instance_type`, locked down by default.
@@ -45,7 +56,9 @@ class GpuTrainingInstance(Construct):
             market = InstanceInstanceMarketOptions(
                 market_type="spot",
                 spot_options=InstanceInstanceMarketOptionsSpotOptions(
-                    spot_instance_type="persistent", instance_interruption_behavior="stop"
+                    spot_instance_type="persistent",
+                    instance_interruption_behavior="stop",
+                    valid_until=SPOT_REQUEST_VALID_UNTIL,
                 ),
             )
         self.instances: list[Instance] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Mapping
 
 from cdktf import TerraformResourceLifecycle, Token
+from cdktf_cdktf_provider_aws.autoscaling_group_tag import AutoscalingGroupTagA, AutoscalingGroupTagTag
 from cdktf_cdktf_provider_aws.eks_node_group import (
     EksNodeGroup,
     EksNodeGroupLaunchTemplate,
@@ -30,9 +31,6 @@ from generators.model import Cluster, InferencePool, TeamManifest
 AMI_TYPE = "AL2023_x86_64_NVIDIA"
 # Root device of the EKS-optimized AL2023 AMIs.
 ROOT_DEVICE = "/dev/xvda"
-# EKS's default node disk is 20 GiB (https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateNodegroup.html,
-# diskSize); CUDA serving images plus model weights do not fit in it.
-NODE_VOLUME_GB = 100
 GPU_RESOURCE = "nvidia.com/gpu"
 # Pods that do not ask for a GPU must not land on (and keep alive) a GPU node.
 GPU_TAINT = EksNodeGroupTaint(key=GPU_RESOURCE, value="true", effect="NO_SCHEDULE")
@@ -55,10 +53,21 @@ CA_PREFIX = "k8s.io/cluster-autoscaler"
 
 def autoscaler_tags(cluster: str, node_labels: Mapping[str, str], gpus: int) -> dict[str, str]:
     tags = {f"{CA_PREFIX}/enabled": "true", f"{CA_PREFIX}/{cluster}": "owned"}
-    tags.update({f"{CA_PREFIX}/node-template/label/{key}": value for key, value in node_labels.items()})
+    tags.update(node_template_tags(node_labels, gpus))
+    return tags
+
+
+def node_template_tags(node_labels: Mapping[str, str], gpus: int) -> dict[str, str]:
+    """What cluster-autoscaler must know of a node it has not started yet: labels, taint, GPUs."""
+    tags = {f"{CA_PREFIX}/node-template/label/{key}": value for key, value in node_labels.items()}
     tags[f"{CA_PREFIX}/node-template/taint/{GPU_RESOURCE}"] = "true:NoSchedule"
     tags[f"{CA_PREFIX}/node-template/resources/{GPU_RESOURCE}"] = str(gpus)
     return tags
+
+
+def tag_construct_id(key: str) -> str:
+    """A construct id for one tag key: '/' separates construct paths, so it cannot appear in an id."""
+    return "asg-tag-" + key.removeprefix(f"{CA_PREFIX}/node-template/").replace("/", "--")
 
 
 class InferenceNodePool(Construct):
@@ -93,7 +102,7 @@ class InferenceNodePool(Construct):
                 LaunchTemplateBlockDeviceMappings(
                     device_name=ROOT_DEVICE,
                     ebs=LaunchTemplateBlockDeviceMappingsEbs(
-                        encrypted="true", volume_type="gp3", volume_size=NODE_VOLUME_GB, delete_on_termination="true"
+                        encrypted="true", volume_type="gp3", volume_size=pool.node_volume_gb, delete_on_termination="true"
                     ),
                 )
             ],
@@ -129,3 +138,17 @@ class InferenceNodePool(Construct):
             lifecycle=TerraformResourceLifecycle(ignore_changes=["scaling_config[0].desired_size"]),
         )
         self.node_group_name: str = name
+        # EKS does not copy node group tags to the Auto Scaling group it creates
+        # (https://github.com/aws/containers-roadmap/issues/608,
+        # https://github.com/eksctl-io/eksctl/issues/1571), and cluster-autoscaler reads the
+        # node-template tags from the ASG: without them a pool at zero nodes never scales up for
+        # a pod that needs its GPU label, taint toleration or nvidia.com/gpu. So each is put on
+        # the ASG itself. Not propagated at launch: instances get their tags from the launch template.
+        asg_name = self.node_group.resources.get(0).autoscaling_groups.get(0).name
+        for key, value in node_template_tags(node_labels, gpus).items():
+            AutoscalingGroupTagA(
+                self,
+                tag_construct_id(key),
+                autoscaling_group_name=asg_name,
+                tag=AutoscalingGroupTagTag(key=key, value=value, propagate_at_launch=False),
+            )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Mapping, Sequence
 
-from cdktf import ITerraformDependable
+from cdktf import ITerraformDependable, TerraformProvider
 from cdktf_cdktf_provider_aws.config_config_rule import ConfigConfigRule, ConfigConfigRuleScope, ConfigConfigRuleSource
 from constructs import Construct
 
@@ -49,6 +49,7 @@ class RequiredTagsRule(Construct):
     changes the rules' parameters in place rather than replacing a rule under a name that
     another rule still holds.
 
+    Rules are regional: `provider` puts them in its region (None: the stack's default one).
     Creating a rule fails while the region has no configuration recorder
     (NoAvailableConfigurationRecorderException in
     https://docs.aws.amazon.com/config/latest/APIReference/API_PutConfigRule.html), so pass the
@@ -62,6 +63,7 @@ class RequiredTagsRule(Construct):
         *,
         org: OrgPolicy,
         tags: Mapping[str, str],
+        provider: TerraformProvider | None = None,
         depends_on: Sequence[ITerraformDependable] = (),
     ) -> None:
         super().__init__(scope, id)
@@ -72,6 +74,7 @@ class RequiredTagsRule(Construct):
             ConfigConfigRule(
                 self,
                 f"rule-{number}",
+                provider=provider,
                 name=name,
                 # Fixed text: listing the keys could pass the 256-character description limit
                 # (https://docs.aws.amazon.com/config/latest/APIReference/API_ConfigRule.html).

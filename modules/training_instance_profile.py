@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Mapping
 
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.iam_instance_profile import IamInstanceProfile
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
@@ -17,7 +18,8 @@ from generators.model import TeamManifest
 # which needs exactly this AWS managed policy on the instance role
 # (https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-instance-permissions.html).
 # Training code that reads data from S3 gets its own rights from the team, not from us.
-SSM_CORE_POLICY = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
+# The ARN's partition comes from data.aws_partition (aws, aws-cn, aws-us-gov, ...).
+SSM_CORE_POLICY = "AmazonSSMManagedInstanceCore"
 
 
 class TrainingInstanceProfile(Construct):
@@ -35,6 +37,7 @@ class TrainingInstanceProfile(Construct):
             assume_role_policy=json.dumps(trust),
             tags=dict(tags),
         )
-        IamRolePolicyAttachment(self, "ssm-core", role=role.name, policy_arn=SSM_CORE_POLICY)
+        partition = DataAwsPartition(self, "partition").partition
+        IamRolePolicyAttachment(self, "ssm-core", role=role.name, policy_arn=f"arn:{partition}:iam::aws:policy/{SSM_CORE_POLICY}")
         profile = IamInstanceProfile(self, "profile", name=naming.training_role(team.team), role=role.name, tags=dict(tags))
         self.name: str = profile.name

@@ -24,8 +24,6 @@ def build_app(plan: AppPlan, outdir: str | None = None, progress: Progress | Non
     for index, stack in enumerate(plan.stacks, start=1):
         if progress is not None:
             progress(index, len(plan.stacks), stack)
-        if stack.kind == "governance":
-            GovernanceStack(app, stack, plan.org)
-        else:
-            TeamStack(app, stack, plan.org)
+        kind = GovernanceStack if stack.kind == "governance" else TeamStack
+        kind(app, stack, plan.org, plan.stack_dir(stack.name))
     return app

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
@@ -16,13 +18,45 @@ from stacks.state import configure_state
 
 
 class GovernanceStack(TerraformStack):
-    """Each construct reads its own `org.governance` switch and creates nothing when it is off."""
+    """Each construct reads its own `org.governance` switch and creates nothing when it is off.
 
-    def __init__(self, scope: Construct, plan: StackPlan, org: OrgPolicy) -> None:
+    Config tag rules (and recorders, when asked) go into every region of `plan.regions`, each
+    through its own aliased provider; cost-allocation tags are account-wide.
+    """
+
+    def __init__(self, scope: Construct, plan: StackPlan, org: OrgPolicy, stack_dir: Path) -> None:
         super().__init__(scope, plan.name)
         platform = tags.governance_tags(org)
         AwsProvider(self, "aws", region=plan.region, default_tags=[AwsProviderDefaultTags(tags=platform)])
-        configure_state(self, plan.state)
-        recorder = ConfigRecorder(self, "config-recorder", org=org, tags=platform).recorder
-        RequiredTagsRule(self, "required-tags", org=org, tags=platform, depends_on=[recorder] if recorder is not None else [])
+        configure_state(self, plan.state, stack_dir)
+        # None stands for the default provider: its constructs keep the ids they had when the
+        # stack covered one region, so existing state is not replaced.
+        providers: dict[str, AwsProvider | None] = {
+            region: None
+            if region == plan.region
+            else AwsProvider(
+                self,
+                f"aws-{region}",
+                alias=provider_alias(region),
+                region=region,
+                default_tags=[AwsProviderDefaultTags(tags=platform)],
+            )
+            for region in plan.regions or (plan.region,)
+        }
+        recorders = ConfigRecorder(self, "config-recorder", org=org, tags=platform, providers=providers).recorders
+        for region, provider in providers.items():
+            recorder = recorders.get(region)
+            RequiredTagsRule(
+                self,
+                "required-tags" if provider is None else f"required-tags-{region}",
+                org=org,
+                tags=platform,
+                provider=provider,
+                depends_on=[recorder] if recorder is not None else [],
+            )
         CostAllocationTags(self, "cost-allocation-tags", org=org)
+
+
+def provider_alias(region: str) -> str:
+    """A Terraform provider alias for a region: us-west-2 -> us_west_2."""
+    return region.replace("-", "_")

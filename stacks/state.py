@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from cdktf import LocalBackend, S3Backend, TerraformStack
 
 from generators.app_builder import StateConfig
 
 
-def configure_state(stack: TerraformStack, state: StateConfig) -> None:
+def configure_state(stack: TerraformStack, state: StateConfig, stack_dir: Path) -> None:
+    """`stack_dir` is where the stack's cdk.tf.json ends up and `cdktf deploy` runs terraform."""
     if state.backend == "local":
-        LocalBackend(stack, path=state.path)
+        # Relative, so the project folder can move (or be checked out elsewhere) with its state.
+        LocalBackend(stack, path=state.backend_path(stack_dir))
         return
     backend = S3Backend(stack, bucket=state.bucket, key=state.path, region=state.region, encrypt=True)
     # S3 native state locking (a lock object next to the state, no DynamoDB table): Terraform

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from cdktf import Fn, TerraformStack
 from cdktf_cdktf_provider_aws.data_aws_eks_cluster import DataAwsEksCluster
-from cdktf_cdktf_provider_aws.data_aws_eks_cluster_auth import DataAwsEksClusterAuth
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
-from cdktf_cdktf_provider_kubernetes.provider import KubernetesProvider
+from cdktf_cdktf_provider_kubernetes.provider import KubernetesProvider, KubernetesProviderExec
 from constructs import Construct
 
 from generators import labels, tags
@@ -23,13 +24,13 @@ from stacks.state import configure_state
 
 
 class TeamStack(TerraformStack):
-    def __init__(self, scope: Construct, plan: StackPlan, org: OrgPolicy) -> None:
+    def __init__(self, scope: Construct, plan: StackPlan, org: OrgPolicy, stack_dir: Path) -> None:
         super().__init__(scope, plan.name)
         team = plan.team
         assert team is not None, "a TeamStack is planned with its manifest"
         base = tags.base_tags(team, org)
         AwsProvider(self, "aws", region=team.region, default_tags=[AwsProviderDefaultTags(tags=base)])
-        configure_state(self, plan.state)
+        configure_state(self, plan.state, stack_dir)
 
         instance_ids: list[str] = []
         if team.training:
@@ -60,7 +61,7 @@ class TeamStack(TerraformStack):
             )
             if pool.autoscaling is not None:
                 if pool.cluster not in kubernetes:
-                    kubernetes[pool.cluster] = self._kubernetes_provider(pool.cluster)
+                    kubernetes[pool.cluster] = self._kubernetes_provider(pool.cluster, team.region)
                 ServingAutoscaler(
                     self,
                     f"autoscaler-{pool.name}",
@@ -73,15 +74,33 @@ class TeamStack(TerraformStack):
         if team.schedule is not None:
             OffHoursSchedule(self, "offhours", manifest=team, tags=base)
 
-    def _kubernetes_provider(self, cluster: str) -> KubernetesProvider:
-        """A Kubernetes provider for one shared cluster, authenticated with a short-lived EKS token."""
+    def _kubernetes_provider(self, cluster: str, region: str) -> KubernetesProvider:
+        """A Kubernetes provider for one shared cluster, authenticated per request by `aws eks get-token`.
+
+        Not `data.aws_eks_cluster_auth`: its token is read once, at plan time, and expires after
+        15 minutes, so a slow apply or an apply that waits for approval fails half-way
+        (https://registry.terraform.io/providers/hashicorp/aws/latest/docs/data-sources/eks_cluster_auth,
+        https://registry.terraform.io/providers/hashicorp/kubernetes/latest/docs#exec-plugins).
+        The exec plugin fetches a fresh token whenever the provider needs one; the machine that
+        applies needs the AWS CLI, as `cdktf deploy` users already have.
+        """
         eks = DataAwsEksCluster(self, f"eks-{cluster}", name=cluster)
-        auth = DataAwsEksClusterAuth(self, f"eks-auth-{cluster}", name=cluster)
         return KubernetesProvider(
             self,
             f"kubernetes-{cluster}",
             alias=cluster.replace("-", "_"),
             host=eks.endpoint,
             cluster_ca_certificate=Fn.base64decode(eks.certificate_authority.get(0).data),
-            token=auth.token,
+            exec=[
+                KubernetesProviderExec(
+                    api_version=EKS_TOKEN_API_VERSION,
+                    command="aws",
+                    args=["eks", "get-token", "--cluster-name", cluster, "--region", region, "--output", "json"],
+                )
+            ],
         )
+
+
+# The client authentication API version `aws eks get-token` prints (ExecCredential):
+# https://docs.aws.amazon.com/cli/latest/reference/eks/get-token.html
+EKS_TOKEN_API_VERSION = "client.authentication.k8s.io/v1beta1"

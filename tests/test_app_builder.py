@@ -48,7 +48,7 @@ def test_only_with_an_unknown_stack_is_a_usage_error_listing_known_ones(examples
 
 def test_local_state_is_one_file_per_stack(examples):
     paths = [stack.state.path for stack in plan_app(examples).stacks]
-    assert paths == ["terraform.governance.tfstate", "terraform.alpha.tfstate", "terraform.bravo.tfstate", "terraform.charlie.tfstate"]
+    assert paths == ["state/governance.tfstate", "state/alpha.tfstate", "state/bravo.tfstate", "state/charlie.tfstate"]
 
 
 def test_s3_state_keys_are_per_stack_in_the_org_bucket(examples):
@@ -87,7 +87,7 @@ def test_stacks_command_prints_a_matrix_for_ci():
     assert result.returncode == 0, result.stderr
     stacks = json.loads(result.stdout)["stacks"]
     assert [(s["name"], s["depends_on"]) for s in stacks] == [("governance", []), ("alpha", ["governance"])]
-    assert stacks[1]["state"] == {"backend": "local", "path": "terraform.alpha.tfstate"}
+    assert stacks[1]["state"] == {"backend": "local", "path": "state/alpha.tfstate"}
 
 
 def test_stacks_command_on_invalid_manifests_exits_one(tmp_path):

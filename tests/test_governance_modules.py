@@ -39,7 +39,7 @@ def synth(org: OrgPolicy) -> dict[str, Any]:
     stack = TerraformStack(Testing.app(), "governance")
     AwsProvider(stack, "aws", region="us-east-1")
     tags = governance_tags(org)
-    recorder = ConfigRecorder(stack, "config-recorder", org=org, tags=tags).recorder
+    recorder = ConfigRecorder(stack, "config-recorder", org=org, tags=tags, providers={"us-east-1": None}).recorders.get("us-east-1")
     RequiredTagsRule(stack, "required-tags", org=org, tags=tags, depends_on=[recorder] if recorder else [])
     CostAllocationTags(stack, "cost-allocation-tags", org=org)
     return json.loads(Testing.synth(stack))
@@ -62,8 +62,8 @@ def rule_parameters(synthesized: dict[str, Any]) -> list[dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def shipped(shipped_org: OrgPolicy) -> dict[str, Any]:
-    """manifests/org.yaml as shipped: six required tags, cost-allocation tags on, no recorder."""
-    return synth(shipped_org)
+    """manifests/org.yaml as shipped (six required tags, no recorder), with cost-allocation tags on."""
+    return synth(org_with(shipped_org, activate_cost_allocation_tags=True))
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +133,6 @@ def test_rules_carry_every_governance_tag(shipped: dict[str, Any], shipped_org: 
 
 
 def test_each_required_tag_is_activated_for_cost_allocation_when_asked(shipped: dict[str, Any], shipped_org: OrgPolicy) -> None:
-    assert shipped_org.governance.activate_cost_allocation_tags
     activated = resources(shipped, "aws_ce_cost_allocation_tag")
     assert sorted(tag["tag_key"] for tag in activated) == sorted(shipped_org.required_tags)
     assert {tag["status"] for tag in activated} == {"Active"}
@@ -144,8 +143,9 @@ def test_no_cost_allocation_tags_unless_asked(with_recorder: dict[str, Any]) -> 
 
 
 def test_cost_allocation_tag_ids_follow_the_key_not_its_position(shipped_org: OrgPolicy) -> None:
-    forward = synth(shipped_org)["resource"]["aws_ce_cost_allocation_tag"]
-    reordered = synth(org_with(shipped_org, required_tags=list(reversed(shipped_org.required_tags))))
+    activating = org_with(shipped_org, activate_cost_allocation_tags=True)
+    forward = synth(activating)["resource"]["aws_ce_cost_allocation_tag"]
+    reordered = synth(org_with(activating, required_tags=list(reversed(shipped_org.required_tags))))
     assert reordered["resource"]["aws_ce_cost_allocation_tag"] == forward
 
 

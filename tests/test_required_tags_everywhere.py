@@ -33,11 +33,16 @@ def accepts_tags(resource_type: str) -> bool:
 def missing_tags(synthesized) -> list[str]:
     problems = []
     for stack_name, stack in synthesized.stacks.items():
-        (provider,) = stack["provider"]["aws"]
-        defaults = provider.get("default_tags", [{}])[0].get("tags", {})
+        # Each resource gets the default tags of the provider it names ("aws.<alias>"), or of the
+        # default provider: the governance stack has one aliased provider per extra region.
+        defaults_of = {
+            f"aws.{p['alias']}" if "alias" in p else "aws": p.get("default_tags", [{}])[0].get("tags", {})
+            for p in stack["provider"]["aws"]
+        }
         for resource_type, resources in stack.get("resource", {}).items():
             for name, resource in resources.items():
                 where = f"{stack_name}: {resource_type}.{name}"
+                defaults = defaults_of[resource.get("provider", "aws")]
                 if accepts_tags(resource_type):
                     missing = [k for k in REQUIRED if k not in {**defaults, **resource.get("tags", {})}]
                     if missing:
