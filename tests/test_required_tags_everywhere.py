@@ -42,7 +42,7 @@ def missing_tags(synthesized) -> list[str]:
         for resource_type, resources in stack.get("resource", {}).items():
             for name, resource in resources.items():
                 where = f"{stack_name}: {resource_type}.{name}"
-                defaults = defaults_of[resource.get("provider", "aws")]
+                defaults = defaults_of[resource.get("provider", "aws")] if resource_type.startswith("aws_") else {}
                 if accepts_tags(resource_type):
                     missing = [k for k in REQUIRED if k not in {**defaults, **resource.get("tags", {})}]
                     if missing:
