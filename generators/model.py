@@ -211,6 +211,13 @@ class TeamManifest(StrictModel):
     def alert_recipients(self) -> list[str]:
         return list(self.budget.notify) if self.budget.notify else [self.owner]
 
+    @property
+    def capacity_function(self) -> bool:
+        """Whether the team gets the off-hours function (lambdas/offhours): to follow its schedule,
+        or to cap its pools when the deny-new-gpu budget action fires. Its pools' scaling is then
+        the function's to set, within the bounds the manifest gives."""
+        return self.schedule is not None or (self.budget.on_exceed == "deny-new-gpu" and bool(self.inference))
+
 
 # --------------------------------------------------------------------------- org policy
 

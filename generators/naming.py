@@ -50,6 +50,12 @@ LIMITS: dict[str, NameLimit] = {
     "config_rule": NameLimit(128, r"^[A-Za-z0-9_-]+$", "AWS Config ConfigRuleName"),
     # https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html
     "ssm_parameter": NameLimit(1011, r"^[a-zA-Z0-9_.\-/]+$", "SSM parameter name (without the ARN prefix)"),
+    # "The name must be no longer than 52 characters" (the controller appends 11 to name each Job),
+    # and a DNS subdomain: https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/#writing-a-cronjob-spec
+    "k8s_cronjob": NameLimit(52, r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "Kubernetes CronJob name"),
+    # ServiceAccount, Role and RoleBinding names: DNS subdomains, at most 253 characters:
+    # https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#dns-subdomain-names
+    "k8s_object": NameLimit(253, r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", "Kubernetes object name"),
 }
 
 
@@ -116,6 +122,16 @@ def offhours_log_group(team: str) -> str:
     return f"/aws/lambda/{offhours_function(team)}"
 
 
+def serving_cronjob(pool: str, action: str) -> str:
+    """The CronJob that scales a pool's serving Deployment at the schedule's stop or start."""
+    return f"{PREFIX}-{pool}-{action}"
+
+
+def serving_scaler(pool: str) -> str:
+    """ServiceAccount, Role and RoleBinding of those CronJobs (one name, three kinds)."""
+    return f"{PREFIX}-{pool}-scaler"
+
+
 def offhours_parameter(team: str, cluster: str, nodegroup: str) -> str:
     """Where the off-hours function records a node group's scaling config before scaling to 0."""
     return f"/{PREFIX}/offhours/{team}/{cluster}/{nodegroup}"
@@ -164,7 +180,7 @@ def derived_names(manifest: TeamManifest) -> Iterator[DerivedName]:
     yield DerivedName(("team",), "iam_role", training_role(team))
     yield DerivedName(("team",), "iam_role", budget_action_role(team))
     yield DerivedName(("team",), "iam_policy", deny_gpu_policy(team))
-    if manifest.schedule is not None:
+    if manifest.capacity_function:
         yield DerivedName(("team",), "lambda_function", offhours_function(team))
         yield DerivedName(("team",), "iam_role", offhours_role(team))
         yield DerivedName(("team",), "iam_role", offhours_scheduler_role(team))
@@ -177,6 +193,9 @@ def derived_names(manifest: TeamManifest) -> Iterator[DerivedName]:
         yield DerivedName(field, "node_group", node_group(team, pool.name))
         yield DerivedName(field, "launch_template", launch_template(team, pool.name))
         yield DerivedName(field, "ssm_parameter", offhours_parameter(team, pool.cluster, node_group(team, pool.name)))
+        if manifest.schedule is not None and pool.autoscaling is not None:
+            yield DerivedName(field, "k8s_cronjob", serving_cronjob(pool.name, "start"))
+            yield DerivedName(field, "k8s_object", serving_scaler(pool.name))
 
 
 def name_problem(name: DerivedName) -> str | None:

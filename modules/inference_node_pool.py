@@ -24,6 +24,7 @@ from constructs import Construct
 
 from generators import catalog, labels, naming
 from generators.model import Cluster, InferencePool, TeamManifest
+from lambdas.offhours.contract import MAX_NODES_TAG, MIN_NODES_TAG
 
 # AL2 GPU AMIs reached end of support in November 2025; AL2023 NVIDIA is the supported GPU AMI
 # type for managed node groups (https://docs.aws.amazon.com/eks/latest/APIReference/API_Nodegroup.html,
@@ -72,6 +73,24 @@ def tag_construct_id(key: str) -> str:
 
 class InferenceNodePool(Construct):
     """`pool` as an EKS managed node group plus the launch template that tags what it launches."""
+
+    @staticmethod
+    def _ignored_scaling(team: TeamManifest) -> str:
+        """What of the scaling Terraform leaves alone after creation.
+
+        The cluster-autoscaler owns the desired size, so Terraform never sets it back. When the
+        team's off-hours function manages the pool (a schedule, or a deny-new-gpu budget), it
+        owns min and max too: an apply at night must not bring nodes back, nor an apply lift a
+        budget cap. A changed min_nodes/max_nodes then reaches the pool through the node group's
+        bound tags, which the apply changes and the function applies (modules/offhours_schedule.py).
+        """
+        return "scaling_config" if team.capacity_function else "scaling_config[0].desired_size"
+
+    @staticmethod
+    def _bound_tags(pool: InferencePool, team: TeamManifest) -> dict[str, str]:
+        if not team.capacity_function:
+            return {}
+        return {MIN_NODES_TAG: str(pool.min_nodes), MAX_NODES_TAG: str(pool.max_nodes)}
 
     def __init__(
         self,
@@ -132,10 +151,8 @@ class InferenceNodePool(Construct):
             launch_template=EksNodeGroupLaunchTemplate(
                 id=self.launch_template.id, version=Token.as_string(self.launch_template.latest_version)
             ),
-            tags={**tags, **autoscaler_tags(pool.cluster, node_labels, gpus)},
-            # After creation the cluster-autoscaler (and the off-hours function) own the desired
-            # size; Terraform must not scale the pool back on every apply.
-            lifecycle=TerraformResourceLifecycle(ignore_changes=["scaling_config[0].desired_size"]),
+            tags={**tags, **autoscaler_tags(pool.cluster, node_labels, gpus), **self._bound_tags(pool, team)},
+            lifecycle=TerraformResourceLifecycle(ignore_changes=[self._ignored_scaling(team)]),
         )
         self.node_group_name: str = name
         # EKS does not copy node group tags to the Auto Scaling group it creates

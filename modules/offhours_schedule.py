@@ -1,8 +1,10 @@
-"""Off-hours shutdown wiring: the function from lambdas/offhours/ and the schedules that run it.
+"""Off-hours wiring: the function from lambdas/offhours/ and everything that invokes it.
 
 Two EventBridge Scheduler schedules in the team's time zone invoke the function with
 `{"action": "stop" | "start", "team", "region", "dry_run": false}` at `schedule.stop` and
-`schedule.start` on `schedule.weekdays`. The function's role may stop, start and scale only
+`schedule.start` on `schedule.weekdays`. For a team with inference pools, a daily schedule and
+every apply that changes a pool's bounds invoke `sync`, and with `on_exceed: deny-new-gpu` the
+budget's SNS topic invokes `cap` (see the handler's docstring). The function's role may stop, start and scale only
 resources tagged with the team (lambdas/offhours/permissions.py); the scheduler's role may only
 invoke this function and write to its dead-letter queue. Logs and both dead-letter queues are
 encrypted with one customer managed key per team.
@@ -17,9 +19,9 @@ import shutil
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
-from cdktf import AssetType, Fn, TerraformAsset
+from cdktf import AssetType, Fn, ITerraformDependable, TerraformAsset
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
@@ -29,8 +31,12 @@ from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunction,
     LambdaFunctionDeadLetterConfig,
+    LambdaFunctionEnvironment,
     LambdaFunctionTracingConfig,
 )
+from cdktf_cdktf_provider_aws.lambda_invocation import LambdaInvocation
+from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
+from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from cdktf_cdktf_provider_aws.scheduler_schedule_group import SchedulerScheduleGroup
 from cdktf_cdktf_provider_aws.scheduler_schedule import (
     SchedulerSchedule,
@@ -44,6 +50,7 @@ from constructs import Construct
 
 from generators import naming
 from generators.model import TeamManifest
+from lambdas.offhours import contract
 from lambdas.offhours.permissions import handler_policy_statements
 from modules.iam_documents import POLICY_VERSION, account_administers_key
 
@@ -61,9 +68,16 @@ HANDLER = "handler.handler"
 # A few hundred instances and node groups take well under a minute; 300 s leaves room for throttling.
 TIMEOUT_SECONDS = 300
 MEMORY_MB = 256
-# One run at a time per team: a retried stop must never interleave with a start.
-# https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html
-RESERVED_CONCURRENCY = 1
+# No reserved concurrency: reserving any fails in new accounts, whose concurrency quota can be
+# as low as 10 while Lambda keeps 100 unreserved ("UnreservedConcurrentExecution below its
+# minimum value": https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html,
+# https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html). The handler is
+# safe when invocations overlap instead (tests/test_offhours_handler.py runs two at once).
+# The daily `sync`, in the team's time zone (UTC without a schedule): before most working days
+# start, it re-applies the manifest's bounds to pools off-hours does not hold, lifting a budget
+# cap once the budget action is no longer in force.
+SYNC_AT = "06:00"
+SYNC_TIMEZONE_WITHOUT_SCHEDULE = "UTC"
 # The log group is the audit trail of what was stopped and why: one year.
 # Allowed values: https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html
 LOG_RETENTION_DAYS = 365
@@ -118,13 +132,31 @@ def schedule_event(action: str, manifest: TeamManifest) -> dict[str, Any]:
     return {"action": action, "team": manifest.team, "region": manifest.region, "dry_run": False}
 
 
-class OffHoursSchedule(Construct):
-    """The off-hours function of one team, its roles, key, log group, queues and two schedules."""
+def pool_bounds(manifest: TeamManifest) -> dict[str, str]:
+    """Each pool's min..max, which the node group's bound tags carry; a change re-runs sync on apply."""
+    return {pool.name: f"{pool.min_nodes}..{pool.max_nodes}" for pool in manifest.inference}
 
-    def __init__(self, scope: Construct, id: str, *, manifest: TeamManifest, tags: Mapping[str, str]) -> None:
+
+class OffHoursSchedule(Construct):
+    """The off-hours function of one team, its roles, key, log group, queues, schedules and triggers.
+
+    `budget_topic_arn`: the team budget's alert topic, subscribed when the budget denies new GPU
+    capacity. `node_groups`: the team's node groups, which the apply-time sync waits for.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        manifest: TeamManifest,
+        tags: Mapping[str, str],
+        budget_topic_arn: str,
+        node_groups: Sequence[ITerraformDependable] = (),
+    ) -> None:
         super().__init__(scope, id)
-        if manifest.schedule is None:
-            raise ValueError(f"team {manifest.team} has no schedule; OffHoursSchedule needs one")
+        if not manifest.capacity_function:
+            raise ValueError(f"team {manifest.team} has no schedule and no deny-new-gpu pools; it gets no off-hours function")
         self._manifest = manifest
         self._tags = dict(tags)
         self._account = DataAwsCallerIdentity(self, "account").account_id
@@ -168,7 +200,7 @@ class OffHoursSchedule(Construct):
             policy=json.dumps(
                 {
                     "Version": POLICY_VERSION,
-                    "Statement": handler_policy_statements(team, region, self._account, self._partition),
+                    "Statement": handler_policy_statements(team, region, self._account, naming.budget(team), self._partition),
                 }
             ),
         )
@@ -193,7 +225,14 @@ class OffHoursSchedule(Construct):
             source_code_hash=Fn.filebase64sha256(asset.path),
             timeout=TIMEOUT_SECONDS,
             memory_size=MEMORY_MB,
-            reserved_concurrent_executions=RESERVED_CONCURRENCY,
+            environment=LambdaFunctionEnvironment(
+                variables={
+                    contract.TEAM_ENV: team,
+                    contract.REGION_ENV: region,
+                    contract.ACCOUNT_ENV: self._account,
+                    contract.BUDGET_ENV: naming.budget(team),
+                }
+            ),
             tracing_config=LambdaFunctionTracingConfig(mode="Active"),
             dead_letter_config=LambdaFunctionDeadLetterConfig(target_arn=function_dlq.arn),
             tags=self._tags,
@@ -218,8 +257,48 @@ class OffHoursSchedule(Construct):
             role=scheduler_role.id,
             policy=json.dumps(self._scheduler_policy(function.arn, scheduler_dlq.arn, key.arn)),
         )
-        for action, at in (("stop", manifest.schedule.stop), ("start", manifest.schedule.start)):
-            self._schedule(action, at, group.name, key.arn, function.arn, scheduler_role.arn, scheduler_dlq.arn, scheduler_policy)
+        schedule = manifest.schedule
+        timed: list[tuple[str, str, list[str], str]] = []
+        if schedule is not None:
+            timed += [(action, at, list(schedule.weekdays), schedule.timezone) for action, at in (("stop", schedule.stop), ("start", schedule.start))]
+        if manifest.inference:
+            timed.append(("sync", SYNC_AT, list(CRON_DAYS), schedule.timezone if schedule else SYNC_TIMEZONE_WITHOUT_SCHEDULE))
+        for action, at, days, timezone in timed:
+            self._schedule(action, at, days, timezone, group.name, key.arn, function.arn, scheduler_role.arn, scheduler_dlq.arn, scheduler_policy)
+
+        if manifest.inference:
+            # Terraform leaves the node groups' scaling to the function (the pools ignore
+            # scaling_config after creation), so a changed min_nodes/max_nodes reaches a pool
+            # through sync, invoked by the apply that changes it (triggers), synchronously.
+            LambdaInvocation(
+                self,
+                "sync-on-apply",
+                function_name=function.function_name,
+                input=json.dumps(schedule_event("sync", manifest)),
+                triggers=pool_bounds(manifest),
+                depends_on=list(node_groups),
+            )
+        if manifest.budget.on_exceed == "deny-new-gpu" and manifest.inference:
+            # The deny policy binds the team's roles, not the cluster-autoscaler's, so the pools
+            # are capped by the function when the budget action fires and notifies the topic:
+            # https://docs.aws.amazon.com/lambda/latest/dg/with-sns.html
+            permission = LambdaPermission(
+                self,
+                "budget-topic-invokes",
+                statement_id="BudgetTopicInvokesCap",
+                action="lambda:InvokeFunction",
+                function_name=function.function_name,
+                principal="sns.amazonaws.com",
+                source_arn=budget_topic_arn,
+            )
+            SnsTopicSubscription(
+                self,
+                "budget-topic-subscription",
+                topic_arn=budget_topic_arn,
+                protocol="lambda",
+                endpoint=function.arn,
+                depends_on=[permission],
+            )
 
     # ------------------------------------------------------------------ pieces
 
@@ -237,6 +316,8 @@ class OffHoursSchedule(Construct):
         self,
         action: str,
         at: str,
+        days: list[str],
+        timezone: str,
         group_name: str,
         key_arn: str,
         function_arn: str,
@@ -244,16 +325,14 @@ class OffHoursSchedule(Construct):
         dlq_arn: str,
         role_policy: IamRolePolicy,
     ) -> SchedulerSchedule:
-        schedule = self._manifest.schedule
-        assert schedule is not None
         return SchedulerSchedule(
             self,
             f"schedule-{action}",
             name=naming.offhours_schedule(self._manifest.team, action),
             group_name=group_name,
-            description=f"{action} team {self._manifest.team}'s GPU capacity at {at} {schedule.timezone} (genai-finops)",
-            schedule_expression=cron_expression(at, list(schedule.weekdays)),
-            schedule_expression_timezone=schedule.timezone,
+            description=f"{action} team {self._manifest.team}'s GPU capacity at {at} {timezone} (genai-finops)",
+            schedule_expression=cron_expression(at, days),
+            schedule_expression_timezone=timezone,
             flexible_time_window=SchedulerScheduleFlexibleTimeWindow(mode="OFF"),
             state="ENABLED",
             # The target input is encrypted with the team's key; the execution role decrypts it:

@@ -18,6 +18,7 @@ from modules.gpu_training_instance import GpuTrainingInstance
 from modules.inference_node_pool import InferenceNodePool
 from modules.offhours_schedule import OffHoursSchedule
 from modules.serving_autoscaler import ServingAutoscaler
+from modules.serving_schedule import ServingSchedule
 from modules.team_budget import TeamBudget
 from modules.training_instance_profile import TrainingInstanceProfile
 from stacks.state import configure_state
@@ -50,29 +51,42 @@ class TeamStack(TerraformStack):
                 instance_ids.extend(training.instance_ids)
 
         kubernetes: dict[str, KubernetesProvider] = {}
+        node_groups = []
         for pool in team.inference:
-            InferenceNodePool(
-                self,
-                f"inference-{pool.name}",
-                pool=pool,
-                team=team,
-                cluster=org.clusters[pool.cluster],
-                tags=tags.model_tags(team, org, pool.model_id),
+            node_groups.append(
+                InferenceNodePool(
+                    self,
+                    f"inference-{pool.name}",
+                    pool=pool,
+                    team=team,
+                    cluster=org.clusters[pool.cluster],
+                    tags=tags.model_tags(team, org, pool.model_id),
+                ).node_group
             )
             if pool.autoscaling is not None:
                 if pool.cluster not in kubernetes:
                     kubernetes[pool.cluster] = self._kubernetes_provider(pool.cluster, team.region)
+                pool_labels = labels.node_labels(team, pool)
                 ServingAutoscaler(
                     self,
                     f"autoscaler-{pool.name}",
                     autoscaling=pool.autoscaling,
-                    labels=labels.node_labels(team, pool),
+                    labels=pool_labels,
                     provider=kubernetes[pool.cluster],
                 )
+                if team.schedule is not None:
+                    ServingSchedule(
+                        self,
+                        f"serving-schedule-{pool.name}",
+                        pool=pool,
+                        schedule=team.schedule,
+                        labels=pool_labels,
+                        provider=kubernetes[pool.cluster],
+                    )
 
-        TeamBudget(self, "budget", manifest=team, tags=base, training_instance_ids=instance_ids)
-        if team.schedule is not None:
-            OffHoursSchedule(self, "offhours", manifest=team, tags=base)
+        budget = TeamBudget(self, "budget", manifest=team, tags=base, training_instance_ids=instance_ids)
+        if team.capacity_function:
+            OffHoursSchedule(self, "offhours", manifest=team, tags=base, budget_topic_arn=budget.topic_arn, node_groups=node_groups)
 
     def _kubernetes_provider(self, cluster: str, region: str) -> KubernetesProvider:
         """A Kubernetes provider for one shared cluster, authenticated per request by `aws eks get-token`.

@@ -18,5 +18,29 @@ STOPPED_BY_VALUE = "genai-finops-offhours"
 PARAMETER_FORMAT = "/genai-finops/offhours/{team}/{cluster}/{nodegroup}"
 PARAMETER_PREFIX_FORMAT = "/genai-finops/offhours/{team}/"
 
-ACTIONS = ("stop", "start")
+# stop / start: the schedule's two edges. sync: bring each node group to the bounds its tags
+# carry (after an apply, daily, or by hand). cap: the budget's SNS topic says its action fired.
+ACTIONS = ("stop", "start", "sync", "cap")
 DRY_RUN_ENV = "OFFHOURS_DRY_RUN"
+
+# Set on the function by modules/offhours_schedule.py: whose capacity it manages, and which
+# budget's actions hold it. An SNS event carries no team, so these name it.
+TEAM_ENV = "GENAI_FINOPS_TEAM"
+REGION_ENV = "GENAI_FINOPS_REGION"
+ACCOUNT_ENV = "GENAI_FINOPS_ACCOUNT"
+BUDGET_ENV = "GENAI_FINOPS_BUDGET"
+
+# The manifest's min_nodes / max_nodes, as node group tags that Terraform keeps current. The
+# node group's own scaling is left to this function (Terraform ignores it after creation), so
+# an apply at night cannot undo off-hours or a budget cap; start and sync apply these bounds.
+MIN_NODES_TAG = "genai-finops:min-nodes"
+MAX_NODES_TAG = "genai-finops:max-nodes"
+
+# Budget action statuses in which the action holds (or tried to take) effect: while one of the
+# team's actions is in one of these, nothing this function stopped is brought back.
+# Statuses: https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_budgets_Action.html
+# PENDING waits for approval of an action that has fired; a failed execution or reversal still
+# means the budget was exceeded. STANDBY, and the REVERSE_*/RESET_* ones that undo it, do not hold.
+BUDGET_ACTION_IN_FORCE = frozenset(
+    {"PENDING", "EXECUTION_IN_PROGRESS", "EXECUTION_SUCCESS", "EXECUTION_FAILURE", "REVERSE_FAILURE", "RESET_FAILURE"}
+)

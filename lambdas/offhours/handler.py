@@ -5,11 +5,23 @@ Invoked by the EventBridge Scheduler schedules of modules/offhours_schedule.py w
 
 - stop: stops the team's running EC2 instances and marks each with `finops:stopped-by`;
   records each of the team's EKS node groups' scaling config in SSM and scales it to zero.
+  The first record wins: a second, overlapping or retried stop never overwrites it.
 - start: starts only the instances carrying that mark (and removes it); restores each node
-  group from its SSM record (and deletes the record).
+  group to the bounds its `genai-finops:min-nodes`/`max-nodes` tags carry (the manifest's),
+  with the recorded desired size, and deletes the record. While one of the team's budget
+  actions is in force, start restarts nothing and caps node groups instead.
+- sync (`{"action": "sync", ...}`, invoked by every apply that changes a pool's bounds, daily,
+  or by hand): brings node groups that off-hours does not hold to their tagged bounds, unless a
+  budget action is in force.
+- cap (the budget's SNS topic, when its deny-new-gpu action fires): while a budget action is in
+  force, caps each node group's max at its current size, so the cluster-autoscaler, which does
+  not run under the team's denied roles, cannot add nodes. start or sync lifts the cap once the
+  action is no longer in force (reset by AWS Budgets or by hand).
 
-Resources tagged Environment=prod are never touched; `finops:keep-running-until=YYYY-MM-DD`
-leaves a resource alone until that date, inclusive, in UTC. One resource failing never stops
+stop and start never touch resources tagged Environment=prod; `finops:keep-running-until=YYYY-MM-DD`
+leaves a resource alone until that date, inclusive, in UTC (sync and cap enforce bounds and
+budgets, which apply to every environment). Every step is safe to repeat and to overlap with
+another invocation: EventBridge Scheduler and Lambda deliver at least once. One resource failing never stops
 the run: the result lists what was done, skipped and failed, each with its reason, and every
 action is one JSON line on stdout (CloudWatch Logs keeps it as the audit trail).
 
@@ -44,6 +56,9 @@ TEAM_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,28}[a-z0-9]$")
 REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$")
 OPT_OUT_DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 EVENT_KEYS = frozenset({"action", "team", "region", "dry_run"})
+# An SNS notification reaches Lambda as {"Records": [{"EventSource": "aws:sns", "Sns": {...}}]}:
+# https://docs.aws.amazon.com/lambda/latest/dg/with-sns.html
+SNS_EVENT_SOURCE = "aws:sns"
 REFUSED = "refused the event, nothing was changed: "
 TRUE_WORDS = frozenset({"true", "1", "yes"})
 FALSE_WORDS = frozenset({"false", "0", "no", ""})
@@ -71,6 +86,15 @@ SPOT_CANNOT_STOP_CODE = "UnsupportedOperation"
 # node groups, so other teams' node groups on a shared cluster answer with this code:
 # https://docs.aws.amazon.com/eks/latest/APIReference/CommonErrors.html
 ACCESS_DENIED_CODE = "AccessDeniedException"
+# PutParameter without Overwrite on an existing name:
+# https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_PutParameter.html
+PARAMETER_EXISTS_CODE = "ParameterAlreadyExists"
+# DescribeBudgetActionsForBudget MaxResults is 1..100:
+# https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_budgets_DescribeBudgetActionsForBudget.html
+BUDGET_PAGE_SIZE = 100
+# EKS refuses a node group maxSize below 1:
+# https://docs.aws.amazon.com/eks/latest/APIReference/API_NodegroupScalingConfig.html
+EKS_MIN_MAX_SIZE = 1
 
 
 class InvalidEvent(ValueError):
@@ -130,6 +154,8 @@ def log_line(record: dict[str, Any]) -> None:
 
 def parse_event(event: Any, environ: dict[str, str] | os._Environ[str]) -> Request:
     """The request the event asks for, or InvalidEvent listing every problem in it."""
+    if isinstance(event, dict) and "Records" in event:
+        return parse_sns_event(event, environ)
     if not isinstance(event, dict):
         raise InvalidEvent(f"{REFUSED}event must be a JSON object with keys {sorted(EVENT_KEYS)}, got {type(event).__name__}")
     problems = []
@@ -142,18 +168,44 @@ def parse_event(event: Any, environ: dict[str, str] | os._Environ[str]) -> Reque
     team = event.get("team")
     if not isinstance(team, str) or not TEAM_PATTERN.match(team):
         problems.append(f"team must be a team name matching {TEAM_PATTERN.pattern}, got {team!r}")
+    elif environ.get(contract.TEAM_ENV) not in (None, team):
+        problems.append(f"team {team!r} is not this function's team ({contract.TEAM_ENV}={environ.get(contract.TEAM_ENV)!r})")
     region = event.get("region")
     if not isinstance(region, str) or not REGION_PATTERN.match(region):
         problems.append(f"region must be an AWS region code such as us-east-1, got {region!r}")
     event_dry_run = event.get("dry_run", False)
     if not isinstance(event_dry_run, bool):
         problems.append(f"dry_run must be true or false, got {event_dry_run!r}")
+    env_dry_run = dry_run_from_environment(environ, problems)
+    if problems:
+        raise InvalidEvent(REFUSED + "; ".join(problems))
+    return Request(action=action, team=team, region=region, dry_run=event_dry_run is True or env_dry_run)
+
+
+def parse_sns_event(event: dict[str, Any], environ: dict[str, str] | os._Environ[str]) -> Request:
+    """A notification from the team's budget topic: `cap` for the team the environment names."""
+    problems = []
+    records = event.get("Records")
+    if not isinstance(records, list) or not records or not all(
+        isinstance(record, dict) and record.get("EventSource") == SNS_EVENT_SOURCE for record in records
+    ):
+        problems.append(f"Records must be a non-empty list of {SNS_EVENT_SOURCE} notifications")
+    team, region = environ.get(contract.TEAM_ENV), environ.get(contract.REGION_ENV)
+    if not team or not TEAM_PATTERN.match(team):
+        problems.append(f"environment variable {contract.TEAM_ENV} must name the team, got {team!r}")
+    if not region or not REGION_PATTERN.match(region):
+        problems.append(f"environment variable {contract.REGION_ENV} must be an AWS region code, got {region!r}")
+    env_dry_run = dry_run_from_environment(environ, problems)
+    if problems:
+        raise InvalidEvent(REFUSED + "; ".join(problems))
+    return Request(action="cap", team=str(team), region=str(region), dry_run=env_dry_run)
+
+
+def dry_run_from_environment(environ: dict[str, str] | os._Environ[str], problems: list[str]) -> bool:
     env_value = environ.get(contract.DRY_RUN_ENV, "").strip().lower()
     if env_value not in TRUE_WORDS | FALSE_WORDS:
         problems.append(f"environment variable {contract.DRY_RUN_ENV} must be true or false, got {environ.get(contract.DRY_RUN_ENV)!r}")
-    if problems:
-        raise InvalidEvent(REFUSED + "; ".join(problems))
-    return Request(action=action, team=team, region=region, dry_run=event_dry_run is True or env_value in TRUE_WORDS)
+    return env_value in TRUE_WORDS
 
 
 # --------------------------------------------------------------------------- tags
@@ -273,10 +325,15 @@ def stop_instances(run: Run, ec2: Any, today: dt.date) -> None:
     mark(run, stopped, ec2.create_tags, "stop-instance", why, "stopped, but not marked, so start will not restart it")
 
 
-def start_instances(run: Run, ec2: Any, today: dt.date) -> None:
+def start_instances(run: Run, ec2: Any, today: dt.date, hold: Hold) -> None:
     why = "stopped by off-hours; the schedule window opens"
     marked = [{"Name": f"tag:{contract.STOPPED_BY_TAG}", "Values": [contract.STOPPED_BY_VALUE]}]
     stopped = team_instances(ec2, run.request.team, "stopped", marked)
+    if hold.held:
+        # The mark stays, so the first start after the budget action ends restarts them.
+        for instance in stopped:
+            run.record("skipped", "start-instance", f"instance/{instance['InstanceId']}", f"left stopped: {hold.why}")
+        return
     chosen = instances_to_act_on(run, stopped, "start-instance", why, today)
 
     def refused(instance: dict[str, Any], error: Exception) -> None:
@@ -288,12 +345,56 @@ def start_instances(run: Run, ec2: Any, today: dt.date) -> None:
     mark(run, started, ec2.delete_tags, "start-instance", why, f"started, but its {contract.STOPPED_BY_TAG} mark stays")
 
 
+# --------------------------------------------------------------------------- budget
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Whether the team's budget holds its capacity back, and why (for every record it causes)."""
+
+    held: bool
+    why: str
+
+
+def budget_hold(run: Run, budgets: Any, environ: dict[str, str] | os._Environ[str]) -> Hold:
+    """Read the team's budget actions; any in force (contract.BUDGET_ACTION_IN_FORCE) holds.
+
+    Fails closed: a budget that cannot be read holds too, and the failure is recorded, so a
+    denied or throttled call can never restart what a budget action stopped.
+    """
+    budget, account = environ.get(contract.BUDGET_ENV), environ.get(contract.ACCOUNT_ENV)
+    resource = f"budget/{budget}"
+    if not budget or not account:
+        why = f"environment variables {contract.BUDGET_ENV} and {contract.ACCOUNT_ENV} must name the budget and account"
+        run.record("failed", "read-budget-actions", resource, why)
+        return Hold(True, f"the budget could not be checked ({why})")
+    try:
+        pages = budgets.get_paginator("describe_budget_actions_for_budget").paginate(
+            AccountId=account, BudgetName=budget, PaginationConfig={"PageSize": BUDGET_PAGE_SIZE}
+        )
+        actions = [action for page in pages for action in page["Actions"]]
+    except (ClientError, BotoCoreError) as error:
+        run.record("failed", "read-budget-actions", resource, error_text(error))
+        return Hold(True, f"the budget's actions could not be read ({error_text(error)}); held until they can")
+    in_force = sorted(
+        f"{action['ActionType']} action {action['ActionId']} is {action['Status']}"
+        for action in actions
+        if action["Status"] in contract.BUDGET_ACTION_IN_FORCE
+    )
+    if in_force:
+        return Hold(True, f"budget {budget} is over: {'; '.join(in_force)}")
+    return Hold(False, f"no action of budget {budget} is in force")
+
+
 # --------------------------------------------------------------------------- EKS
 
 
-def team_nodegroups(run: Run, eks: Any, what: str, today: dt.date) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
+def team_nodegroups(
+    run: Run, eks: Any, what: str, today: dt.date, honour_opt_outs: bool = True
+) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
     """(cluster, name, resource, node group) for the team's node groups on every cluster of the
-    region, found by their Team tag; prod and opted-out ones are recorded as skipped, not yielded."""
+    region, found by their Team tag. With `honour_opt_outs` (stop and start), prod and opted-out
+    ones are recorded as skipped, not yielded."""
     for clusters in eks.get_paginator("list_clusters").paginate(PaginationConfig={"PageSize": EKS_PAGE_SIZE}):
         for cluster in clusters["clusters"]:
             pages = eks.get_paginator("list_nodegroups").paginate(
@@ -316,7 +417,7 @@ def team_nodegroups(run: Run, eks: Any, what: str, today: dt.date) -> Iterator[t
                 tags = nodegroup.get("tags") or {}
                 if tags.get(contract.TEAM_TAG) != run.request.team:
                     continue
-                reason = leave_alone_reason(tags, today)
+                reason = leave_alone_reason(tags, today) if honour_opt_outs else None
                 if reason:
                     run.record("skipped", what, resource, reason)
                     continue
@@ -326,6 +427,67 @@ def team_nodegroups(run: Run, eks: Any, what: str, today: dt.date) -> Iterator[t
 def scaling_of(nodegroup: dict[str, Any]) -> dict[str, int]:
     config = nodegroup["scalingConfig"]
     return {"minSize": config["minSize"], "maxSize": config["maxSize"], "desiredSize": config["desiredSize"]}
+
+
+def tagged_bounds(nodegroup: dict[str, Any]) -> tuple[int, int] | None:
+    """(min, max) from the node group's bound tags; None when it has none or they do not parse."""
+    tags = nodegroup.get("tags") or {}
+    raw = (tags.get(contract.MIN_NODES_TAG), tags.get(contract.MAX_NODES_TAG))
+    if not all(isinstance(value, str) and value.isdigit() for value in raw):
+        return None
+    low, high = int(raw[0]), int(raw[1])
+    return (low, high) if low <= high and high >= EKS_MIN_MAX_SIZE else None
+
+
+def within(low: int, value: int, high: int) -> int:
+    return max(low, min(value, high))
+
+
+def parameter_name(run: Run, cluster: str, name: str) -> str:
+    return contract.PARAMETER_FORMAT.format(team=run.request.team, cluster=cluster, nodegroup=name)
+
+
+def read_record(run: Run, ssm: Any, what: str, resource: str, parameter: str) -> tuple[bool, dict[str, int] | None]:
+    """(readable, record): (True, None) when there is no record; (False, None) after recording why not."""
+    try:
+        text = ssm.get_parameter(Name=parameter)["Parameter"]["Value"]
+    except ClientError as error:
+        if error_code(error) == "ParameterNotFound":
+            return True, None
+        run.record("failed", what, resource, f"could not read {parameter}: {error_text(error)}")
+        return False, None
+    except BotoCoreError as error:
+        run.record("failed", what, resource, f"could not read {parameter}: {error_text(error)}")
+        return False, None
+    try:
+        return True, recorded_scaling(text)
+    except ValueError as error:
+        run.record("failed", what, resource, f"{parameter}: {error}")
+        return False, None
+
+
+def update_scaling(run: Run, eks: Any, what: str, cluster: str, name: str, resource: str, current: dict[str, int], target: dict[str, int], why: str) -> bool:
+    """Set the node group's scaling to `target`, or record that it already is; True once it is."""
+    if target == current:
+        run.record("skipped", what, resource, f"already at {json.dumps(target, sort_keys=True)}")
+        return True
+    why = f"{why}; {json.dumps(current, sort_keys=True)} -> {json.dumps(target, sort_keys=True)}"
+    if run.request.dry_run:
+        run.record("done", what, resource, why + " (dry run: not changed)")
+        return False
+    try:
+        eks.update_nodegroup_config(clusterName=cluster, nodegroupName=name, scalingConfig=target)
+    except (ClientError, BotoCoreError) as error:
+        run.record("failed", what, resource, error_text(error))
+        return False
+    run.record("done", what, resource, why)
+    return True
+
+
+def capped(current: dict[str, int]) -> dict[str, int]:
+    """No more nodes than now: max at the current desired size (EKS keeps max >= 1)."""
+    top = max(current["desiredSize"], EKS_MIN_MAX_SIZE)
+    return {"minSize": min(current["minSize"], top), "maxSize": top, "desiredSize": min(current["desiredSize"], top)}
 
 
 def stop_nodegroups(run: Run, eks: Any, ssm: Any, today: dt.date) -> None:
@@ -339,18 +501,23 @@ def stop_nodegroups(run: Run, eks: Any, ssm: Any, today: dt.date) -> None:
             run.record("done", "scale-nodegroup-to-zero", resource, why + " (dry run: not scaled)")
             continue
         try:
-            ssm.put_parameter(
-                Name=contract.PARAMETER_FORMAT.format(team=run.request.team, cluster=cluster, nodegroup=name),
-                Value=json.dumps(current, sort_keys=True),
-                Type="String",
-                Overwrite=True,
-            )
-            # EKS refuses maxSize 0 (minimum 1), so max stays as it was:
-            # https://docs.aws.amazon.com/eks/latest/APIReference/API_NodegroupScalingConfig.html
+            # Never overwrite: when a retried or overlapping stop finds the pool scaled up again
+            # (the autoscaler acted between the two), the first record still holds the day's size.
+            ssm.put_parameter(Name=parameter_name(run, cluster, name), Value=json.dumps(current, sort_keys=True), Type="String", Overwrite=False)
+        except ClientError as error:
+            if error_code(error) != PARAMETER_EXISTS_CODE:
+                run.record("failed", "scale-nodegroup-to-zero", resource, error_text(error))
+                continue
+            why += "; the config an earlier stop recorded is kept"
+        except BotoCoreError as error:
+            run.record("failed", "scale-nodegroup-to-zero", resource, error_text(error))
+            continue
+        try:
+            # EKS refuses maxSize 0 (minimum 1), so max stays as it was.
             eks.update_nodegroup_config(
                 clusterName=cluster,
                 nodegroupName=name,
-                scalingConfig={"minSize": 0, "maxSize": max(current["maxSize"], 1), "desiredSize": 0},
+                scalingConfig={"minSize": 0, "maxSize": max(current["maxSize"], EKS_MIN_MAX_SIZE), "desiredSize": 0},
             )
         except (ClientError, BotoCoreError) as error:
             run.record("failed", "scale-nodegroup-to-zero", resource, error_text(error))
@@ -367,39 +534,73 @@ def recorded_scaling(text: str) -> dict[str, int]:
     return value
 
 
-def start_nodegroups(run: Run, eks: Any, ssm: Any, today: dt.date) -> None:
+def start_nodegroups(run: Run, eks: Any, ssm: Any, today: dt.date, hold: Hold) -> None:
     for cluster, name, resource, nodegroup in team_nodegroups(run, eks, "restore-nodegroup", today):
-        parameter = contract.PARAMETER_FORMAT.format(team=run.request.team, cluster=cluster, nodegroup=name)
-        try:
-            text = ssm.get_parameter(Name=parameter)["Parameter"]["Value"]
-        except ClientError as error:
-            if error_code(error) == "ParameterNotFound":
-                run.record("skipped", "restore-nodegroup", resource, "no recorded config: off-hours did not scale it down")
-            else:
-                run.record("failed", "restore-nodegroup", resource, f"could not read {parameter}: {error_text(error)}")
+        parameter = parameter_name(run, cluster, name)
+        readable, record = read_record(run, ssm, "restore-nodegroup", resource, parameter)
+        if not readable:
             continue
-        except BotoCoreError as error:
-            run.record("failed", "restore-nodegroup", resource, f"could not read {parameter}: {error_text(error)}")
+        if record is None:
+            run.record("skipped", "restore-nodegroup", resource, "no recorded config: off-hours did not scale it down")
             continue
-        try:
-            scaling = recorded_scaling(text)
-        except ValueError as error:
-            run.record("failed", "restore-nodegroup", resource, f"{parameter}: {error}")
+        current = scaling_of(nodegroup)
+        if hold.held:
+            # The record stays, so the first start after the budget action ends restores the pool.
+            update_scaling(run, eks, "cap-nodegroup", cluster, name, resource, current, capped(current), f"not restored: {hold.why}")
             continue
-        why = f"schedule window opens; restoring {json.dumps(scaling, sort_keys=True)}"
+        bounds = tagged_bounds(nodegroup)
+        low, high = bounds if bounds is not None else (record["minSize"], record["maxSize"])
+        target = {"minSize": low, "maxSize": high, "desiredSize": within(low, record["desiredSize"], high)}
+        source = "the manifest's bounds (node group tags)" if bounds is not None else "the recorded bounds"
+        if not update_scaling(run, eks, "restore-nodegroup", cluster, name, resource, current, target, f"schedule window opens; {source}"):
+            continue
         if run.request.dry_run:
-            run.record("done", "restore-nodegroup", resource, why + " (dry run: not restored)")
             continue
         try:
-            eks.update_nodegroup_config(clusterName=cluster, nodegroupName=name, scalingConfig=scaling)
             ssm.delete_parameter(Name=parameter)
-        except (ClientError, BotoCoreError) as error:
-            run.record("failed", "restore-nodegroup", resource, error_text(error))
+        except ClientError as error:
+            # Deleted already by an overlapping start: the pool is restored either way.
+            if error_code(error) != "ParameterNotFound":
+                run.record("failed", "restore-nodegroup", resource, f"restored, but {parameter} stays: {error_text(error)}")
+        except BotoCoreError as error:
+            run.record("failed", "restore-nodegroup", resource, f"restored, but {parameter} stays: {error_text(error)}")
+
+
+def sync_nodegroups(run: Run, eks: Any, ssm: Any, today: dt.date, hold: Hold) -> None:
+    for cluster, name, resource, nodegroup in team_nodegroups(run, eks, "sync-nodegroup", today, honour_opt_outs=False):
+        bounds = tagged_bounds(nodegroup)
+        if bounds is None:
+            run.record("skipped", "sync-nodegroup", resource, f"no valid {contract.MIN_NODES_TAG}/{contract.MAX_NODES_TAG} tags")
             continue
-        run.record("done", "restore-nodegroup", resource, why)
+        if hold.held:
+            run.record("skipped", "sync-nodegroup", resource, f"bounds not applied: {hold.why}")
+            continue
+        readable, record = read_record(run, ssm, "sync-nodegroup", resource, parameter_name(run, cluster, name))
+        if not readable:
+            continue
+        if record is not None:
+            run.record("skipped", "sync-nodegroup", resource, "off-hours holds it at zero; the next start applies the bounds")
+            continue
+        current = scaling_of(nodegroup)
+        low, high = bounds
+        target = {"minSize": low, "maxSize": high, "desiredSize": within(low, current["desiredSize"], high)}
+        update_scaling(run, eks, "sync-nodegroup", cluster, name, resource, current, target, "the manifest's bounds (node group tags)")
+
+
+def cap_nodegroups(run: Run, eks: Any, today: dt.date, hold: Hold) -> None:
+    for cluster, name, resource, nodegroup in team_nodegroups(run, eks, "cap-nodegroup", today, honour_opt_outs=False):
+        if not hold.held:
+            run.record("skipped", "cap-nodegroup", resource, hold.why)
+            continue
+        current = scaling_of(nodegroup)
+        update_scaling(run, eks, "cap-nodegroup", cluster, name, resource, current, capped(current), hold.why)
 
 
 # --------------------------------------------------------------------------- entry point
+
+
+def new_client(service: str, region: str) -> Any:
+    return boto3.client(service, region_name=region, config=RETRY_CONFIG)
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
@@ -411,13 +612,18 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         raise
     run = Run(request=request, function_name=function_name)
     today = dt.datetime.now(dt.timezone.utc).date()
-    ec2 = boto3.client("ec2", region_name=request.region, config=RETRY_CONFIG)
-    eks = boto3.client("eks", region_name=request.region, config=RETRY_CONFIG)
-    ssm = boto3.client("ssm", region_name=request.region, config=RETRY_CONFIG)
+    ec2, eks, ssm = (new_client(service, request.region) for service in ("ec2", "eks", "ssm"))
     if request.action == "stop":
         steps = ((stop_instances, (ec2, today), "list-instances"), (stop_nodegroups, (eks, ssm, today), "list-nodegroups"))
     else:
-        steps = ((start_instances, (ec2, today), "list-instances"), (start_nodegroups, (eks, ssm, today), "list-nodegroups"))
+        # AWS Budgets is a global service; its endpoint is chosen by the SDK.
+        hold = budget_hold(run, new_client("budgets", request.region), os.environ)
+        if request.action == "start":
+            steps = ((start_instances, (ec2, today, hold), "list-instances"), (start_nodegroups, (eks, ssm, today, hold), "list-nodegroups"))
+        elif request.action == "sync":
+            steps = ((sync_nodegroups, (eks, ssm, today, hold), "list-nodegroups"),)
+        else:
+            steps = ((cap_nodegroups, (eks, today, hold), "list-nodegroups"),)
     for step, args, listing in steps:
         try:
             step(run, *args)
@@ -429,7 +635,7 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         {
             "who": {"function": function_name, "team": request.team},
             "what": {"action": f"{request.action}-summary", "region": request.region},
-            "why": "scheduled off-hours run",
+            "why": "budget notification" if request.action == "cap" else "scheduled or requested run",
             "outcome": "failed" if run.failed else "done",
             "dry_run": request.dry_run,
             "counts": {"done": len(run.done), "skipped": len(run.skipped), "failed": len(run.failed)},

@@ -15,6 +15,8 @@ Actions, resource ARN formats and condition keys are from the Service Authorizat
   `nodegroup/${ClusterName}/${NodegroupName}/${UUID}`, which supports aws:ResourceTag.
 - SSM: https://docs.aws.amazon.com/service-authorization/latest/reference/list_awssystemsmanager.html
   GetParameter, PutParameter and DeleteParameter act on `parameter/${ParameterNameWithoutLeadingSlash}`.
+- Budgets: https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsbudgetservice.html
+  DescribeBudgetActionsForBudget (Read) acts on `budget/${BudgetName}`, a global ARN with no region.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from typing import Any
 from lambdas.offhours.contract import PARAMETER_PREFIX_FORMAT, STOPPED_BY_TAG, STOPPED_BY_VALUE, TEAM_TAG
 
 
-def handler_policy_statements(team: str, region: str, account_id: str, partition: str = "aws") -> list[dict[str, Any]]:
-    """IAM statements for the function that stops and starts `team`'s capacity in `region`."""
+def handler_policy_statements(team: str, region: str, account_id: str, budget_name: str, partition: str = "aws") -> list[dict[str, Any]]:
+    """IAM statements for the function that stops and starts `team`'s capacity in `region`
+    and reads the actions of its budget `budget_name`."""
 
     def arn(service: str, resource: str) -> str:
         return f"arn:{partition}:{service}:{region}:{account_id}:{resource}"
@@ -90,6 +93,12 @@ def handler_policy_statements(team: str, region: str, account_id: str, partition
             "Action": ["eks:DescribeNodegroup", "eks:UpdateNodegroupConfig"],
             "Resource": arn("eks", "nodegroup/*"),
             "Condition": team_only,
+        },
+        {
+            "Sid": "ReadOnlyTheTeamsBudgetActions",
+            "Effect": "Allow",
+            "Action": ["budgets:DescribeBudgetActionsForBudget"],
+            "Resource": f"arn:{partition}:budgets::{account_id}:budget/{budget_name}",
         },
         {
             "Sid": "RecordScalingOnlyUnderTheTeamsPrefix",
