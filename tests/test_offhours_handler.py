@@ -11,6 +11,11 @@ Failures are injected two ways, each said where it is used:
   the AccessDenied that the tag-conditioned policy gives for other teams' node groups).
 A `before-parameter-build` hook records every operation the handler calls; the last test
 checks that set equals the actions permissions.py grants.
+
+moto has no AWS Budgets actions, so the handler's budgets client is a real botocore client
+with botocore's Stubber, answering DescribeBudgetActionsForBudget in the documented shape
+(https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_budgets_DescribeBudgetActionsForBudget.html);
+the Stubber checks both the request parameters and the response against the service model.
 """
 
 from __future__ import annotations
@@ -24,9 +29,12 @@ from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
+import threading
+
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
+from botocore.stub import Stubber
 
 from generators import naming
 from lambdas.offhours import contract, handler as offhours
@@ -36,7 +44,9 @@ from tests.moto_server import MotoServer, module_server, point_boto3_at
 REGION = "us-east-1"
 OTHER_REGION = "us-west-2"
 AMI = "ami-12c6146b"
-ROLE = "arn:aws:iam::123456789012:role/genai-shared-nodes"
+ACCOUNT = "123456789012"  # moto's default account
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/genai-shared-nodes"
+BUDGET = naming.budget("alpha")
 # Every operation the handler called in this module, as IAM actions ("ec2:StopInstances").
 CALLED_ACTIONS: set[str] = set()
 
@@ -56,12 +66,74 @@ class Calls:
         return self.actions.count(action)
 
 
+@dataclass
+class BudgetActions:
+    """What the stubbed AWS Budgets answers the handler: these actions, or this error code."""
+
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+
+    def action(self, action_type: str, status: str) -> None:
+        definition = (
+            {"IamActionDefinition": {"PolicyArn": f"arn:aws:iam::{ACCOUNT}:policy/genai-finops-alpha-deny-new-gpu", "Roles": ["alpha-ml"]}}
+            if action_type == "APPLY_IAM_POLICY"
+            else {"SsmActionDefinition": {"ActionSubType": "STOP_EC2_INSTANCES", "Region": REGION, "InstanceIds": ["i-0123456789abcdef0"]}}
+        )
+        self.actions.append(
+            {
+                "ActionId": f"{len(self.actions) + 1:08d}-1111-2222-3333-444455556666",
+                "BudgetName": BUDGET,
+                "NotificationType": "ACTUAL",
+                "ActionType": action_type,
+                "ActionThreshold": {"ActionThresholdValue": 100.0, "ActionThresholdType": "PERCENTAGE"},
+                "Definition": definition,
+                "ExecutionRoleArn": f"arn:aws:iam::{ACCOUNT}:role/genai-finops-alpha-budget-action",
+                "ApprovalModel": "AUTOMATIC",
+                "Status": status,
+                "Subscribers": [{"SubscriptionType": "EMAIL", "Address": "ml-team-alpha@example.com"}],
+            }
+        )
+
+
+# The function's environment, as modules/offhours_schedule.py sets it.
+FUNCTION_ENVIRONMENT = {
+    contract.TEAM_ENV: "alpha",
+    contract.REGION_ENV: REGION,
+    contract.ACCOUNT_ENV: ACCOUNT,
+    contract.BUDGET_ENV: BUDGET,
+}
+
+
 @pytest.fixture
 def aws(moto: MotoServer, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory):
     moto.reset()
     monkeypatch.delenv(contract.DRY_RUN_ENV, raising=False)
+    for name, value in FUNCTION_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
     session = point_boto3_at(moto, monkeypatch, tmp_path_factory)
     calls = Calls()
+    budget = BudgetActions()
+    real_new_client = offhours.new_client
+    creating = threading.Lock()  # a boto3 session is not safe to create clients from in parallel
+
+    def new_client(service: str, region: str) -> Any:
+        with creating:
+            client = real_new_client(service, region)
+        if service == "budgets":
+            stubber = Stubber(client)
+            expected = {"AccountId": ACCOUNT, "BudgetName": BUDGET, "MaxResults": offhours.BUDGET_PAGE_SIZE}
+            if budget.error:
+                stubber.add_client_error("describe_budget_actions_for_budget", budget.error, f"{budget.error} (stubbed)", 400, expected_params=expected)
+            else:
+                stubber.add_response(
+                    "describe_budget_actions_for_budget",
+                    {"Actions": list(budget.actions)},
+                    expected,
+                )
+            stubber.activate()
+        return client
+
+    monkeypatch.setattr(offhours, "new_client", new_client)
 
     def record(model: Any, **_: Any) -> None:
         action = f"{model.service_model.endpoint_prefix}:{model.name}"
@@ -71,7 +143,7 @@ def aws(moto: MotoServer, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyt
     # before-parameter-build fires for every call, even one a before-call hook answers.
     session.events.register("before-parameter-build", record)
     # The estate is built through the server's own clients, so its calls are not recorded.
-    return session, calls, moto
+    return session, calls, moto, budget
 
 
 def fail_when(session: boto3.session.Session, operation: str, matches: Callable[[dict], bool], status: int, code: str, message: str) -> None:
@@ -259,7 +331,7 @@ def resources(entries: list[dict[str, Any]], prefix: str = "instance/") -> set[s
 
 
 def test_stop_stops_and_marks_every_running_team_instance_across_describe_pages(aws):
-    session, calls, setup = aws
+    session, calls, setup, _ = aws
     # moto pages DescribeInstances by reservation (EC2 by instance): 55 reservations of 2.
     estate = build_estate(setup, plain=110, per_reservation=2)
     refuse_spot(session, estate.spot[0])
@@ -275,7 +347,7 @@ def test_stop_stops_and_marks_every_running_team_instance_across_describe_pages(
 
 
 def test_stop_leaves_other_teams_regions_untagged_and_already_stopped_instances_alone(aws):
-    session, _, setup = aws
+    session, _, setup, _ = aws
     estate = build_estate(setup)
     refuse_spot(session, estate.spot[0])
 
@@ -287,7 +359,7 @@ def test_stop_leaves_other_teams_regions_untagged_and_already_stopped_instances_
 
 
 def test_stop_skips_prod_and_opted_out_instances_with_reasons_until_the_expiry_date_inclusive(aws):
-    session, _, setup = aws
+    session, _, setup, _ = aws
     estate = build_estate(setup)
     refuse_spot(session, estate.spot[0])
 
@@ -302,7 +374,7 @@ def test_stop_skips_prod_and_opted_out_instances_with_reasons_until_the_expiry_d
 
 
 def test_one_time_spot_instance_is_skipped_not_failed(aws):
-    session, _, setup = aws
+    session, _, setup, _ = aws
     estate = build_estate(setup)
     refuse_spot(session, estate.spot[0])
 
@@ -314,7 +386,7 @@ def test_one_time_spot_instance_is_skipped_not_failed(aws):
 
 
 def test_an_instance_that_refuses_to_stop_is_reported_failed_and_the_rest_still_stop(aws):
-    session, _, setup = aws
+    session, _, setup, _ = aws
     estate = build_estate(setup)
     refuse_spot(session, estate.spot[0])
 
@@ -327,7 +399,7 @@ def test_an_instance_that_refuses_to_stop_is_reported_failed_and_the_rest_still_
 
 
 def test_stop_records_each_team_nodegroup_scaling_in_ssm_and_scales_it_to_zero_keeping_max(aws):
-    _, _, setup = aws
+    _, _, setup, _ = aws
     build_estate(setup)
 
     result = offhours.handler(event("stop"), None)
@@ -347,7 +419,7 @@ def test_stop_records_each_team_nodegroup_scaling_in_ssm_and_scales_it_to_zero_k
 
 
 def test_a_nodegroup_that_fails_to_scale_is_reported_and_the_others_still_scale(aws):
-    session, _, setup = aws
+    session, _, setup, _ = aws
     build_estate(setup)
     # moto applies every update at once; EKS refuses one while another is in progress.
     fail_when(
@@ -368,7 +440,7 @@ def test_a_nodegroup_that_fails_to_scale_is_reported_and_the_others_still_scale(
 
 
 def test_nodegroups_the_role_may_not_describe_are_not_reported_as_failures(aws):
-    session, _, setup = aws
+    session, _, setup, _ = aws
     build_estate(setup)
     # The tag-conditioned policy lets the role describe only its team's node groups.
     fail_when(
@@ -387,7 +459,7 @@ def test_nodegroups_the_role_may_not_describe_are_not_reported_as_failures(aws):
 
 
 def test_a_second_stop_keeps_the_scaling_recorded_by_the_first(aws):
-    session, _, setup = aws
+    session, _, setup, _ = aws
     estate = build_estate(setup)
     refuse_spot(session, estate.spot[0])
     offhours.handler(event("stop"), None)
@@ -403,7 +475,7 @@ def test_a_second_stop_keeps_the_scaling_recorded_by_the_first(aws):
 
 
 def test_start_after_stop_restores_exactly_the_previous_state(aws):
-    session, _, setup = aws
+    session, _, setup, _ = aws
     estate = build_estate(setup)
     refuse_spot(session, estate.spot[0])
     before = snapshot(setup)
@@ -418,7 +490,7 @@ def test_start_after_stop_restores_exactly_the_previous_state(aws):
 
 
 def test_start_starts_only_instances_this_handler_stopped(aws):
-    session, _, setup = aws
+    session, _, setup, _ = aws
     estate = build_estate(setup)
     refuse_spot(session, estate.spot[0])
     offhours.handler(event("stop"), None)
@@ -431,7 +503,7 @@ def test_start_starts_only_instances_this_handler_stopped(aws):
 
 
 def test_start_without_a_recorded_config_leaves_nodegroups_as_they_are(aws):
-    _, _, setup = aws
+    _, _, setup, _ = aws
     build_estate(setup)
 
     result = offhours.handler(event("start"), None)
@@ -443,7 +515,7 @@ def test_start_without_a_recorded_config_leaves_nodegroups_as_they_are(aws):
 
 
 def test_a_corrupt_recorded_config_fails_that_nodegroup_only(aws):
-    _, _, setup = aws
+    _, _, setup, _ = aws
     build_estate(setup)
     offhours.handler(event("stop"), None)
     parameter = naming.offhours_parameter("alpha", "genai-shared", "alpha-chatbot")
@@ -456,13 +528,282 @@ def test_a_corrupt_recorded_config_fails_that_nodegroup_only(aws):
     assert scaling(setup, "genai-extra", "alpha-embed") == (2, 6, 3)
 
 
+def add_nodegroup(setup: MotoServer, name: str, scaling: tuple[int, int, int], **tags: str) -> None:
+    """Another alpha node group on genai-shared; `tags` as Terraform sets them (bounds and all)."""
+    setup.client("eks", region_name=REGION).create_nodegroup(
+        clusterName="genai-shared",
+        nodegroupName=name,
+        nodeRole=ROLE,
+        subnets=["subnet-0a1b2c3d4e5f60001"],
+        scalingConfig=dict(zip(("minSize", "maxSize", "desiredSize"), scaling)),
+        tags={"Team": "alpha", "Environment": "dev", **tags},
+    )
+
+
+def bounds(low: int, high: int) -> dict[str, str]:
+    return {contract.MIN_NODES_TAG: str(low), contract.MAX_NODES_TAG: str(high)}
+
+
+def autoscaler_sets(setup: MotoServer, name: str, desired: int, cluster: str = "genai-shared") -> None:
+    """What cluster-autoscaler does: change only the desired size, within min..max."""
+    eks = setup.client("eks", region_name=REGION)
+    current = eks.describe_nodegroup(clusterName=cluster, nodegroupName=name)["nodegroup"]["scalingConfig"]
+    eks.update_nodegroup_config(clusterName=cluster, nodegroupName=name, scalingConfig={**current, "desiredSize": desired})
+
+
+# --------------------------------------------------------------------------- overlapping runs
+
+
+def test_a_stop_after_the_autoscaler_scaled_up_again_keeps_the_first_record(aws):
+    """Without reserved concurrency a retried or duplicated stop can run after the autoscaler
+    brought nodes back; overwriting the record then would restore the night's size in the morning."""
+    _, _, setup, _ = aws
+    build_estate(setup, plain=2)
+    offhours.handler(event("stop"), None)
+    autoscaler_sets(setup, "alpha-chatbot", 2)  # min is 0 at night, max still 4
+
+    second = offhours.handler(event("stop"), None)
+    kept = [e for e in second["done"] if e["resource"] == "nodegroup/genai-shared/alpha-chatbot"]
+    assert len(kept) == 1 and "an earlier stop recorded is kept" in kept[0]["why"]
+    assert scaling(setup, "genai-shared", "alpha-chatbot") == (0, 4, 0)
+
+    offhours.handler(event("start"), None)
+    assert scaling(setup, "genai-shared", "alpha-chatbot") == (1, 4, 2)
+
+
+@pytest.mark.parametrize("runs", [2, 4])
+def test_overlapping_invocations_end_as_one_would(aws, runs):
+    """`runs` stops at once, then `runs` starts at once, against the same estate."""
+    session, _, setup, _ = aws
+    estate = build_estate(setup, plain=30)
+    refuse_spot(session, estate.spot[0])
+    before = snapshot(setup)
+
+    def together(action: str) -> list[dict[str, Any]]:
+        results: list[dict[str, Any]] = [{}] * runs
+        gate = threading.Barrier(runs)
+
+        def one(index: int) -> None:
+            gate.wait()
+            results[index] = offhours.handler(event(action), None)
+
+        threads = [threading.Thread(target=one, args=(index,)) for index in range(runs)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert not any(thread.is_alive() for thread in threads)
+        return results
+
+    stops = together("stop")
+    assert set(instance_states(setup, estate.alpha_stopped_by_handler).values()) == {"stopped"}
+    assert marked(setup, estate.alpha_stopped_by_handler) == set(estate.alpha_stopped_by_handler)
+    assert scaling(setup, "genai-shared", "alpha-chatbot")[::2] == (0, 0)
+    # Every run found the same work; none failed on anything but the instance that refuses to stop.
+    assert all({e["resource"] for e in r["failed"]} == {f"instance/{estate.stop_disabled[0]}"} for r in stops)
+
+    starts = together("start")
+    assert snapshot(setup) == before
+    assert all(r["failed"] == [] for r in starts)
+
+
+# --------------------------------------------------------------------------- budget hold
+
+
+@pytest.mark.parametrize("action_type", ["RUN_SSM_DOCUMENTS", "APPLY_IAM_POLICY"])
+def test_start_restarts_nothing_while_a_budget_action_is_in_force(aws, action_type):
+    session, calls, setup, budget = aws
+    estate = build_estate(setup)
+    refuse_spot(session, estate.spot[0])
+    offhours.handler(event("stop"), None)
+    budget.action(action_type, "EXECUTION_SUCCESS")
+
+    held = offhours.handler(event("start"), None)
+
+    stopped = estate.alpha_stopped_by_handler
+    assert set(instance_states(setup, stopped).values()) == {"stopped"}
+    # Still marked, so the first start after the action ends restarts them.
+    assert marked(setup, stopped) == set(stopped)
+    assert all("budget genai-finops-alpha is over" in e["why"] for e in held["skipped"] if e["resource"].startswith("instance/"))
+    # Pools stay at zero with max capped at EKS's minimum of 1, their records kept.
+    assert scaling(setup, "genai-shared", "alpha-chatbot") == (0, 1, 0)
+    assert scaling(setup, "genai-extra", "alpha-embed") == (0, 1, 0)
+    ssm = setup.client("ssm", region_name=REGION)
+    assert ssm.get_parameter(Name=naming.offhours_parameter("alpha", "genai-shared", "alpha-chatbot"))["Parameter"]["Value"]
+    assert "ec2:StartInstances" not in calls.actions
+
+    budget.actions.clear()
+    budget.action(action_type, "REVERSE_SUCCESS")  # reset by AWS Budgets or by hand
+    offhours.handler(event("start"), None)
+    assert set(instance_states(setup, stopped).values()) == {"running"}
+    assert scaling(setup, "genai-shared", "alpha-chatbot") == (1, 4, 2)
+    assert scaling(setup, "genai-extra", "alpha-embed") == (2, 6, 3)
+
+
+@pytest.mark.parametrize("status", sorted(contract.BUDGET_ACTION_IN_FORCE))
+def test_every_in_force_status_holds_and_standby_does_not(aws, status):
+    _, _, setup, budget = aws
+    estate = build_estate(setup, plain=2)
+    offhours.handler(event("stop"), None)
+    budget.action("RUN_SSM_DOCUMENTS", "STANDBY")
+    budget.action("RUN_SSM_DOCUMENTS", status)
+
+    offhours.handler(event("start"), None)
+
+    assert set(instance_states(setup, estate.running).values()) == {"stopped"}
+
+
+def test_start_fails_closed_when_the_budget_cannot_be_read(aws):
+    _, _, setup, budget = aws
+    estate = build_estate(setup, plain=2)
+    offhours.handler(event("stop"), None)
+    budget.error = "AccessDeniedException"
+
+    result = offhours.handler(event("start"), None)
+
+    assert set(instance_states(setup, estate.running).values()) == {"stopped"}
+    (failure,) = [e for e in result["failed"] if e["what"] == "read-budget-actions"]
+    assert failure["resource"] == f"budget/{BUDGET}" and "AccessDeniedException" in failure["why"]
+
+
+def test_start_fails_closed_without_the_budget_in_its_environment(aws, monkeypatch):
+    _, calls, setup, _ = aws
+    estate = build_estate(setup, plain=2)
+    offhours.handler(event("stop"), None)
+    monkeypatch.delenv(contract.BUDGET_ENV)
+
+    result = offhours.handler(event("start"), None)
+
+    assert set(instance_states(setup, estate.running).values()) == {"stopped"}
+    assert any(e["what"] == "read-budget-actions" for e in result["failed"])
+    assert "budgets:DescribeBudgetActionsForBudget" not in calls.actions
+
+
+# --------------------------------------------------------------------------- bounds: start, sync, cap
+
+
+def test_start_restores_to_the_manifests_bounds_when_they_changed(aws):
+    """An apply changes only the bound tags (Terraform ignores the scaling): here the manifest
+    says 2..2 while the pool still runs 1..4; start applies the tags, not the recorded bounds."""
+    _, _, setup, _ = aws
+    build_estate(setup, plain=1)
+    add_nodegroup(setup, "alpha-resized", (1, 4, 3), **bounds(2, 2))
+    offhours.handler(event("stop"), None)
+    assert scaling(setup, "genai-shared", "alpha-resized") == (0, 4, 0)
+
+    offhours.handler(event("start"), None)
+
+    # desired 3 from the record, clamped into the new 2..2
+    assert scaling(setup, "genai-shared", "alpha-resized") == (2, 2, 2)
+
+
+def test_sync_applies_changed_bounds_by_day_keeping_the_autoscalers_desired_size(aws):
+    _, _, setup, _ = aws
+    build_estate(setup, plain=1)
+    add_nodegroup(setup, "alpha-grown", (1, 4, 3), **bounds(0, 8))
+    add_nodegroup(setup, "alpha-shrunk", (1, 4, 3), **bounds(1, 2))
+    add_nodegroup(setup, "alpha-prod", (1, 2, 1), Environment="prod", **bounds(2, 3))
+
+    result = offhours.handler(event("sync"), None)
+
+    assert scaling(setup, "genai-shared", "alpha-grown") == (0, 8, 3)
+    assert scaling(setup, "genai-shared", "alpha-shrunk") == (1, 2, 2)
+    # bounds are the manifest's whatever the environment: prod pools follow them too
+    assert scaling(setup, "genai-shared", "alpha-prod") == (2, 3, 2)
+    # node groups without bound tags (made outside genai-finops) are left alone
+    assert scaling(setup, "genai-shared", "alpha-chatbot") == (1, 4, 2)
+    assert "no valid genai-finops:min-nodes" in {e["resource"]: e["why"] for e in result["skipped"]}["nodegroup/genai-shared/alpha-chatbot"]
+
+
+def test_sync_leaves_a_pool_off_hours_holds_at_zero(aws):
+    """An apply at night (which invokes sync) must not bring nodes back."""
+    _, _, setup, _ = aws
+    build_estate(setup, plain=1)
+    add_nodegroup(setup, "alpha-night", (1, 4, 2), **bounds(2, 6))
+    offhours.handler(event("stop"), None)
+
+    result = offhours.handler(event("sync"), None)
+
+    assert scaling(setup, "genai-shared", "alpha-night") == (0, 4, 0)
+    assert "off-hours holds it" in {e["resource"]: e["why"] for e in result["skipped"]}["nodegroup/genai-shared/alpha-night"]
+
+
+def test_sync_does_not_lift_a_budget_cap_while_the_action_is_in_force(aws):
+    _, _, setup, budget = aws
+    build_estate(setup, plain=1)
+    add_nodegroup(setup, "alpha-capped", (0, 1, 1), **bounds(0, 8))
+    budget.action("APPLY_IAM_POLICY", "EXECUTION_SUCCESS")
+
+    offhours.handler(event("sync"), None)
+    assert scaling(setup, "genai-shared", "alpha-capped") == (0, 1, 1)
+
+    budget.actions.clear()
+    offhours.handler(event("sync"), None)
+    assert scaling(setup, "genai-shared", "alpha-capped") == (0, 8, 1)
+
+
+SNS_EVENT = {
+    "Records": [
+        {
+            "EventSource": "aws:sns",
+            "EventVersion": "1.0",
+            "EventSubscriptionArn": f"arn:aws:sns:{REGION}:{ACCOUNT}:genai-finops-alpha-budget-alerts:2bcfbf39-05c3-41de-beaa-fcfcc21c8f55",
+            "Sns": {
+                "Type": "Notification",
+                "TopicArn": f"arn:aws:sns:{REGION}:{ACCOUNT}:genai-finops-alpha-budget-alerts",
+                "Subject": "AWS Budgets: genai-finops-alpha has exceeded your alert threshold",
+                "Message": "AWS Budget Notification ...",
+            },
+        }
+    ]
+}
+
+
+def test_the_budget_topic_caps_every_team_pool_at_its_current_size_when_the_action_fired(aws):
+    _, _, setup, budget = aws
+    build_estate(setup, plain=1)
+    autoscaler_sets(setup, "alpha-chatbot", 3)
+    budget.action("APPLY_IAM_POLICY", "EXECUTION_SUCCESS")
+
+    result = offhours.handler(SNS_EVENT, None)
+
+    assert result["action"] == "cap" and result["team"] == "alpha"
+    assert scaling(setup, "genai-shared", "alpha-chatbot") == (1, 3, 3)
+    assert scaling(setup, "genai-extra", "alpha-embed") == (2, 3, 3)
+    # a budget binds prod and opted-out pools too; an idle pool keeps EKS's minimum max of 1
+    assert scaling(setup, "genai-shared", "alpha-serving") == (1, 1, 1)
+    assert scaling(setup, "genai-shared", "alpha-pinned") == (1, 1, 1)
+    assert scaling(setup, "genai-shared", "alpha-idle") == (0, 1, 0)
+    assert scaling(setup, "genai-shared", "bravo-serving") == (2, 8, 4)
+    assert scaling(setup, "genai-west", "alpha-west", OTHER_REGION) == (1, 3, 2)
+
+
+def test_an_alert_below_the_action_threshold_caps_nothing(aws):
+    _, _, setup, budget = aws
+    build_estate(setup, plain=1)
+    budget.action("APPLY_IAM_POLICY", "STANDBY")  # a 50 % alert: the action has not fired
+    before = snapshot(setup)
+
+    result = offhours.handler(SNS_EVENT, None)
+
+    assert snapshot(setup) == before and result["done"] == []
+
+
+def test_an_sns_event_needs_the_function_environment(aws, monkeypatch):
+    _, calls, _, _ = aws
+    monkeypatch.delenv(contract.TEAM_ENV)
+    with pytest.raises(offhours.InvalidEvent, match="GENAI_FINOPS_TEAM must name the team"):
+        offhours.handler(SNS_EVENT, None)
+    assert calls.actions == []
+
+
 # --------------------------------------------------------------------------- dry run, bad events, logs
 
 
 @pytest.mark.parametrize("how", ["event", "environment"])
 @pytest.mark.parametrize("action", ["stop", "start"])
 def test_dry_run_reports_what_it_would_do_and_changes_nothing(aws, monkeypatch, how, action):
-    session, calls, setup = aws
+    session, calls, setup, _ = aws
     estate = build_estate(setup)
     refuse_spot(session, estate.spot[0])
     if action == "start":
@@ -479,24 +820,30 @@ def test_dry_run_reports_what_it_would_do_and_changes_nothing(aws, monkeypatch, 
     # A dry run does not call StopInstances, so it cannot learn which instances would refuse.
     would_refuse = estate.stop_disabled + estate.spot if action == "stop" else []
     assert resources(result["done"]) == set(estate.alpha_stopped_by_handler + would_refuse)
-    read_only = {"ec2:DescribeInstances", "eks:ListClusters", "eks:ListNodegroups", "eks:DescribeNodegroup", "ssm:GetParameter"}
+    read_only = {
+        "ec2:DescribeInstances", "eks:ListClusters", "eks:ListNodegroups", "eks:DescribeNodegroup", "ssm:GetParameter",
+        "budgets:DescribeBudgetActionsForBudget",
+    }
     assert set(calls.actions) <= read_only
 
 
 MALFORMED_EVENTS = [
     ("stop", "event must be a JSON object"),
-    ({"team": "alpha", "region": REGION}, "action must be one of ['stop', 'start'], got None"),
+    ({"team": "alpha", "region": REGION}, "action must be one of ['stop', 'start', 'sync', 'cap'], got None"),
     (event("shutdown"), "action must be one of"),
     (event("stop", team="Alpha Team"), "team must be a team name"),
     (event("stop", region="mars-1"), "region must be an AWS region code"),
     (event("stop", dry_run="false"), "dry_run must be true or false, got 'false'"),
     (event("stop", force=True), "unknown keys ['force']"),
+    (event("stop", team="bravo"), "team 'bravo' is not this function's team (GENAI_FINOPS_TEAM='alpha')"),
+    ({"Records": [{"EventSource": "aws:sqs"}]}, "Records must be a non-empty list of aws:sns notifications"),
+    ({"Records": []}, "Records must be a non-empty list of aws:sns notifications"),
 ]
 
 
 def test_malformed_events_are_refused_with_a_clear_error_and_change_nothing(aws):
     # One estate for every case: building one per case would double this module's run time.
-    _, calls, setup = aws
+    _, calls, setup, _ = aws
     build_estate(setup, plain=3)
     before = snapshot(setup)
 
@@ -510,7 +857,7 @@ def test_malformed_events_are_refused_with_a_clear_error_and_change_nothing(aws)
 
 
 def test_an_unreadable_dry_run_environment_variable_is_refused(aws, monkeypatch):
-    _, calls, _ = aws
+    _, calls, _, _ = aws
     monkeypatch.setenv(contract.DRY_RUN_ENV, "maybe")
 
     with pytest.raises(offhours.InvalidEvent, match="OFFHOURS_DRY_RUN must be true or false"):
@@ -519,7 +866,7 @@ def test_an_unreadable_dry_run_environment_variable_is_refused(aws, monkeypatch)
 
 
 def test_every_action_is_one_json_log_line_saying_who_what_and_why(aws, capsys):
-    session, _, setup = aws
+    session, _, setup, _ = aws
     estate = build_estate(setup)
     refuse_spot(session, estate.spot[0])
     capsys.readouterr()
@@ -567,32 +914,37 @@ def test_handler_imports_alone_from_the_lambda_archive_layout(tmp_path):
 
 
 def test_policy_uses_resource_star_only_for_actions_without_resource_level_permissions():
-    statements = handler_policy_statements("alpha", REGION, "123456789012")
+    statements = handler_policy_statements("alpha", REGION, "123456789012", BUDGET)
     star = {action for s in statements if s["Resource"] == "*" for action in s["Action"]}
     assert star == {"ec2:DescribeInstances", "eks:ListClusters"}
     for statement in statements:
         assert statement["Effect"] == "Allow"
         if statement["Resource"] != "*":
-            assert statement["Resource"].startswith(("arn:aws:ec2:us-east-1:123456789012:", "arn:aws:eks:us-east-1:123456789012:", "arn:aws:ssm:us-east-1:123456789012:"))
+            assert statement["Resource"].startswith(
+                ("arn:aws:ec2:us-east-1:123456789012:", "arn:aws:eks:us-east-1:123456789012:", "arn:aws:ssm:us-east-1:123456789012:")
+            ) or statement["Resource"] == f"arn:aws:budgets::123456789012:budget/{BUDGET}"
 
 
 def test_policy_limits_every_change_to_the_teams_tagged_resources_and_parameters():
-    statements = handler_policy_statements("bravo", REGION, "123456789012", partition="aws-cn")
+    statements = handler_policy_statements("bravo", REGION, "123456789012", naming.budget("bravo"), partition="aws-cn")
     by_action = {action: s for s in statements for action in s["Action"]}
     for action in ("ec2:StopInstances", "ec2:StartInstances", "ec2:CreateTags", "ec2:DeleteTags", "eks:UpdateNodegroupConfig", "eks:DescribeNodegroup"):
         assert by_action[action]["Condition"]["StringEquals"]["aws:ResourceTag/Team"] == "bravo"
     for action in ("ec2:CreateTags", "ec2:DeleteTags"):
         assert by_action[action]["Condition"]["ForAllValues:StringEquals"] == {"aws:TagKeys": [contract.STOPPED_BY_TAG]}
     assert by_action["ssm:PutParameter"]["Resource"] == "arn:aws-cn:ssm:us-east-1:123456789012:parameter/genai-finops/offhours/bravo/*"
+    # Read-only, and only the team's own budget.
+    assert by_action["budgets:DescribeBudgetActionsForBudget"]["Resource"] == "arn:aws-cn:budgets::123456789012:budget/genai-finops-bravo"
 
 
 def test_policy_grants_exactly_the_api_calls_the_handler_makes(aws):
     # Runs a full stop/start cycle itself so the check holds whatever order tests run in;
     # every other test's calls in this module are in CALLED_ACTIONS too.
-    session, _, setup = aws
+    session, _, setup, _ = aws
     estate = build_estate(setup)
     refuse_spot(session, estate.spot[0])
     offhours.handler(event("stop"), None)
     offhours.handler(event("start"), None)
+    offhours.handler(event("sync"), None)
 
-    assert CALLED_ACTIONS == policy_actions(handler_policy_statements("alpha", REGION, "123456789012"))
+    assert CALLED_ACTIONS == policy_actions(handler_policy_statements("alpha", REGION, "123456789012", BUDGET))
