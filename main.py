@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 import sys
 
-from generators.app_builder import plan_app
+from pathlib import Path
+
+from generators.app_builder import DEFAULT_OUT_DIR, plan_app
 from generators.commands._common import print_problems
 from generators.errors import ManifestError, UsageError
 from generators.loading import load_manifest_set
@@ -20,8 +22,11 @@ from generators.loading import load_manifest_set
 def main() -> int:
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     paths = os.environ.get("GENAI_FINOPS_MANIFESTS", "manifests").split(os.pathsep)
+    # cdktf-cli tells the app where it writes (`cdktf synth --output DIR`); the local backend's
+    # path is relative to each stack's directory there. cdktf's App reads the same variable.
+    out_dir = Path(os.environ.get("CDKTF_OUTDIR", DEFAULT_OUT_DIR))
     try:
-        plan = plan_app(load_manifest_set(paths))
+        plan = plan_app(load_manifest_set(paths), out_dir=out_dir)
     except ManifestError as error:
         print_problems(error)
         return 1

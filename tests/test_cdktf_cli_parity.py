@@ -6,6 +6,7 @@ this runs the real CLI (it needs node_modules from `npm ci`, which `make test` i
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -18,10 +19,13 @@ from tests.manifest_helpers import REPO
 CDKTF = REPO / "node_modules" / ".bin" / "cdktf"
 
 
-def comparable(stack: dict) -> dict:
-    """Drop what legitimately differs between two runs of two tools: the cdktf metadata block."""
-    stack = dict(stack)
+def comparable(stack: dict, stack_dir) -> dict:
+    """Drop what legitimately differs between two runs of two tools: the cdktf metadata block;
+    the local state path is compared as the file it names from the stack's directory."""
+    stack = json.loads(json.dumps(stack))
     stack.pop("//", None)
+    local = stack["terraform"]["backend"]["local"]
+    local["path"] = str((stack_dir / local["path"]).resolve())
     return stack
 
 
@@ -39,5 +43,7 @@ def test_cdktf_cli_synth_produces_the_same_stacks(synthesized_examples, tmp_path
     ours = synthesized_examples.stacks
     assert sorted(cli) == sorted(ours)
     for name in ours:
-        assert comparable(cli[name]) == comparable(ours[name]), f"stack {name} differs"
+        theirs = comparable(cli[name], out / "stacks" / name)
+        assert theirs == comparable(ours[name], synthesized_examples.out_dir / "stacks" / name), f"stack {name} differs"
+        assert theirs["terraform"]["backend"]["local"]["path"] == str(REPO / "state" / f"{name}.tfstate")
     shutil.rmtree(out, ignore_errors=True)

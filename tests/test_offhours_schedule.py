@@ -36,7 +36,13 @@ def synthesized(manifests) -> dict[str, Any]:
     app = cdktf.Testing.app()
     stack = TerraformStack(app, TEAM)
     AwsProvider(stack, "aws", region=alpha.region)
-    construct = OffHoursSchedule(stack, "offhours", manifest=alpha, tags=tags.base_tags(alpha, manifests.org))
+    construct = OffHoursSchedule(
+        stack,
+        "offhours",
+        manifest=alpha,
+        tags=tags.base_tags(alpha, manifests.org),
+        budget_topic_arn="arn:aws:sns:us-east-1:123456789012:genai-finops-alpha-budget-alerts",
+    )
     for attribute in ("function_arn", "function_name", "role_arn"):
         TerraformOutput(stack, attribute, value=getattr(construct, attribute))
     return json.loads(cdktf.Testing.synth(stack))
@@ -139,7 +145,7 @@ def test_scheduler_role_may_only_invoke_this_function_and_write_its_dead_letters
 # --------------------------------------------------------------------------- the function
 
 
-def test_function_runs_the_offhours_handler_on_python_312_traced_with_reserved_concurrency(synthesized):
+def test_function_runs_the_offhours_handler_on_python_312_traced_and_knows_its_team_and_budget(synthesized):
     _, function = only(synthesized, "aws_lambda_function")
     role_key, _ = named(synthesized, "aws_iam_role", "offhours_role")
     dlq_key, _ = named(synthesized, "aws_sqs_queue", "function-dlq")
@@ -149,11 +155,20 @@ def test_function_runs_the_offhours_handler_on_python_312_traced_with_reserved_c
     assert function["handler"] == "handler.handler"
     assert function["role"] == ref("aws_iam_role", role_key, "arn")
     assert function["tracing_config"] == {"mode": "Active"}
-    assert function["reserved_concurrent_executions"] == 1
+    # no reserved concurrency (tests/test_deployability.py says why)
+    assert "reserved_concurrent_executions" not in function
     assert function["dead_letter_config"] == {"target_arn": ref("aws_sqs_queue", dlq_key, "arn")}
     assert function["filename"].endswith("/offhours.zip")
     assert function["source_code_hash"] == f'${{filebase64sha256("{function["filename"]}")}}'
-    assert "environment" not in function
+    account = data_ref(synthesized, "aws_caller_identity", "account_id")
+    assert function["environment"] == {
+        "variables": {
+            "GENAI_FINOPS_TEAM": TEAM,
+            "GENAI_FINOPS_REGION": "us-east-1",
+            "GENAI_FINOPS_ACCOUNT": account,
+            "GENAI_FINOPS_BUDGET": naming.budget(TEAM),
+        }
+    }
 
 
 def test_function_waits_for_its_log_group_and_policies(synthesized):
@@ -186,7 +201,7 @@ def test_function_role_policy_is_exactly_the_statements_from_permissions_py(synt
 
     policy = policy_of(synthesized, "handler-policy")
 
-    assert policy == {"Version": "2012-10-17", "Statement": handler_policy_statements(TEAM, "us-east-1", account, partition)}
+    assert policy == {"Version": "2012-10-17", "Statement": handler_policy_statements(TEAM, "us-east-1", account, naming.budget(TEAM), partition)}
     assert "ec2:StopInstances" in policy_actions(policy["Statement"])
 
 
@@ -278,5 +293,5 @@ def test_construct_refuses_a_team_without_schedule(synthesized, manifests):
     bravo = manifests.team("bravo")
     assert bravo.schedule is None
     stack = TerraformStack(cdktf.Testing.app(), "bravo")
-    with pytest.raises(ValueError, match="team bravo has no schedule"):
-        OffHoursSchedule(stack, "offhours", manifest=bravo, tags=tags.base_tags(bravo, manifests.org))
+    with pytest.raises(ValueError, match="team bravo has no schedule and no deny-new-gpu pools"):
+        OffHoursSchedule(stack, "offhours", manifest=bravo, tags=tags.base_tags(bravo, manifests.org), budget_topic_arn="arn:aws:sns:us-east-1:123456789012:t")

@@ -1,0 +1,369 @@
+"""Constraints AWS enforces at apply time or later, checked on the synthesized Terraform JSON.
+
+No Terraform binary or provider can run here, so `terraform plan` cannot; instead each test
+below holds one constraint that would make a fresh account fail to apply, lose state, or
+silently not do what genai-finops promises, and cites the document or issue that states it.
+They run on the shipped examples and on `several`: a set written here with teams in three
+regions, spot training, schedules, autoscaled pools and every budget action.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generators import naming
+from generators.amis import DLAMI_ROOT_SNAPSHOT_GB, EKS_NODE_DEFAULT_VOLUME_GB
+from generators.errors import ManifestError, UsageError
+from generators.loading import load_manifest_set
+from generators.synthesis import synthesize
+from lambdas.offhours import contract
+from modules.gpu_training_instance import SPOT_REQUEST_VALID_UNTIL
+from modules.inference_node_pool import CA_PREFIX
+from tests.conftest import Synthesized, load_output
+from tests.manifest_helpers import REPO, example, write_manifests
+
+
+def several_manifests(root: Path) -> Path:
+    """alpha, bravo, charlie as shipped, plus delta in eu-west-1 (a region of its own)."""
+    org = example("org")
+    org["clusters"]["genai-eu"] = {
+        "region": "eu-west-1",
+        "node_role_arn": "arn:aws:iam::123456789012:role/genai-eu-nodes",
+        "subnet_ids": ["subnet-0c1b2c3d4e5f60001"],
+    }
+    org["networks"]["eu-west-1"] = {"subnet_id": "subnet-0c1b2c3d4e5f60001", "security_group_ids": ["sg-0c1b2c3d4e5f60001"]}
+    delta = example("charlie")
+    delta.update(team="delta", owner="ml-team-delta@example.com", region="eu-west-1")
+    delta["schedule"] = {"timezone": "Europe/Dublin", "weekdays": ["mon", "tue", "wed", "thu"], "start": "09:00", "stop": "18:30"}
+    delta["budget"]["action_role_names"] = ["delta-ml"]
+    delta["training"][0].update(name="sft", instance_type="g5.2xlarge", root_volume_gb=300)
+    delta["inference"][0].update(name="rag", cluster="genai-eu", min_nodes=1, max_nodes=5, desired_nodes=2, node_volume_gb=250)
+    delta["inference"][0]["autoscaling"].update(namespace="delta", deployment="rag-server", min_replicas=2)
+    teams = {name: example(name) for name in ("alpha", "bravo", "charlie")}
+    return write_manifests(root, {**teams, "delta": delta}, org)
+
+
+@pytest.fixture(scope="module")
+def several(tmp_path_factory) -> Synthesized:
+    manifests = load_manifest_set([str(several_manifests(tmp_path_factory.mktemp("several")))])
+    result = synthesize(manifests, tmp_path_factory.mktemp("several-out") / "cdktf.out")
+    return Synthesized(result.out_dir, load_output(result.out_dir))
+
+
+@pytest.fixture(params=["examples", "several"])
+def synthesized(request, synthesized_examples, several) -> Synthesized:
+    return synthesized_examples if request.param == "examples" else several
+
+
+def resources(stack: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return stack.get("resource", {}).get(kind, {})
+
+
+def team_stacks(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
+    return {name: stack for name, stack in synthesized.stacks.items() if name != naming.GOVERNANCE_STACK}
+
+
+# --------------------------------------------------------------------------- state
+
+
+def test_local_state_lives_outside_the_output_synth_replaces(synthesized):
+    """synth swaps its output directory as a whole and `make clean` deletes it, so state kept
+    there is lost and the next apply recreates everything (Terraform's local backend keeps state
+    in the file `path` names: https://developer.hashicorp.com/terraform/language/backend/local)."""
+    for name, stack in synthesized.stacks.items():
+        relative = stack["terraform"]["backend"]["local"]["path"]
+        resolved = (synthesized.out_dir / "stacks" / name / relative).resolve()
+        assert resolved == (Path.cwd() / "state" / f"{name}.tfstate").resolve()
+        assert synthesized.out_dir.resolve() not in resolved.parents
+
+
+def test_synth_refuses_to_replace_an_output_directory_holding_state(tmp_path, synthesized_examples):
+    out = tmp_path / "cdktf.out"
+    (out / "stacks" / "alpha").mkdir(parents=True)
+    (out / "manifest.json").write_text("{}")
+    state = out / "stacks" / "alpha" / "terraform.alpha.tfstate"
+    state.write_text('{"version": 4}')
+
+    with pytest.raises(UsageError, match=r"holds Terraform state .*terraform\.alpha\.tfstate.*state/<stack>\.tfstate"):
+        synthesize(load_manifest_set(["manifests"]), out)
+    assert state.read_text() == '{"version": 4}'
+
+
+def test_state_directory_is_git_ignored():
+    assert "state/" in (REPO / ".gitignore").read_text().splitlines()
+
+
+# --------------------------------------------------------------------------- fresh account
+
+
+def test_cost_allocation_activation_ships_off_for_the_first_deploy(synthesized_examples):
+    """aws_ce_cost_allocation_tag fails until the key is in billing data, up to 24 hours after
+    the first tagged resource ran (https://github.com/hashicorp/terraform-provider-aws/issues/29068,
+    https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/activating-tags.html)."""
+    assert load_manifest_set(["manifests"]).org.governance.activate_cost_allocation_tags is False
+    assert resources(synthesized_examples.stacks["governance"], "aws_ce_cost_allocation_tag") == {}
+
+
+def test_offhours_function_reserves_no_concurrency(synthesized):
+    """Reserving concurrency fails in accounts whose quota leaves fewer than 100 unreserved
+    executions, as new accounts have (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html)."""
+    functions = [f for stack in team_stacks(synthesized).values() for f in resources(stack, "aws_lambda_function").values()]
+    assert functions
+    assert all("reserved_concurrent_executions" not in function for function in functions)
+
+
+# --------------------------------------------------------------------------- Config rules everywhere
+
+
+def test_config_rules_exist_in_every_region_a_team_uses(synthesized):
+    """A Config rule evaluates only its own region's resources
+    (https://docs.aws.amazon.com/config/latest/APIReference/API_ConfigRule.html, ConfigRuleArn)."""
+    governance = synthesized.stacks["governance"]
+    region_of = {
+        f"aws.{p['alias']}" if "alias" in p else "aws": p["region"] for p in governance["provider"]["aws"]
+    }
+    rule_regions = {region_of[rule.get("provider", "aws")] for rule in resources(governance, "aws_config_config_rule").values()}
+    team_regions = {synthesized.stacks[name]["provider"]["aws"][0]["region"] for name in team_stacks(synthesized)}
+    assert team_regions <= rule_regions
+    # the several-region set really spans three
+    if "delta" in synthesized.stacks:
+        assert rule_regions == {"us-east-1", "us-west-2", "eu-west-1"}
+
+
+def test_config_recorders_go_with_the_rules_and_deliver_to_one_bucket(tmp_path):
+    """One recorder and delivery channel per region; Config delivers across regions, with the
+    bucket's own-region key (https://docs.aws.amazon.com/config/latest/APIReference/API_PutDeliveryChannel.html)."""
+    root = several_manifests(tmp_path / "m")
+    org = example("org") | {"governance": {"create_config_recorder": True}}
+    org["clusters"] = json.loads(json.dumps(load_manifest_set([str(root)]).org.model_dump()["clusters"]))
+    org["networks"] = json.loads(json.dumps(load_manifest_set([str(root)]).org.model_dump()["networks"]))
+    (root / "org.yaml").unlink()
+    write_manifests(root, {}, org)
+    result = synthesize(load_manifest_set([str(root)]), tmp_path / "out", only=["governance"])
+    governance = json.loads(result.stack_file("governance").read_text())
+
+    recorders = resources(governance, "aws_config_configuration_recorder")
+    channels = resources(governance, "aws_config_delivery_channel")
+    assert len(recorders) == len(channels) == 3
+    assert len(resources(governance, "aws_s3_bucket")) == len(resources(governance, "aws_iam_role")) == 1
+    assert len({channel["s3_bucket_name"] for channel in channels.values()}) == 1
+    # each region's rules wait for that region's recorder
+    for rule in resources(governance, "aws_config_config_rule").values():
+        (recorder,) = rule["depends_on"]
+        assert recorders[recorder.split(".")[1]].get("provider") == rule.get("provider")
+
+
+# --------------------------------------------------------------------------- spot
+
+
+def test_spot_requests_stay_valid_long_after_the_first_week(synthesized):
+    """A persistent request without ValidUntil expires after 7 days, after which a stopped
+    instance cannot be started (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_SpotMarketOptions.html)."""
+    spot = [
+        instance["instance_market_options"]["spot_options"]
+        for stack in team_stacks(synthesized).values()
+        for instance in resources(stack, "aws_instance").values()
+        if "instance_market_options" in instance
+    ]
+    assert spot
+    assert {options["valid_until"] for options in spot} == {SPOT_REQUEST_VALID_UNTIL}
+
+
+def test_the_spot_valid_until_date_is_fixed_and_far_enough_ahead():
+    """Fixed, or every synth would replace every spot instance; this fails 180 days before the
+    date, so it is moved (README, "Spot training") long before requests expire."""
+    until = dt.datetime.strptime(SPOT_REQUEST_VALID_UNTIL, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+    left = until - dt.datetime.now(dt.timezone.utc)
+    assert left >= dt.timedelta(days=180), f"SPOT_REQUEST_VALID_UNTIL is {left.days} days away: move it (modules/gpu_training_instance.py)"
+
+
+# --------------------------------------------------------------------------- scale from zero
+
+
+def test_node_template_tags_are_on_the_auto_scaling_group(synthesized):
+    """EKS does not copy node group tags to its Auto Scaling group, where cluster-autoscaler
+    reads the node template (https://github.com/aws/containers-roadmap/issues/608,
+    https://github.com/eksctl-io/eksctl/issues/1571)."""
+    for name, stack in team_stacks(synthesized).items():
+        for group_key, group in resources(stack, "aws_eks_node_group").items():
+            wanted = {k: v for k, v in group["tags"].items() if k.startswith(f"{CA_PREFIX}/node-template/")}
+            on_asg = {
+                tag["tag"]["key"]: tag["tag"]["value"]
+                for tag in resources(stack, "aws_autoscaling_group_tag").values()
+                if tag["autoscaling_group_name"] == f"${{aws_eks_node_group.{group_key}.resources[0].autoscaling_groups[0].name}}"
+            }
+            assert wanted and on_asg == wanted, name
+            assert f"{CA_PREFIX}/node-template/resources/nvidia.com/gpu" in on_asg
+
+
+# --------------------------------------------------------------------------- off-hours on autoscaled pools
+
+
+def test_scheduled_autoscaled_pools_scale_their_deployment_to_zero_and_back(synthesized):
+    """The HPA keeps min_replicas pods; pending, they make the autoscaler bring GPU nodes back.
+    Scaled to 0 replicas, the HPA stands still until scaled back
+    (https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/#implicit-maintenance-mode-deactivation)."""
+    checked = 0
+    for name, stack in team_stacks(synthesized).items():
+        manifest_schedule = [s for s in resources(stack, "aws_scheduler_schedule").values() if s["name"].endswith(("-stop", "-start"))]
+        hpas = resources(stack, "kubernetes_horizontal_pod_autoscaler_v2")
+        cronjobs = resources(stack, "kubernetes_cron_job_v1")
+        if not hpas or not manifest_schedule:
+            assert cronjobs == {}, name
+            continue
+        for hpa in hpas.values():
+            target = hpa["spec"]["scale_target_ref"]["name"]
+            namespace = hpa["metadata"]["namespace"]
+            jobs = [j for j in cronjobs.values() if j["metadata"]["namespace"] == namespace]
+            replicas = sorted(
+                json.loads(next(a for a in j["spec"]["job_template"]["spec"]["template"]["spec"]["container"][0]["args"] if a.startswith("--patch="))[8:])["spec"]["replicas"]
+                for j in jobs
+            )
+            assert replicas == [0, hpa["spec"]["min_replicas"]], name
+            for job in jobs:
+                args = job["spec"]["job_template"]["spec"]["template"]["spec"]["container"][0]["args"]
+                assert args[:3] == ["patch", "deployment", target] and "--subresource=scale" in args
+            checked += 1
+    assert checked
+
+
+def test_cronjobs_follow_the_team_schedule_in_its_time_zone(synthesized):
+    """CronJob timeZone takes an IANA name (https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/#time-zones),
+    the same the EventBridge Scheduler schedules use."""
+    for stack in team_stacks(synthesized).values():
+        zones = {s["schedule_expression_timezone"] for s in resources(stack, "aws_scheduler_schedule").values() if s["name"].endswith(("-stop", "-start"))}
+        for job in resources(stack, "kubernetes_cron_job_v1").values():
+            assert {job["spec"]["timezone"]} == zones
+            assert len(job["metadata"]["name"]) <= 52
+
+
+def test_cronjob_role_may_only_get_and_patch_the_deployments_scale(synthesized):
+    roles = [r for stack in team_stacks(synthesized).values() for r in resources(stack, "kubernetes_role_v1").values()]
+    assert roles
+    for role in roles:
+        (rule,) = role["rule"]
+        assert rule["api_groups"] == ["apps"] and rule["resources"] == ["deployments/scale"]
+        assert rule["verbs"] == ["get", "patch"] and len(rule["resource_names"]) == 1
+
+
+# --------------------------------------------------------------------------- budgets hold
+
+
+def test_deny_new_gpu_budgets_invoke_the_function_that_caps_pools(synthesized):
+    """The deny policy binds the team's roles, not the cluster-autoscaler's; the budget's topic
+    invokes the function (https://docs.aws.amazon.com/lambda/latest/dg/with-sns.html)."""
+    for name, stack in team_stacks(synthesized).items():
+        actions = resources(stack, "aws_budgets_budget_action")
+        deny = any(a["action_type"] == "APPLY_IAM_POLICY" for a in actions.values())
+        subscriptions = resources(stack, "aws_sns_topic_subscription")
+        if not (deny and resources(stack, "aws_eks_node_group")):
+            assert subscriptions == {}, name
+            continue
+        (subscription,) = subscriptions.values()
+        (function_key,) = resources(stack, "aws_lambda_function")
+        (topic_key,) = resources(stack, "aws_sns_topic")
+        assert subscription["protocol"] == "lambda"
+        assert subscription["endpoint"] == f"${{aws_lambda_function.{function_key}.arn}}"
+        assert subscription["topic_arn"] == f"${{aws_sns_topic.{topic_key}.arn}}"
+        (permission,) = resources(stack, "aws_lambda_permission").values()
+        assert permission["principal"] == "sns.amazonaws.com" and permission["source_arn"] == subscription["topic_arn"]
+
+
+def test_the_function_may_read_only_its_own_budgets_actions(synthesized):
+    for name, stack in team_stacks(synthesized).items():
+        for key, policy in resources(stack, "aws_iam_role_policy").items():
+            if "handler-policy" not in key:
+                continue
+            statements = json.loads(policy["policy"])["Statement"]
+            (budget,) = [s for s in statements if any(a.startswith("budgets:") for a in s["Action"])]
+            assert budget["Action"] == ["budgets:DescribeBudgetActionsForBudget"]
+            assert budget["Resource"].endswith(f":budget/{naming.budget(name)}")
+
+
+# --------------------------------------------------------------------------- applies do not undo
+
+
+def test_an_apply_cannot_undo_off_hours_or_a_cap(synthesized):
+    """Terraform would set min_size back at an apply at night; pools the function manages leave
+    all of scaling_config to it (and to cluster-autoscaler for desired_size everywhere)."""
+    for name, stack in team_stacks(synthesized).items():
+        managed = bool(resources(stack, "aws_lambda_function"))
+        for group in resources(stack, "aws_eks_node_group").values():
+            ignored = group["lifecycle"]["ignore_changes"]
+            assert ignored == (["scaling_config"] if managed else ["scaling_config[0].desired_size"]), name
+
+
+def test_a_changed_min_or_max_reaches_the_pool_through_its_tags_and_an_apply_time_sync(synthesized):
+    for name, stack in team_stacks(synthesized).items():
+        groups = resources(stack, "aws_eks_node_group")
+        invocations = resources(stack, "aws_lambda_invocation")
+        if not (groups and resources(stack, "aws_lambda_function")):
+            assert invocations == {}, name
+            continue
+        (invocation,) = invocations.values()
+        assert json.loads(invocation["input"])["action"] == "sync"
+        bounds = {}
+        for group in groups.values():
+            tags = group["tags"]
+            assert set(tags[k] for k in (contract.MIN_NODES_TAG, contract.MAX_NODES_TAG)) <= set(map(str, range(0, 10_000)))
+            bounds[group["node_group_name"]] = f"{tags[contract.MIN_NODES_TAG]}..{tags[contract.MAX_NODES_TAG]}"
+            assert f"aws_eks_node_group.{next(k for k, g in groups.items() if g is group)}" in invocation["depends_on"]
+        # a change of bounds changes the triggers, so the apply runs sync again
+        assert sorted(invocation["triggers"].values()) == sorted(bounds.values())
+
+
+# --------------------------------------------------------------------------- smaller
+
+
+def test_kubernetes_provider_fetches_a_fresh_token_per_request(synthesized):
+    """data.aws_eks_cluster_auth's token expires 15 minutes after plan
+    (https://registry.terraform.io/providers/hashicorp/aws/latest/docs/data-sources/eks_cluster_auth)."""
+    providers = [p for stack in team_stacks(synthesized).values() for p in stack.get("provider", {}).get("kubernetes", [])]
+    assert providers
+    for provider in providers:
+        assert "token" not in provider
+        (exec_block,) = provider["exec"]
+        assert exec_block["command"] == "aws" and exec_block["args"][:2] == ["eks", "get-token"]
+    assert all("aws_eks_cluster_auth" not in stack.get("data", {}) for stack in synthesized.stacks.values())
+
+
+def test_managed_policy_arns_follow_the_partition(synthesized):
+    """arn:aws: is wrong in aws-cn and aws-us-gov (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html)."""
+    for name, stack in synthesized.stacks.items():
+        for attachment in resources(stack, "aws_iam_role_policy_attachment").values():
+            assert attachment["policy_arn"].startswith("arn:${data.aws_partition."), (name, attachment["policy_arn"])
+
+
+def test_training_root_volumes_hold_the_deep_learning_ami(synthesized):
+    """A root volume smaller than the AMI's snapshot cannot be created
+    (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-creating-volume.html)."""
+    sizes = [
+        instance["root_block_device"]["volume_size"]
+        for stack in team_stacks(synthesized).values()
+        for instance in resources(stack, "aws_instance").values()
+    ]
+    assert sizes and min(sizes) >= DLAMI_ROOT_SNAPSHOT_GB
+
+
+def test_a_training_root_volume_below_the_ami_snapshot_is_refused(tmp_path):
+    alpha = example("alpha")
+    alpha["training"][1]["root_volume_gb"] = 50
+    with pytest.raises(ManifestError) as refused:
+        load_manifest_set([str(write_manifests(tmp_path, {"alpha": alpha}))])
+    (problem,) = refused.value.problems
+    assert problem.field == "training[1].root_volume_gb" and f"{DLAMI_ROOT_SNAPSHOT_GB} GiB root snapshot" in problem.message
+
+
+def test_node_volume_size_comes_from_the_manifest(synthesized):
+    expected = {"bravo": EKS_NODE_DEFAULT_VOLUME_GB, "charlie": 150, "delta": 250}  # as the manifests say, or the default
+    seen = {}
+    for name, stack in team_stacks(synthesized).items():
+        for template in resources(stack, "aws_launch_template").values():
+            (device,) = template["block_device_mappings"]
+            seen[name] = device["ebs"]["volume_size"]
+    assert seen == {name: size for name, size in expected.items() if name in synthesized.stacks}
