@@ -157,6 +157,15 @@ def _timezones() -> frozenset[str]:
 def _schedule(doc: SourceDocument, manifest: TeamManifest) -> list[Problem]:
     if manifest.schedule is None:
         return []
+    if manifest.environment == "prod":
+        # manifest v1, "Schedules": off-hours never stops prod resources, so a schedule would
+        # promise savings that never happen (and scale a prod Deployment to zero at night).
+        return [
+            doc.problem(
+                ("schedule",),
+                "a prod manifest may not have a schedule: off-hours never stops prod resources; remove schedule or use dev or staging",
+            )
+        ]
     name = manifest.schedule.timezone
     if name in _timezones():
         return []
