@@ -66,6 +66,19 @@ GPU_INSTANCE_TYPES: dict[str, GpuInstanceType] = {row.name: row for row in _ROWS
 FAMILIES: tuple[str, ...] = tuple(dict.fromkeys(row.family for row in _ROWS))
 
 
+def quota_class(name: str) -> str:
+    """The EC2 vCPU quota an instance type counts against: "G" (G and VT) or "P".
+
+    EC2's GPU quotas are per instance family letter
+    (https://docs.aws.amazon.com/ec2/latest/instancetypes/ec2-instance-quotas.html); every family
+    here is a G or a P family.
+    """
+    letter = name[:1].upper()
+    if letter not in ("G", "P"):
+        raise ValueError(f"{name} is not a G or P instance type")
+    return letter
+
+
 def lookup(name: str) -> GpuInstanceType | None:
     return GPU_INSTANCE_TYPES.get(name)
 
