@@ -213,7 +213,7 @@ class Preflight:
     def _quotas(self, needs: RegionNeeds) -> None:
         for (quota_class, market), vcpus in sorted(needs.vcpus.items()):
             code, name = QUOTAS[(quota_class, market)]
-            subject = f"{name} ({code})"
+            subject = f"{code} {name}"
             try:
                 value = self._quota_value(needs.region, code)
             except Unverified as error:

@@ -53,7 +53,18 @@ def help_of(command: str) -> subprocess.CompletedProcess:
 
 def test_workflow_runs_the_whole_gate():
     used = {command for _, command, _ in invocations()}
-    assert {"validate", "cost", "synth", "scan", "stacks"} <= used
+    assert {"validate", "cost", "synth", "scan", "stacks", "preflight"} <= used
+
+
+def test_preflight_runs_before_the_first_deploy():
+    (governance_steps,) = [job["steps"] for name, job in workflow()["jobs"].items() if name == "deploy-governance"]
+    names = [step.get("name", "") for step in governance_steps]
+    assert names.index(next(n for n in names if n.startswith("Preflight"))) < names.index("Deploy governance")
+
+
+def test_deploys_refuse_local_state():
+    script = next(step["run"] for where, step in steps() if where.startswith("stacks/List"))
+    assert '.state.backend == "s3"' in script and "exit 1" in script
 
 
 @pytest.mark.parametrize(("step", "command", "flags"), invocations(), ids=[f"{s}:{c}" for s, c, _ in invocations()])

@@ -106,7 +106,7 @@ def to_table(report, strict: bool, colour: bool = False) -> str:
         if colour:
             shown = f"\033[{MARKS[status][1]}m{shown}\033[0m"
         subject = subject if len(subject) <= widths[3] else subject[: widths[3] - 1] + "…"
-        wrapped = textwrap.wrap(detail, detail_width) or [""]
+        wrapped = textwrap.wrap(detail, detail_width, break_on_hyphens=False) or [""]
         lines.append("  ".join([shown, check.ljust(widths[1]), region.ljust(widths[2]), subject.ljust(widths[3])]) + "  " + wrapped[0])
         lines.extend(" " * indent + more for more in wrapped[1:])
     counts = {status: report.count(status) for status in MARKS}
