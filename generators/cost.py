@@ -3,16 +3,25 @@
 - Training: count x hours x hourly price, the price reduced by the family's spot discount when
   `market: spot`. Hours: `hours_per_month`, else the hours the team schedule allows in the
   month, else the always-on month (730 h).
-- Inference pools: nodes x hours x hourly price, with low = min_nodes, expected = desired_nodes,
-  high = max_nodes; hours are the schedule's where the team has one (the off-hours function
-  scales pools to zero outside it), else 730. A pool with several instance types is priced at
-  its first type, and the component says so in its notes.
-- Root volumes of training instances: GB x gp3 price, billed for the whole month because a
-  stopped instance keeps its volume.
+- Inference pools: nodes x hours x hourly price; hours are the schedule's where the team has one
+  (the off-hours function scales pools to zero outside it), else 730. Any of a pool's instance
+  types may run (../shared/spec/manifest-v1.md, "Pools with several instance types"), so
+  low = min_nodes at the cheapest type's price, high = max_nodes at the dearest's, and
+  expected = desired_nodes at the mean of the types' prices (each type equally likely; the
+  order of `instance_types` never matters).
+- Root volumes: of training instances, GB x gp3 price for the whole month (a stopped instance
+  keeps its volume); of pool nodes, nodes x node_volume_gb x gp3 price for the hours the nodes
+  run (a node's volume is deleted with it).
 - Savings next to each cost: what the schedule saves against always-on (730 h) and what spot
   saves against on-demand for the same hours.
 - Unit economics where `tokens_per_second_per_node` is given: hourly node price /
-  (tokens per second x 3600) x 1e6 = USD per million tokens at full utilisation.
+  (tokens per second x 3600) x 1e6 = USD per million tokens at full load, and that divided by
+  utilization_percent / 100 at the load the team expects.
+- The gate compares the `expected` (default, or org `cost_gate`, or `--gate`) or the `high`
+  total with the budget and the org cap.
+
+Never included: the EKS control plane and other shared cluster costs, data transfer, storage
+outside the root volumes, and anything not in a manifest (see README, "What the estimate leaves out").
 
 Schedule hours are real elapsed hours in a concrete calendar month in the team's IANA time
 zone, so the days a DST change falls on count 1 hour more or less.
@@ -73,9 +82,12 @@ class Range:
 ZERO = Range(0.0, 0.0, 0.0)
 
 
+GATES = ("expected", "high")
+
+
 @dataclass(frozen=True)
 class Component:
-    kind: str  # training | inference | root-volume
+    kind: str  # training | inference | root-volume | node-volume
     name: str
     monthly_usd: Range
     units: Range  # instances, nodes or GB
@@ -88,6 +100,11 @@ class Component:
     schedule_savings_usd: float = 0.0
     spot_savings_usd: float = 0.0
     usd_per_million_tokens: float | None = None
+    utilization_percent: float | None = None
+    usd_per_million_tokens_at_utilization: float | None = None
+    model_id: str | None = None
+    # inference only: the price per node hour at the low, expected and high ends
+    hourly_range_usd: Range | None = None
     notes: tuple[str, ...] = ()
 
 
@@ -101,22 +118,28 @@ class TeamEstimate:
     schedule_hours: float | None
     timezone: str | None
     components: tuple[Component, ...]
+    gate: str = "expected"
 
     @property
     def total(self) -> Range:
         return sum((component.monthly_usd for component in self.components), ZERO)
 
     @property
+    def gated_usd(self) -> float:
+        """The figure the gate compares: the expected or the high total."""
+        return getattr(self.total, self.gate)
+
+    @property
     def budget_percent(self) -> float:
-        return self.total.expected / self.budget_usd * 100
+        return self.gated_usd / self.budget_usd * 100
 
     @property
     def over_budget(self) -> bool:
-        return self.total.expected > self.budget_usd
+        return self.gated_usd > self.budget_usd
 
     @property
     def over_org_cap(self) -> bool:
-        return self.total.expected > self.org_cap_usd
+        return self.gated_usd > self.org_cap_usd
 
     @property
     def schedule_savings_usd(self) -> float:
@@ -134,6 +157,7 @@ class Estimate:
     hours_always_on: float
     org_cap_usd: float
     teams: tuple[TeamEstimate, ...] = field(default=())
+    gate: str = "expected"
 
     @property
     def total(self) -> Range:
@@ -169,6 +193,18 @@ def _schedule_hours(timezone: str, weekdays: tuple[str, ...], start: str, stop: 
     return seconds / 3600
 
 
+def longest_month_hours(schedule: Schedule) -> float:
+    """The most hours the schedule allows in any month: the most days its weekdays can fall on
+    in a 31-day month (five of three weekdays), times its daily hours, plus one hour in a zone
+    whose clocks go back once a year (a window over the change is an hour longer that day)."""
+    days = {WEEKDAYS.index(day) for day in schedule.weekdays}
+    most_days = max(sum(1 for d in range(31) if (first + d) % 7 in days) for first in range(7))
+    zone = ZoneInfo(schedule.timezone)
+    year = dt.datetime.now(UTC).year
+    offsets = {dt.datetime(year, month, 1, tzinfo=zone).utcoffset() for month in range(1, 13)}
+    return most_days * schedule.daily_hours + (1.0 if len(offsets) > 1 else 0.0)
+
+
 def _hhmm(text: str) -> dt.time:
     hours, minutes = text.split(":")
     return dt.time(int(hours), int(minutes))
@@ -177,21 +213,27 @@ def _hhmm(text: str) -> dt.time:
 # --------------------------------------------------------------------------- estimate
 
 
-def estimate(manifests: ManifestSet, catalog: PriceCatalog, month: Month) -> Estimate:
-    """The estimate of every team, or ManifestError naming each field whose price is missing."""
+def estimate(manifests: ManifestSet, catalog: PriceCatalog, month: Month, gate: str | None = None) -> Estimate:
+    """The estimate of every team, or ManifestError naming each field whose price is missing.
+
+    `gate`: the figure compared with budgets, "expected" or "high"; default the org's cost_gate.
+    """
+    gate = gate or manifests.org.cost_gate
+    if gate not in GATES:
+        raise UsageError(f"--gate {gate!r}: allowed: {', '.join(GATES)}")
     teams: list[TeamEstimate] = []
     problems: list[Problem] = []
     for loaded in manifests.teams:
         missing: list[tuple[tuple, MissingPrice]] = []
-        teams.append(estimate_team(loaded, manifests.org.max_team_monthly_usd, catalog, month, missing))
+        teams.append(estimate_team(loaded, manifests.org.max_team_monthly_usd, catalog, month, missing, gate))
         problems.extend(_locate(loaded.path, missing))
     if problems:
         raise ManifestError(problems)
-    return Estimate(month, catalog.path, catalog.hours_always_on, manifests.org.max_team_monthly_usd, tuple(teams))
+    return Estimate(month, catalog.path, catalog.hours_always_on, manifests.org.max_team_monthly_usd, tuple(teams), gate)
 
 
 def estimate_team(loaded: LoadedTeam, org_cap_usd: float, catalog: PriceCatalog, month: Month,
-                  missing: list[tuple[tuple, MissingPrice]]) -> TeamEstimate:
+                  missing: list[tuple[tuple, MissingPrice]], gate: str = "expected") -> TeamEstimate:
     """One team; every missing price is appended to `missing` with the manifest field it concerns."""
     manifest = loaded.manifest
     always_on = catalog.hours_always_on
@@ -222,42 +264,62 @@ def estimate_team(loaded: LoadedTeam, org_cap_usd: float, catalog: PriceCatalog,
                 units=Range.flat(job.count), hours=hours, hours_basis=basis, hourly_usd=hourly,
                 on_demand_hourly_usd=on_demand, monthly_usd=Range.flat(job.count * hours * hourly),
                 schedule_savings_usd=job.count * (always_on - hours) * hourly if basis == "schedule" else 0.0,
-                spot_savings_usd=job.count * hours * on_demand * discount,
+                spot_savings_usd=job.count * hours * on_demand * discount, model_id=job.model_id,
             ))
         if gp3 is not None:
             gb = job.count * job.root_volume_gb
             components.append(Component(
                 kind="root-volume", name=job.name, units=Range.flat(gb), hours=always_on, hours_basis="always-on",
                 monthly_usd=Range.flat(gb * gp3), notes=(f"{job.count} x {job.root_volume_gb} GB gp3, kept while stopped",),
+                model_id=job.model_id,
             ))
 
     for index, pool in enumerate(manifest.inference):
-        instance_type = pool.instance_types[0]
-        on_demand = price(("inference", index, "instance_types", 0), lambda: catalog.on_demand_hourly(manifest.region, instance_type))
-        discount = price(("inference", index, "market"), lambda: catalog.spot_discount(instance_type)) if pool.market == "spot" else 0.0
-        if on_demand is None or discount is None:
+        prices = {}
+        for type_index, instance_type in enumerate(pool.instance_types):
+            on_demand = price(("inference", index, "instance_types", type_index), lambda: catalog.on_demand_hourly(manifest.region, instance_type))
+            discount = price(("inference", index, "market"), lambda: catalog.spot_discount(instance_type)) if pool.market == "spot" else 0.0
+            if on_demand is not None and discount is not None:
+                prices[instance_type] = (on_demand, discount)
+        gp3 = price(("inference", index, "node_volume_gb"), lambda: catalog.gp3_gb_month(manifest.region))
+        if len(prices) != len(pool.instance_types) or gp3 is None:
             continue
         hours, basis = (scheduled, "schedule") if scheduled is not None else (always_on, "always-on")
-        hourly = on_demand * (1 - discount)
+        after_spot = {name: on_demand * (1 - discount) for name, (on_demand, discount) in prices.items()}
+        cheapest, dearest = min(after_spot, key=after_spot.__getitem__), max(after_spot, key=after_spot.__getitem__)
+        mean = sum(after_spot.values()) / len(after_spot)
+        mean_on_demand = sum(on_demand for on_demand, _ in prices.values()) / len(prices)
+        hourly = Range(after_spot[cheapest], mean, after_spot[dearest])
         nodes = Range(pool.min_nodes, pool.desired_nodes, pool.max_nodes)
         notes = ()
         if len(pool.instance_types) > 1:
-            notes = (f"priced at its first instance type, {instance_type}, of {', '.join(pool.instance_types)}",)
+            notes = (f"low at {cheapest}, high at {dearest}, expected at the mean of {', '.join(sorted(pool.instance_types))}",)
+        full_load = mean / (pool.tokens_per_second_per_node * 3600) * 1e6 if pool.tokens_per_second_per_node else None
         components.append(Component(
-            kind="inference", name=pool.name, instance_type=instance_type, market=pool.market, units=nodes,
-            hours=hours, hours_basis=basis, hourly_usd=hourly, on_demand_hourly_usd=on_demand,
-            monthly_usd=Range(nodes.low * hours * hourly, nodes.expected * hours * hourly, nodes.high * hours * hourly),
-            schedule_savings_usd=pool.desired_nodes * (always_on - hours) * hourly if basis == "schedule" else 0.0,
-            spot_savings_usd=pool.desired_nodes * hours * on_demand * discount,
-            usd_per_million_tokens=(hourly / (pool.tokens_per_second_per_node * 3600) * 1e6
-                                    if pool.tokens_per_second_per_node else None),
-            notes=notes,
+            kind="inference", name=pool.name, instance_type=", ".join(sorted(pool.instance_types)), market=pool.market, units=nodes,
+            hours=hours, hours_basis=basis, hourly_usd=mean, on_demand_hourly_usd=mean_on_demand, hourly_range_usd=hourly,
+            monthly_usd=Range(nodes.low * hours * hourly.low, nodes.expected * hours * hourly.expected, nodes.high * hours * hourly.high),
+            schedule_savings_usd=pool.desired_nodes * (always_on - hours) * mean if basis == "schedule" else 0.0,
+            spot_savings_usd=pool.desired_nodes * hours * (mean_on_demand - mean),
+            usd_per_million_tokens=full_load,
+            utilization_percent=pool.utilization_percent if full_load is not None else None,
+            usd_per_million_tokens_at_utilization=full_load / (pool.utilization_percent / 100) if full_load is not None else None,
+            model_id=pool.model_id, notes=notes,
+        ))
+        # gp3 is billed per GB-month, prorated by the hour (https://aws.amazon.com/ebs/pricing/):
+        # a node's root volume costs for the hours the node runs.
+        share = hours / always_on
+        gb = Range(nodes.low * pool.node_volume_gb, nodes.expected * pool.node_volume_gb, nodes.high * pool.node_volume_gb)
+        components.append(Component(
+            kind="node-volume", name=pool.name, units=gb, hours=hours, hours_basis=basis,
+            monthly_usd=Range(gb.low * gp3 * share, gb.expected * gp3 * share, gb.high * gp3 * share),
+            notes=(f"{pool.node_volume_gb} GB gp3 per node, deleted with the node",), model_id=pool.model_id,
         ))
 
     return TeamEstimate(
         team=manifest.team, path=loaded.path, region=manifest.region, budget_usd=manifest.budget.monthly_usd,
         org_cap_usd=org_cap_usd, schedule_hours=scheduled,
-        timezone=manifest.schedule.timezone if manifest.schedule else None, components=tuple(components),
+        timezone=manifest.schedule.timezone if manifest.schedule else None, components=tuple(components), gate=gate,
     )
 
 
@@ -290,9 +352,10 @@ class TeamChange:
         return (self.head_usd.expected if self.head_usd else 0.0) - (self.base_usd.expected if self.base_usd else 0.0)
 
 
-def compare(base: Estimate, head: Estimate) -> list[TeamChange]:
-    """Per team, the change from `base` (e.g. the target branch) to `head` (the pull request)."""
-    before = {t.team: t.total for t in base.teams}
+def compare(base: Estimate | dict[str, Range], head: Estimate) -> list[TeamChange]:
+    """Per team, the change from `base` (e.g. the target branch: an estimate, or the team totals
+    of its saved JSON) to `head` (the pull request)."""
+    before = base if isinstance(base, dict) else {t.team: t.total for t in base.teams}
     after = {t.team: t.total for t in head.teams}
     changes = []
     for team in sorted(before.keys() | after.keys()):
@@ -305,6 +368,26 @@ def compare(base: Estimate, head: Estimate) -> list[TeamChange]:
             status = "unchanged" if _same(old, new) else "changed"
         changes.append(TeamChange(team, status, old, new))
     return changes
+
+
+def pool_limits(team: TeamEstimate) -> list[tuple[str, int, bool, int | None]]:
+    """For a team over budget at its high figure, per inference pool: (pool, max_nodes, whether
+    max_nodes alone breaks the budget, the largest max_nodes that fits).
+
+    "Alone": every other component at its expected cost, this pool at max_nodes of its dearest
+    type. "Fits": every other component at its high cost, this pool at n nodes of its dearest
+    type (and their volumes), n from max_nodes down to desired_nodes; None when none fits.
+    """
+    limits = []
+    for pool in (c for c in team.components if c.kind == "inference"):
+        volume = next(c for c in team.components if c.kind == "node-volume" and c.name == pool.name)
+        per_node = pool.hours * pool.hourly_range_usd.high + volume.monthly_usd.high / pool.units.high
+        own = pool.monthly_usd + volume.monthly_usd
+        alone = team.total.expected - own.expected + own.high > team.budget_usd
+        rest_high = team.total.high - own.high
+        fits = [n for n in range(int(pool.units.high), int(pool.units.expected) - 1, -1) if rest_high + n * per_node <= team.budget_usd]
+        limits.append((pool.name, int(pool.units.high), alone, fits[0] if fits else None))
+    return limits
 
 
 def _same(a: Range, b: Range) -> bool:

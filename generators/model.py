@@ -166,6 +166,15 @@ class InferencePool(StrictModel):
     model_id: NonEmpty = Field(description="Becomes the ModelID tag and model-id node label.")
     autoscaling: Autoscaling | None = None
     tokens_per_second_per_node: float | None = Field(default=None, gt=0)
+    utilization_percent: float = Field(
+        default=100,
+        ge=1,
+        le=100,
+        description="The share of tokens_per_second_per_node expected on average, for the estimated cost per million tokens.",
+    )
+    served_model_name: NonEmpty | None = Field(
+        default=None, description="The model name the inference server reports in its metrics; default: model_id."
+    )
     node_volume_gb: int = Field(
         default=EKS_NODE_DEFAULT_VOLUME_GB,
         ge=EKS_NODE_MIN_VOLUME_GB,
@@ -261,6 +270,9 @@ class Governance(StrictModel):
     create_config_recorder: bool = False
 
 
+CostGate = Literal["expected", "high"]
+
+
 class OrgPolicy(StrictModel):
     """The platform team's policy, `manifests/org.yaml`."""
 
@@ -275,6 +287,9 @@ class OrgPolicy(StrictModel):
     state: StateBackend = Field(default_factory=StateBackend)
     alerts: Alerts
     governance: Governance = Field(default_factory=Governance)
+    cost_gate: CostGate = Field(
+        default="expected", description="What `cost --fail-on-budget` compares with the budget by default: expected or high."
+    )
 
     def allows_instance_type(self, instance_type: str) -> bool:
         return any(glob_match(pattern, instance_type) for pattern in self.allowed_instance_types)

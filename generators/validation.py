@@ -168,10 +168,28 @@ def _schedule(doc: SourceDocument, manifest: TeamManifest) -> list[Problem]:
         ]
     name = manifest.schedule.timezone
     if name in _timezones():
-        return []
+        return _hours_within_schedule(doc, manifest)
     hint = difflib.get_close_matches(name, sorted(_timezones()), n=1, cutoff=0.6)
     suffix = f"; did you mean '{hint[0]}'?" if hint else "; use an IANA name such as Europe/Berlin or America/New_York"
     return [doc.problem(("schedule", "timezone"), f"'{name}' is not an IANA time zone{suffix}")]
+
+
+def _hours_within_schedule(doc: SourceDocument, manifest: TeamManifest) -> list[Problem]:
+    """manifest v1, Schedules: hours_per_month may not exceed what the schedule allows."""
+    from generators.cost import longest_month_hours
+
+    assert manifest.schedule is not None
+    most = longest_month_hours(manifest.schedule)
+    return [
+        doc.problem(
+            ("training", index, "hours_per_month"),
+            f"{job.hours_per_month:g} hours is more than the schedule allows in any month ({most:g} h: "
+            f"{manifest.schedule.start}-{manifest.schedule.stop} on {', '.join(manifest.schedule.weekdays)}); "
+            "off-hours stops the instances outside it: lower hours_per_month or widen the schedule",
+        )
+        for index, job in enumerate(manifest.training)
+        if job.hours_per_month is not None and job.hours_per_month > most
+    ]
 
 
 def _budget(doc: SourceDocument, manifest: TeamManifest, org: OrgPolicy) -> list[Problem]:

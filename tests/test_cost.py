@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from generators.cost import Month, compare, estimate, schedule_hours
+from generators.cost import Month, compare, estimate, longest_month_hours, pool_limits, schedule_hours
 from generators.errors import ManifestError
 from generators.loading import load_manifest_set
 from generators.model import Schedule
@@ -95,24 +95,49 @@ def test_root_volumes_are_gb_x_gp3_price_for_the_whole_month(tmp_path):
 # --------------------------------------------------------------------------- inference
 
 
-def test_inference_pool_low_expected_high_follow_min_desired_max_nodes(tmp_path):
+G5X, G52X, GP3 = 1.006, 1.212, 0.08  # the test catalog's figures
+
+
+def test_pool_low_is_the_cheapest_type_at_min_high_the_dearest_at_max_expected_the_mean_at_desired(tmp_path):
     result = estimate_of(tmp_path, {"bravo": example("bravo")}).teams[0]
-    chatbot = component(result, "inference", "chatbot")
-    assert chatbot.monthly_usd.low == pytest.approx(2 * 730 * 1.006)
-    assert chatbot.monthly_usd.expected == pytest.approx(3 * 730 * 1.006)
-    assert chatbot.monthly_usd.high == pytest.approx(8 * 730 * 1.006)
-    assert result.total.expected == pytest.approx(3 * 730 * 1.006)
+    chatbot = component(result, "inference", "chatbot")  # g5.xlarge and g5.2xlarge, 2/3/8 nodes
+    assert chatbot.monthly_usd.low == pytest.approx(2 * 730 * G5X)
+    assert chatbot.monthly_usd.expected == pytest.approx(3 * 730 * (G5X + G52X) / 2)
+    assert chatbot.monthly_usd.high == pytest.approx(8 * 730 * G52X)
+    volumes = component(result, "node-volume", "chatbot")  # 100 GB per node, whole month
+    assert (volumes.monthly_usd.low, volumes.monthly_usd.expected, volumes.monthly_usd.high) == pytest.approx(
+        (2 * 100 * GP3, 3 * 100 * GP3, 8 * 100 * GP3))
+    assert result.total.expected == pytest.approx(3 * 730 * (G5X + G52X) / 2 + 3 * 100 * GP3)
 
 
-def test_pool_with_several_types_is_priced_at_the_first_and_says_so(tmp_path):
-    chatbot = component(estimate_of(tmp_path, {"bravo": example("bravo")}).teams[0], "inference", "chatbot")
-    assert chatbot.instance_type == "g5.xlarge"
-    assert chatbot.notes and "first instance type, g5.xlarge" in chatbot.notes[0]
+def test_the_order_of_instance_types_never_changes_the_estimate(tmp_path):
+    forward = estimate_of(tmp_path / "a", {"bravo": example("bravo")}).teams[0]
+    team = example("bravo")
+    team["inference"][0]["instance_types"] = list(reversed(team["inference"][0]["instance_types"]))
+    backward = estimate_of(tmp_path / "b", {"bravo": team}).teams[0]
+    assert forward.total == backward.total
+    assert component(forward, "inference", "chatbot").notes == component(backward, "inference", "chatbot").notes
+    assert "low at g5.xlarge, high at g5.2xlarge" in component(forward, "inference", "chatbot").notes[0]
 
 
-def test_cost_per_million_tokens_at_full_utilisation(tmp_path):
-    chatbot = component(estimate_of(tmp_path, {"bravo": example("bravo")}).teams[0], "inference", "chatbot")
-    assert chatbot.usd_per_million_tokens == pytest.approx(1.006 / (2400 * 3600) * 1e6)
+def test_node_volumes_cost_only_the_hours_the_nodes_run(tmp_path):
+    team = example("charlie")
+    team["region"] = "us-east-1"
+    team["inference"][0]["cluster"] = "genai-shared"
+    pool = component(estimate_of(tmp_path, {"charlie": team}).teams[0], "node-volume", "summarizer")
+    hours = 21 * 13  # Los Angeles, 07:00-20:00 on the 21 weekdays of November 2026
+    gb = team["inference"][0]["node_volume_gb"]
+    assert pool.monthly_usd.high == pytest.approx(3 * gb * GP3 * hours / 730)
+
+
+def test_cost_per_million_tokens_at_full_load_and_at_utilization(tmp_path):
+    team = example("bravo")
+    team["inference"][0]["utilization_percent"] = 40
+    chatbot = component(estimate_of(tmp_path, {"bravo": team}).teams[0], "inference", "chatbot")
+    full = (G5X + G52X) / 2 / (2400 * 3600) * 1e6
+    assert chatbot.usd_per_million_tokens == pytest.approx(full)
+    assert chatbot.usd_per_million_tokens_at_utilization == pytest.approx(full / 0.4)
+    assert chatbot.model_id == "chatbot-v3"
 
 
 def test_spot_pool_under_a_schedule_uses_schedule_hours_and_discount(tmp_path):
@@ -127,6 +152,8 @@ def test_spot_pool_under_a_schedule_uses_schedule_hours_and_discount(tmp_path):
         (0, 1 * hours * 0.8048 * 0.5, 3 * hours * 0.8048 * 0.5))
     assert pool.schedule_savings_usd == pytest.approx(1 * (730 - hours) * 0.8048 * 0.5)
     assert pool.usd_per_million_tokens == pytest.approx(0.8048 * 0.5 / (900 * 3600) * 1e6)
+    # no utilization_percent: the default 100 % equals full load
+    assert pool.usd_per_million_tokens_at_utilization == pytest.approx(pool.usd_per_million_tokens)
 
 
 # --------------------------------------------------------------------------- budget
@@ -137,9 +164,40 @@ def test_total_against_budget_as_percentage_and_gate(tmp_path):
     team["budget"]["monthly_usd"] = 2000
     result = estimate_of(tmp_path, {"bravo": team})
     bravo = result.teams[0]
-    assert bravo.budget_percent == pytest.approx(3 * 730 * 1.006 / 2000 * 100)
+    expected = 3 * 730 * (G5X + G52X) / 2 + 3 * 100 * GP3
+    assert bravo.budget_percent == pytest.approx(expected / 2000 * 100)
     assert bravo.over_budget and not bravo.over_org_cap
     assert [t.team for t in result.failing] == ["bravo"]
+
+
+def test_the_high_gate_fails_a_pool_whose_max_nodes_can_break_the_budget(tmp_path):
+    team = example("bravo")
+    team["inference"][0].update(min_nodes=1, desired_nodes=1, max_nodes=100)
+    expected = 1 * 730 * (G5X + G52X) / 2 + 100 * GP3
+    high = 100 * 730 * G52X + 100 * 100 * GP3
+    team["budget"]["monthly_usd"] = round(high / 4)  # the high estimate is 4x the budget
+    root = write_manifests(tmp_path / "m", {"bravo": team})
+    manifests = load_manifest_set([str(root)])
+
+    by_expected = estimate(manifests, prices(), NOV_2026)
+    by_high = estimate(manifests, prices(), NOV_2026, gate="high")
+
+    assert by_expected.teams[0].total.expected == pytest.approx(expected) and by_expected.failing == []
+    assert by_high.teams[0].gated_usd == pytest.approx(high)
+    assert [t.team for t in by_high.failing] == ["bravo"]
+    ((pool, top, alone, fits),) = pool_limits(by_high.teams[0])
+    per_node = 730 * G52X + 100 * GP3
+    assert (pool, top, alone) == ("chatbot", 100, True)
+    assert fits == int(team["budget"]["monthly_usd"] // per_node)
+
+
+def test_the_org_cost_gate_sets_the_default_and_the_flag_overrides_it(tmp_path):
+    org = example("org")
+    org["cost_gate"] = "high"
+    root = write_manifests(tmp_path / "m", {"bravo": example("bravo")}, org=org)
+    manifests = load_manifest_set([str(root)])
+    assert estimate(manifests, prices(), NOV_2026).gate == "high"
+    assert estimate(manifests, prices(), NOV_2026, gate="expected").gate == "expected"
 
 
 def test_org_cap_fails_the_gate_even_within_the_team_budget(tmp_path):
@@ -149,11 +207,11 @@ def test_org_cap_fails_the_gate_even_within_the_team_budget(tmp_path):
     team["budget"]["monthly_usd"] = 2000
     team["inference"][0]["desired_nodes"] = 2
     team["inference"][0]["max_nodes"] = 8
-    team["inference"][0].update(min_nodes=2)
+    team["inference"][0].update(min_nodes=2, instance_types=["g5.xlarge"])
     root = write_manifests(tmp_path / "m", {"bravo": team}, org=org)
     result = estimate(load_manifest_set([str(root)]), prices(on_demand={"g5.xlarge": 2.0}), NOV_2026)
     bravo = result.teams[0]
-    assert bravo.total.expected == pytest.approx(2 * 730 * 2.0)
+    assert bravo.total.expected == pytest.approx(2 * 730 * 2.0 + 2 * 100 * GP3)
     assert bravo.over_org_cap and bravo.over_budget
 
 
@@ -229,6 +287,19 @@ def test_compare_reports_added_removed_changed_and_unchanged(tmp_path):
     head = estimate_of(tmp_path / "head", {"alpha": alpha(), "bravo": bigger}, prices())
     changes = {c.team: c for c in compare(base, head)}
     assert {t: c.status for t, c in changes.items()} == {"alpha": "unchanged", "bravo": "changed", "charlie": "removed"}
-    assert changes["bravo"].delta_expected_usd == pytest.approx((4 - 3) * 730 * 1.006)
+    assert changes["bravo"].delta_expected_usd == pytest.approx((4 - 3) * (730 * (G5X + G52X) / 2 + 100 * GP3))
     reverse = {c.team: c.status for c in compare(head, base)}
     assert reverse["charlie"] == "added"
+
+
+@pytest.mark.parametrize("zone,weekdays,start,stop,days,dst", [
+    ("Europe/Berlin", ["mon", "tue", "wed", "thu", "fri"], "08:00", "19:00", 23, True),  # 31 days: 5 of three weekdays
+    ("Asia/Tokyo", ["sat", "sun"], "09:00", "17:30", 10, False),  # no DST in Japan
+    ("America/Los_Angeles", ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "00:00", "23:59", 31, True),
+])
+def test_longest_month_hours_is_the_most_days_times_the_window_plus_a_dst_hour(zone, weekdays, start, stop, days, dst):
+    schedule = Schedule(timezone=zone, weekdays=weekdays, start=start, stop=stop)
+    window = (int(stop[:2]) * 60 + int(stop[3:]) - int(start[:2]) * 60 - int(start[3:])) / 60
+    assert longest_month_hours(schedule) == pytest.approx(days * window + (1 if dst else 0))
+    # never less than any real month's schedule hours
+    assert all(schedule_hours(schedule, Month(year, month)) <= longest_month_hours(schedule) for year in (2026, 2027) for month in range(1, 13))

@@ -17,9 +17,20 @@ def run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([*CLI, *args, "--month", "2026-11"], cwd=REPO, capture_output=True, text=True, timeout=120)
 
 
+CATALOG = json.loads((REPO / "generators" / "prices.json").read_text())["regions"]["us-east-1"]
+G5X = CATALOG["on_demand_hourly_usd"]["g5.xlarge"]["usd"]
+G52X = CATALOG["on_demand_hourly_usd"]["g5.2xlarge"]["usd"]
+GP3 = CATALOG["ebs_gp3_usd_per_gb_month"]["value"]
+
+
+def bravo_usd(nodes: int, hourly: float) -> float:
+    """bravo's pool (always on, 100 GB per node) at `nodes` nodes of `hourly`, from the shipped catalog."""
+    return nodes * 730 * hourly + nodes * 100 * GP3
+
+
 def over_budget(root: Path) -> Path:
     bravo = example("bravo")
-    bravo["budget"]["monthly_usd"] = 1000  # 3 nodes x 730 h x 1.006 = 2,203.14
+    bravo["budget"]["monthly_usd"] = 1000  # well under 3 nodes x 730 h
     return write_manifests(root, {"alpha": example("alpha"), "bravo": bravo})
 
 
@@ -30,26 +41,33 @@ def test_json_has_the_documented_keys_per_team_and_component():
     assert report["month"] == "2026-11" and report["currency"] == "USD"
     assert [t["team"] for t in report["teams"]] == ["alpha", "bravo", "charlie"]
     for team in report["teams"]:
-        assert {"team", "budget_usd", "total_monthly_usd", "budget_percent", "over_budget", "savings_usd", "components"} <= set(team)
+        assert {"team", "budget_usd", "total_monthly_usd", "budget_percent", "gated_usd", "over_budget", "savings_usd", "components", "pool_limits"} <= set(team)
         assert set(team["total_monthly_usd"]) == {"low", "expected", "high"}
         for component in team["components"]:
-            assert {"kind", "name", "monthly_usd", "savings_usd", "hours", "hours_basis", "usd_per_million_tokens", "notes"} <= set(component)
+            assert {"kind", "name", "model_id", "monthly_usd", "savings_usd", "hours", "hours_basis", "usd_per_million_tokens",
+                    "utilization_percent", "usd_per_million_tokens_at_utilization", "notes"} <= set(component)
+    assert report["schema_version"] == 2 and report["gate"]["figure"] == "expected"
     bravo = report["teams"][1]
-    assert bravo["total_monthly_usd"]["expected"] == round(3 * 730 * 1.006, 2)
-    assert bravo["budget_percent"] == round(3 * 730 * 1.006 / 40000 * 100, 1)
+    assert bravo["total_monthly_usd"]["expected"] == round(bravo_usd(3, (G5X + G52X) / 2), 2)
+    models = {m["model_id"]: m for m in report["models"]}
+    assert set(models) == {"gpt2-finetune-v1", "chatbot-v3", "summarizer-v2"}
+    assert models["chatbot-v3"]["teams"] == ["bravo"]
+    assert models["chatbot-v3"]["usd_per_million_tokens"] == round((G5X + G52X) / 2 / (2400 * 3600) * 1e6, 4)
+    assert models["gpt2-finetune-v1"]["usd_per_million_tokens"] is None
+    assert bravo["budget_percent"] == round(bravo_usd(3, (G5X + G52X) / 2) / 40000 * 100, 1)
 
 
 def test_gate_passes_with_exit_zero_when_every_team_is_within_budget():
     result = run("--fail-on-budget", "--format", "json")
     assert result.returncode == 0
-    assert json.loads(result.stdout)["gate"] == {"passed": True, "failing": []}
+    assert json.loads(result.stdout)["gate"] == {"figure": "expected", "passed": True, "failing": []}
 
 
 def test_gate_fails_with_exit_one_when_a_team_exceeds_its_budget(tmp_path):
     root = over_budget(tmp_path)
     result = run(str(root), "--fail-on-budget", "--format", "json")
     assert result.returncode == 1
-    assert json.loads(result.stdout)["gate"] == {"passed": False, "failing": ["bravo"]}
+    assert json.loads(result.stdout)["gate"] == {"figure": "expected", "passed": False, "failing": ["bravo"]}
 
 
 def test_over_budget_without_the_gate_flag_still_exits_zero(tmp_path):
@@ -60,10 +78,11 @@ def test_markdown_is_a_pr_comment_with_a_team_table_and_the_gate_verdict(tmp_pat
     result = run(str(over_budget(tmp_path)), "--format", "markdown")
     lines = result.stdout.splitlines()
     assert lines[0] == "### GPU cost estimate for 2026-11"
-    assert "**Budget gate failed**: `bravo` over budget or the org cap." in lines
+    assert "**Budget gate failed** (comparing expected totals): `bravo` over budget or the org cap." in lines
     header = lines.index("| Team | Region | Budget | Low | Expected | High | Of budget | Schedule saves | Spot saves | Status |")
     assert lines[header + 2].startswith("| `alpha` | us-east-1 |")
-    assert "| `bravo` | us-east-1 | $1,000.00 | $1,468.76 | $2,203.14 | $5,875.04 | 220.3% |" in lines[header + 3]
+    low, expected, high = bravo_usd(2, G5X), bravo_usd(3, (G5X + G52X) / 2), bravo_usd(8, G52X)
+    assert f"| `bravo` | us-east-1 | $1,000.00 | ${low:,.2f} | ${expected:,.2f} | ${high:,.2f} | {expected / 1000 * 100:.1f}% |" in lines[header + 3]
     assert lines[header + 3].endswith("| OVER BUDGET |")
     assert "<details><summary><code>bravo</code>: components</summary>" in lines
 
@@ -73,7 +92,7 @@ def test_table_has_no_colour_when_not_a_terminal():
     assert result.returncode == 0
     assert "\033[" not in result.stdout
     assert result.stdout.startswith("Monthly cost estimate for 2026-11")
-    assert "budget gate: every team within its budget and the org cap" in result.stdout
+    assert "budget gate (expected totals): every team within its budget and the org cap" in result.stdout
 
 
 def test_compare_shows_added_removed_and_changed_teams(tmp_path):
@@ -85,7 +104,7 @@ def test_compare_shows_added_removed_and_changed_teams(tmp_path):
     assert result.returncode == 0, result.stderr
     changes = {c["team"]: c for c in json.loads(result.stdout)["compare"]["teams"]}
     assert {t: c["status"] for t, c in changes.items()} == {"alpha": "removed", "bravo": "changed", "charlie": "added"}
-    assert changes["bravo"]["delta_usd"] == round(730 * 1.006, 2)
+    assert changes["bravo"]["delta_usd"] == round(bravo_usd(1, (G5X + G52X) / 2), 2)
     assert changes["alpha"]["expected_usd"] is None
     markdown = run(str(head), "--compare", str(base), "--format", "markdown").stdout
     assert f"#### Change against `{base}`" in markdown
@@ -137,3 +156,42 @@ def test_cost_never_imports_cdktf_jsii_providers_or_boto3():
     result = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("0 []"), result.stdout
+
+
+def test_compare_reads_a_saved_json_of_the_base_as_well(tmp_path):
+    base = write_manifests(tmp_path / "base", {"alpha": example("alpha"), "bravo": example("bravo")})
+    saved = tmp_path / "base-cost.json"
+    saved.write_text(run(str(base), "--format", "json").stdout)
+    bravo = example("bravo")
+    bravo["inference"][0]["desired_nodes"] = 4
+    head = write_manifests(tmp_path / "head", {"alpha": example("alpha"), "bravo": bravo})
+
+    from_json = json.loads(run(str(head), "--compare", str(saved), "--format", "json").stdout)["compare"]["teams"]
+    from_dir = json.loads(run(str(head), "--compare", str(base), "--format", "json").stdout)["compare"]["teams"]
+
+    assert from_json == from_dir
+    assert {c["team"]: c["status"] for c in from_json} == {"alpha": "unchanged", "bravo": "changed"}
+
+
+def test_compare_refuses_a_json_without_the_schema_version(tmp_path):
+    saved = tmp_path / "old.json"
+    saved.write_text(json.dumps({"teams": []}))
+    result = run("--compare", str(saved))
+    assert result.returncode == 2
+    assert "schema_version None; this genai-finops reads 2" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_gate_high_names_the_pool_and_the_largest_max_nodes_that_fits(tmp_path):
+    bravo = example("bravo")
+    bravo["inference"][0].update(min_nodes=1, desired_nodes=1, max_nodes=100)
+    per_node = 730 * G52X + 100 * GP3
+    bravo["budget"]["monthly_usd"] = round(100 * per_node / 4)  # the high estimate is 4x the budget
+    root = write_manifests(tmp_path, {"bravo": bravo})
+
+    assert run(str(root), "--fail-on-budget").returncode == 0  # expected: one node, well within
+    result = run(str(root), "--fail-on-budget", "--gate", "high", "--format", "markdown")
+
+    assert result.returncode == 1
+    fits = int(bravo["budget"]["monthly_usd"] // per_node)
+    assert f"- `bravo`: pool `chatbot`: max_nodes 100 alone breaks the budget; the largest max_nodes that fits is {fits}" in result.stdout
+    assert "**Budget gate failed** (comparing high totals)" in result.stdout

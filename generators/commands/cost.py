@@ -1,24 +1,37 @@
 """`genai-finops cost`: the monthly estimate per team and component, against the budget.
 
-JSON output (`--format json`), stable keys:
+JSON output (`--format json`), stable keys (`schema_version` changes when one does):
 
+    schema_version         2
     month                  "YYYY-MM" the schedule hours were computed for
     currency               "USD"
     prices                 path of the price catalog used
     hours_always_on        730, the always-on month
     org_cap_usd            org.max_team_monthly_usd
     total_monthly_usd      {low, expected, high} over all teams
-    gate                   {passed, failing: [team, ...]}  (expected > budget or > org cap)
+    gate                   {figure: expected | high, passed, failing: [team, ...]}  (the figure >
+                           budget or > org cap)
     teams[]                team, path, region, budget_usd, org_cap_usd,
                            total_monthly_usd {low, expected, high}, budget_percent (expected),
-                           over_budget, over_org_cap, savings_usd {schedule, spot},
+                           gated_usd (the figure the gate used), over_budget, over_org_cap,
+                           savings_usd {schedule, spot}, pool_limits[] (gate high, over budget
+                           only: pool, max_nodes, breaks_budget_alone, largest_fitting_max_nodes),
                            schedule {timezone, hours} or null, components[]
-    teams[].components[]   kind (training | inference | root-volume), name, instance_type,
-                           market, units {low, expected, high} (instances, nodes or GB), hours,
+    teams[].components[]   kind (training | inference | root-volume | node-volume), name,
+                           model_id, instance_type (a pool's types, comma-separated), market,
+                           units {low, expected, high} (instances, nodes or GB), hours,
                            hours_basis (hours_per_month | schedule | always-on), hourly_usd
-                           (after spot), on_demand_hourly_usd, monthly_usd {low, expected,
-                           high}, savings_usd {schedule, spot}, usd_per_million_tokens, notes[]
-    compare                only with --compare: {base, teams[]: team, status (added | removed |
+                           (after spot; a pool's expected basis: the mean of its types),
+                           hourly_range_usd {low, expected, high} (pools: cheapest, mean,
+                           dearest), on_demand_hourly_usd, monthly_usd {low, expected, high},
+                           savings_usd {schedule, spot}, usd_per_million_tokens (full load),
+                           utilization_percent, usd_per_million_tokens_at_utilization, notes[]
+    models[]               model_id, teams[], monthly_usd {low, expected, high},
+                           usd_per_million_tokens and usd_per_million_tokens_at_utilization
+                           (the pools serving it, weighted by expected node hours; null when
+                           none declares tokens_per_second_per_node)
+    compare                only with --compare (a manifests directory, or a saved JSON of this
+                           command): {base, teams[]: team, status (added | removed |
                            changed | unchanged), base_expected_usd, expected_usd, delta_usd}
 """
 
@@ -27,6 +40,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from generators.commands._common import add_manifest_arguments, use_colour
 
@@ -36,13 +50,19 @@ DESCRIPTION = """\
 Estimate each team's monthly GPU spend before anything is deployed: training instances
 (spot discount, hours from hours_per_month, the schedule or 730), inference pools (low at
 min_nodes, expected at desired_nodes, high at max_nodes; schedule hours where there is one),
-root volumes; what the schedule and spot save; cost per million tokens; the total against
-budget.monthly_usd. An instance type or region without a price is an error, never zero."""
+root volumes of instances and nodes; what the schedule and spot save; cost per million tokens
+at full load and at the pool's utilization_percent; the total against budget.monthly_usd. A
+pool with several instance types is low at the cheapest, high at the dearest and expected at
+their mean. The gate compares the expected total (or with --gate high, or org cost_gate: high,
+the high one) with each budget and the org cap. An instance type or region without a price is
+an error, never zero. Never included: EKS control plane, data transfer, shared cluster costs."""
 EPILOG = """\
 examples:
   genai-finops cost                                   table for manifests/
   genai-finops cost --format markdown --fail-on-budget   PR comment; exit 1 over budget
   genai-finops cost --compare ../main/manifests --format markdown   change per team vs. base
+  genai-finops cost --compare base-cost.json          base saved earlier with --format json
+  genai-finops cost --fail-on-budget --gate high      fail when max_nodes could break a budget
   genai-finops cost --format json --month 2026-03     machines; schedule hours of March 2026
 
 JSON keys are documented in `python -m pydoc generators.commands.cost`.
@@ -53,8 +73,13 @@ its budget or the org cap, 2 usage error"""
 def configure(parser: argparse.ArgumentParser) -> None:
     add_manifest_arguments(parser)
     parser.add_argument("--format", choices=["table", "json", "markdown"], default="table", help="table (default), json or markdown")
-    parser.add_argument("--fail-on-budget", action="store_true", help="exit 1 when a team's expected cost exceeds its budget or the org cap")
-    parser.add_argument("--compare", metavar="BASE_DIR", help="also show the change per team against the manifests in BASE_DIR")
+    parser.add_argument("--fail-on-budget", action="store_true", help="exit 1 when a team's gated cost exceeds its budget or the org cap")
+    parser.add_argument(
+        "--gate", choices=["expected", "high"], help="which total --fail-on-budget compares (default: org.yaml cost_gate, else expected)"
+    )
+    parser.add_argument(
+        "--compare", metavar="BASE", help="also show the change per team against BASE: a manifests directory or a saved --format json"
+    )
     parser.add_argument("--month", metavar="YYYY-MM", help="calendar month for schedule hours (default: the current UTC month)")
     parser.add_argument("--prices", metavar="FILE", help="price catalog (default: generators/prices.json)")
 
@@ -66,10 +91,10 @@ def run(args: argparse.Namespace) -> int:
 
     month = cost.Month.parse(args.month) if args.month else cost.Month.current()
     catalog = load_catalog(args.prices or DEFAULT_PATH)
-    head = cost.estimate(load_manifest_set(args.paths), catalog, month)
+    head = cost.estimate(load_manifest_set(args.paths), catalog, month, args.gate)
     changes = None
     if args.compare:
-        base = cost.estimate(load_manifest_set([args.compare]), catalog, month)
+        base = saved_totals(Path(args.compare)) if Path(args.compare).is_file() else cost.estimate(load_manifest_set([args.compare]), catalog, month)
         changes = cost.compare(base, head)
     if args.format == "json":
         # Indented JSON goes through json's pure-Python encoder, several times slower than the
@@ -84,9 +109,73 @@ def run(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- json
 
+SCHEMA_VERSION = 2
+
+
+def saved_totals(path: Path) -> dict:
+    """Team totals from a saved `cost --format json` (the base branch's), checked before use."""
+    from generators.cost import Range
+    from generators.errors import UsageError
+
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise UsageError(f"--compare {path}: not a readable JSON file: {error}") from error
+    version = report.get("schema_version") if isinstance(report, dict) else None
+    if version != SCHEMA_VERSION:
+        raise UsageError(
+            f"--compare {path}: schema_version {version!r}; this genai-finops reads {SCHEMA_VERSION}: "
+            "save the base again with `genai-finops cost --format json`"
+        )
+    try:
+        return {
+            str(team["team"]): Range(*(float(team["total_monthly_usd"][k]) for k in ("low", "expected", "high")))
+            for team in report["teams"]
+        }
+    except (KeyError, TypeError, ValueError) as error:
+        raise UsageError(f"--compare {path}: teams[].team and teams[].total_monthly_usd are missing or malformed ({error!r})") from error
+
 
 def _usd(value: float) -> float:
     return round(value, 2)
+
+
+def _round4(value: float | None) -> float | None:
+    return round(value, 4) if value is not None else None
+
+
+def _range6(r) -> dict:
+    return {"low": round(r.low, 6), "expected": round(r.expected, 6), "high": round(r.high, 6)}
+
+
+def models(est) -> list[dict]:
+    """Spend and $ per million tokens per model_id, over every team and component serving it."""
+    from generators.cost import ZERO
+
+    by_model: dict[str, dict] = {}
+    for team in est.teams:
+        for c in team.components:
+            if c.model_id is None:
+                continue
+            entry = by_model.setdefault(c.model_id, {"teams": set(), "usd": ZERO, "tokens": []})
+            entry["teams"].add(team.team)
+            entry["usd"] = entry["usd"] + c.monthly_usd
+            if c.usd_per_million_tokens is not None:
+                weight = c.units.expected * c.hours
+                entry["tokens"].append((weight, c.usd_per_million_tokens, c.usd_per_million_tokens_at_utilization))
+    out = []
+    for model_id, entry in sorted(by_model.items()):
+        weight = sum(w for w, _, _ in entry["tokens"])
+        full = sum(w * f for w, f, _ in entry["tokens"]) / weight if weight else None
+        used = sum(w * u for w, _, u in entry["tokens"]) / weight if weight else None
+        out.append({
+            "model_id": model_id,
+            "teams": sorted(entry["teams"]),
+            "monthly_usd": _range(entry["usd"]),
+            "usd_per_million_tokens": _round4(full),
+            "usd_per_million_tokens_at_utilization": _round4(used),
+        })
+    return out
 
 
 def _range(r) -> dict:
@@ -94,14 +183,17 @@ def _range(r) -> dict:
 
 
 def to_json(est, changes=None, base_dir=None) -> dict:
+    from generators.cost import pool_limits
+
     report = {
+        "schema_version": SCHEMA_VERSION,
         "month": str(est.month),
         "currency": "USD",
         "prices": est.prices_path,
         "hours_always_on": est.hours_always_on,
         "org_cap_usd": est.org_cap_usd,
         "total_monthly_usd": _range(est.total),
-        "gate": {"passed": not est.failing, "failing": [t.team for t in est.failing]},
+        "gate": {"figure": est.gate, "passed": not est.failing, "failing": [t.team for t in est.failing]},
         "teams": [
             {
                 "team": t.team,
@@ -111,6 +203,7 @@ def to_json(est, changes=None, base_dir=None) -> dict:
                 "org_cap_usd": t.org_cap_usd,
                 "total_monthly_usd": _range(t.total),
                 "budget_percent": round(t.budget_percent, 1),
+                "gated_usd": _usd(t.gated_usd),
                 "over_budget": t.over_budget,
                 "over_org_cap": t.over_org_cap,
                 "savings_usd": {"schedule": _usd(t.schedule_savings_usd), "spot": _usd(t.spot_savings_usd)},
@@ -119,23 +212,32 @@ def to_json(est, changes=None, base_dir=None) -> dict:
                     {
                         "kind": c.kind,
                         "name": c.name,
+                        "model_id": c.model_id,
                         "instance_type": c.instance_type,
                         "market": c.market,
                         "units": {"low": c.units.low, "expected": c.units.expected, "high": c.units.high},
                         "hours": round(c.hours, 2) if c.hours is not None else None,
                         "hours_basis": c.hours_basis,
                         "hourly_usd": round(c.hourly_usd, 6) if c.hourly_usd is not None else None,
+                        "hourly_range_usd": _range6(c.hourly_range_usd) if c.hourly_range_usd is not None else None,
                         "on_demand_hourly_usd": c.on_demand_hourly_usd,
                         "monthly_usd": _range(c.monthly_usd),
                         "savings_usd": {"schedule": _usd(c.schedule_savings_usd), "spot": _usd(c.spot_savings_usd)},
-                        "usd_per_million_tokens": round(c.usd_per_million_tokens, 4) if c.usd_per_million_tokens is not None else None,
+                        "usd_per_million_tokens": _round4(c.usd_per_million_tokens),
+                        "utilization_percent": c.utilization_percent,
+                        "usd_per_million_tokens_at_utilization": _round4(c.usd_per_million_tokens_at_utilization),
                         "notes": list(c.notes),
                     }
                     for c in t.components
                 ],
+                "pool_limits": [
+                    {"pool": pool, "max_nodes": top, "breaks_budget_alone": alone, "largest_fitting_max_nodes": fits}
+                    for pool, top, alone, fits in (pool_limits(t) if t.gate == "high" and t.over_budget else [])
+                ],
             }
             for t in est.teams
         ],
+        "models": models(est),
     }
     if changes is not None:
         report["compare"] = {
@@ -165,6 +267,35 @@ def _signed(value: float) -> str:
     return f"{'+' if value >= 0 else '-'}${abs(value):,.2f}"
 
 
+def _tokens(c) -> str:
+    if c.usd_per_million_tokens is None:
+        return ""
+    if c.utilization_percent is None or c.utilization_percent >= 100:
+        return _money(c.usd_per_million_tokens)
+    return f"{_money(c.usd_per_million_tokens)} ({_money(c.usd_per_million_tokens_at_utilization)} at {c.utilization_percent:g}%)"
+
+
+def _gate_line(est) -> str:
+    failing = est.failing
+    figure = f"{est.gate} totals"
+    if failing:
+        return f"budget gate ({figure}): {len(failing)} team(s) over budget or org cap: {', '.join(t.team for t in failing)}"
+    return f"budget gate ({figure}): every team within its budget and the org cap"
+
+
+def _limit_lines(team) -> list[str]:
+    from generators.cost import pool_limits
+
+    if team.gate != "high" or not team.over_budget:
+        return []
+    lines = []
+    for pool, top, alone, fits in pool_limits(team):
+        verdict = f"max_nodes {top} alone breaks the budget" if alone else f"max_nodes {top} breaks it only with the rest at high"
+        advice = f"the largest max_nodes that fits is {fits}" if fits is not None else "no max_nodes down to desired_nodes fits: lower other costs or raise the budget"
+        lines.append(f"pool `{pool}`: {verdict}; {advice}")
+    return lines
+
+
 def _status(team) -> str:
     if team.over_org_cap:
         return "OVER ORG CAP"
@@ -178,6 +309,8 @@ def _component_label(c) -> str:
 def _component_detail(c) -> str:
     if c.kind == "root-volume":
         return f"{c.units.expected:g} GB gp3"
+    if c.kind == "node-volume":
+        return f"{c.units.low:g}/{c.units.expected:g}/{c.units.high:g} GB gp3, {c.hours:.1f} h ({c.hours_basis})"
     units = f"{c.units.expected:g}" if c.units.low == c.units.high else f"{c.units.low:g}/{c.units.expected:g}/{c.units.high:g}"
     return f"{units} x {c.instance_type} {c.market}, {c.hours:.1f} h ({c.hours_basis}) at {_money(c.hourly_usd)}/h"
 
@@ -212,7 +345,7 @@ def to_table(est, changes=None, base_dir=None, colour: bool = False) -> str:
         rows = [
             [_component_label(c), _component_detail(c), _money(c.monthly_usd.expected),
              f"{_money(c.monthly_usd.low)}-{_money(c.monthly_usd.high)}" if c.monthly_usd.low != c.monthly_usd.high else "",
-             f"{_money(c.usd_per_million_tokens)}" if c.usd_per_million_tokens is not None else "", "; ".join(c.notes)]
+             _tokens(c), "; ".join(c.notes)]
             for c in team.components
         ]
         out += ["  " + line for line in _grid(["COMPONENT", "DETAIL", "EXPECTED", "RANGE", "$/1M TOKENS", "NOTES"], rows, right={2, 3, 4})]
@@ -221,17 +354,19 @@ def to_table(est, changes=None, base_dir=None, colour: bool = False) -> str:
         rows = [[ch.team, ch.status, _money(ch.base_usd.expected) if ch.base_usd else "-",
                  _money(ch.head_usd.expected) if ch.head_usd else "-", _signed(ch.delta_expected_usd)] for ch in changes]
         out += _grid(["TEAM", "STATUS", "BASE", "NOW", "DELTA"], rows, right={2, 3, 4})
-    failing = est.failing
-    out += ["", f"{red}budget gate: {len(failing)} team(s) over budget or org cap: {', '.join(t.team for t in failing)}{reset}"
-            if failing else f"{green}budget gate: every team within its budget and the org cap{reset}"]
+    for team in est.failing:
+        out += [f"{team.team}: {line}" for line in _limit_lines(team)]
+    out += ["", f"{red if est.failing else green}{_gate_line(est)}{reset}"]
     return "\n".join(out)
 
 
 def to_markdown(est, changes=None, base_dir=None) -> str:
     out = [f"### GPU cost estimate for {est.month}", ""]
     failing = est.failing
-    out.append(f"**Budget gate failed**: {', '.join(f'`{t.team}`' for t in failing)} over budget or the org cap."
-               if failing else "**Budget gate passed**: every team is within its budget and the org cap.")
+    out.append(f"**Budget gate failed** (comparing {est.gate} totals): {', '.join(f'`{t.team}`' for t in failing)} over budget or the org cap."
+               if failing else f"**Budget gate passed** (comparing {est.gate} totals): every team is within its budget and the org cap.")
+    for team in failing:
+        out += [f"- `{team.team}`: {line}" for line in _limit_lines(team)]
     out += ["", "| Team | Region | Budget | Low | Expected | High | Of budget | Schedule saves | Spot saves | Status |",
             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     for t in est.teams:
@@ -247,9 +382,10 @@ def to_markdown(est, changes=None, base_dir=None) -> str:
         out += ["", f"<details><summary><code>{t.team}</code>: components</summary>", "",
                 "| Component | Detail | Expected | $/1M tokens | Notes |", "| --- | --- | ---: | ---: | --- |"]
         for c in t.components:
-            tokens = _money(c.usd_per_million_tokens) if c.usd_per_million_tokens is not None else ""
+            tokens = _tokens(c)
             out.append(f"| {_component_label(c)} | {_component_detail(c)} | {_money(c.monthly_usd.expected)} | {tokens} | {'; '.join(c.notes)} |")
         out += ["", "</details>"]
     out += ["", f"<sub>Prices: `{est.prices_path}`; always-on month = {est.hours_always_on:g} h; "
-            f"inference low/expected/high = min/desired/max nodes.</sub>"]
+            f"inference low/expected/high = min nodes at the cheapest type / desired at the mean / max at the dearest; "
+            f"the gate compares {est.gate} totals. Not included: EKS control plane, data transfer, shared cluster costs.</sub>"]
     return "\n".join(out)
