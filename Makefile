@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 # checkov pins packages that conflict with ours, so it gets its own venv (see requirements/checkov.txt).
 CHECKOV_VENV := $(VENV)/tools/checkov
 OUT ?= cdktf.out
+# The month the demo's generated billing data covers (a complete month, so no forecast).
+DEMO_MONTH ?= 2026-10
 export CHECKPOINT_DISABLE := 1
 # jsii prints an end-of-life banner for Node 20 on every start; Node 20 is what this machine has.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
@@ -35,11 +37,13 @@ node_modules/.installed: package.json package-lock.json
 
 install: $(VENV)/.installed $(CHECKOV_VENV)/.installed node_modules/.installed ## Install everything into .venv and node_modules
 
-demo: install ## Validate, price, synthesize and scan the shipped example manifests
+demo: install ## Validate, price, synthesize and scan the shipped examples, then show back generated billing data
 	$(BIN)/genai-finops validate manifests
 	$(BIN)/genai-finops cost manifests
 	$(BIN)/genai-finops synth manifests --out $(OUT)
 	$(BIN)/genai-finops scan --out $(OUT)
+	$(BIN)/python -m generators.focus_sample manifests --month $(DEMO_MONTH) --out $(OUT)/billing
+	$(BIN)/genai-finops showback manifests --billing $(OUT)/billing --month $(DEMO_MONTH)
 
 test: install ## Run every test
 	$(BIN)/python -m pytest

@@ -64,6 +64,15 @@ class Month:
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
 
+    @property
+    def start(self) -> dt.datetime:
+        """The month's first instant, UTC (billing periods and FOCUS charge periods are UTC)."""
+        return dt.datetime(self.year, self.month, 1, tzinfo=UTC)
+
+    @property
+    def end(self) -> dt.datetime:
+        return self.start + dt.timedelta(days=calendar.monthrange(self.year, self.month)[1])
+
 
 @dataclass(frozen=True)
 class Range:

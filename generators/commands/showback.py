@@ -1,0 +1,135 @@
+"""`genai-finops showback`: actual spend per team and model from a FOCUS billing export.
+
+JSON output (`--format json`), stable keys (`schema_version` changes when one does):
+
+    schema_version      1
+    month               "YYYY-MM": rows whose ChargePeriodStart falls in it (UTC)
+    currency, cost_column   "USD", "EffectiveCost" (amortized)
+    sources             the files read; rows: how many rows of the month
+    month_complete      whether the data reaches the month's end (else forecasts are run rates)
+    teams[]             team, budget_usd, estimate_usd (expected, as `cost` computes it),
+                        actual_usd, variance_usd (actual - estimate), off_schedule_usd (null
+                        when it cannot be computed, with off_schedule_note saying why),
+                        forecast_usd (the run rate to the month's end)
+    models[]            model_id, team, actual_usd
+    unattributed_usd    spend with no Team tag; untagged_resources[]: the top ten by cost
+                        (resource_id, service, actual_usd)
+    total_usd           every row of the month
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from generators.commands._common import add_manifest_arguments, use_colour
+
+NAME = "showback"
+HELP = "actual spend per team and model from the FOCUS billing export, against budget and estimate"
+DESCRIPTION = """\
+Read the FOCUS billing export (Parquet, CSV or gzipped CSV, as AWS Data Exports writes it: a
+directory searched recursively, files, or s3://bucket/prefix) with DuckDB, for one month, and
+report per team its budget, the pre-flight estimate, the actual EffectiveCost, the variance,
+the spend outside its schedule (instance hours; needs hourly data) and the forecast to the
+month's end; spend per model; spend without a Team tag and its top resources. Team and model
+come from the Tags column (Team or user:Team, ModelID or user:ModelID)."""
+EPILOG = """\
+examples:
+  genai-finops showback --billing exports/focus --month 2026-10
+  genai-finops showback manifests --billing s3://acme-cur/focus --format markdown
+  genai-finops showback --billing focus.parquet --format json
+
+exit codes: 0 ok, 1 invalid manifests or billing data (missing FOCUS columns, no rows for the
+month, unreadable bucket), 2 usage error"""
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    add_manifest_arguments(parser)
+    parser.add_argument("--billing", nargs="+", required=True, metavar="SRC", help="FOCUS files, directories or s3://bucket/prefix")
+    parser.add_argument("--month", metavar="YYYY-MM", help="calendar month (default: the current UTC month)")
+    parser.add_argument("--format", choices=["table", "json", "markdown"], default="table", help="table (default), json or markdown")
+
+
+def run(args: argparse.Namespace) -> int:
+    from generators import cost, showback
+    from generators.loading import load_manifest_set
+    from generators.pricing import DEFAULT_PATH, load_catalog
+
+    month = cost.Month.parse(args.month) if args.month else cost.Month.current()
+    manifests = load_manifest_set(args.paths)
+    estimates = {t.team: t.total.expected for t in cost.estimate(manifests, load_catalog(DEFAULT_PATH), month).teams}
+    with tempfile.TemporaryDirectory(prefix="genai-finops-billing-") as scratch:
+        sources = [
+            str(showback.download_s3(source, Path(scratch))) if source.startswith("s3://") else source
+            for source in args.billing
+        ]
+        report = showback.showback(manifests, sources, month, estimates)
+    if args.format == "json":
+        print(json.dumps(report.as_json(), indent=2))
+    elif args.format == "markdown":
+        print(to_markdown(report))
+    else:
+        print(to_table(report, colour=use_colour(sys.stdout)))
+    return 0
+
+
+def _money(value: float | None) -> str:
+    return "-" if value is None else f"${value:,.2f}"
+
+
+def _signed(value: float | None) -> str:
+    return "-" if value is None else f"{'+' if value >= 0 else '-'}${abs(value):,.2f}"
+
+
+def _off(team) -> str:
+    return _money(team.off_schedule_usd) if team.off_schedule_usd is not None else f"n/a ({team.off_schedule_note})"
+
+
+def _rows(report) -> list[list[str]]:
+    return [
+        [t.team, _money(t.budget_usd), _money(t.estimate_usd), _money(t.actual_usd), _signed(t.variance_usd), _off(t), _money(t.forecast_usd)]
+        for t in report.teams
+    ]
+
+
+HEADERS = ["TEAM", "BUDGET", "ESTIMATE", "ACTUAL", "VARIANCE", "OFF-SCHEDULE", "FORECAST"]
+
+
+def to_table(report, colour: bool = False) -> str:
+    red, reset = ("\033[31m", "\033[0m") if colour else ("", "")
+    rows = _rows(report)
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(HEADERS)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    state = "complete" if report.complete else "in progress: forecast is the run rate to month end"
+    out = [f"Showback for {report.month} (EffectiveCost, USD; {report.rows:,} rows; month {state})", "", line(HEADERS), line(["-" * w for w in widths])]
+    for team, row in zip(report.teams, rows):
+        text = line(row)
+        if colour and team.budget_usd is not None and team.forecast_usd > team.budget_usd:
+            text = f"{red}{text}{reset}"
+        out.append(text)
+    out += ["", "By model:"] + [f"  {m['model_id']} ({m['team']}): {_money(m['actual_usd'])}" for m in report.models]
+    out += ["", f"Without a Team tag: {_money(report.unattributed_usd)}"]
+    out += [f"  {r['resource_id']} ({r['service']}): {_money(r['actual_usd'])}" for r in report.untagged_resources if r["actual_usd"] > 0]
+    out += ["", f"Total: {_money(report.total_usd)}"]
+    return "\n".join(out)
+
+
+def to_markdown(report) -> str:
+    out = [f"### GPU showback for {report.month}", ""]
+    out.append(f"EffectiveCost from {report.rows:,} FOCUS rows; the month is {'complete' if report.complete else 'in progress (forecast = run rate)'}.")
+    out += ["", "| Team | Budget | Estimate | Actual | Variance | Off-schedule | Forecast |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    out += [f"| `{r[0]}` | " + " | ".join(r[1:]) + " |" for r in _rows(report)]
+    out += ["", "| Model | Team | Actual |", "| --- | --- | ---: |"]
+    out += [f"| `{m['model_id']}` | `{m['team']}` | {_money(m['actual_usd'])} |" for m in report.models]
+    out += ["", f"**Without a Team tag**: {_money(report.unattributed_usd)} (total {_money(report.total_usd)})."]
+    top = [r for r in report.untagged_resources if r["actual_usd"] > 0]
+    if top:
+        out += ["", "| Untagged resource | Service | Actual |", "| --- | --- | ---: |"]
+        out += [f"| `{r['resource_id']}` | {r['service']} | {_money(r['actual_usd'])} |" for r in top]
+    return "\n".join(out)

@@ -1,0 +1,173 @@
+"""FOCUS rows AWS would bill for a set of manifests over one month: test, benchmark and demo data.
+
+Hourly rows (ChargePeriodStart/End one hour apart, as the hourly AWS Data Exports FOCUS 1.2
+export writes them) for every training instance and pool node while it runs (inside the team's
+schedule, else all month), their root volumes, priced from the price catalog with the spot
+discount. Noise a real bill has, each switchable: a training instance left running past the
+schedule's stop on a few evenings (off-schedule spend), an untagged GPU instance, and a
+Savings Plan (the purchase row costs nothing effective; the usage it covers is billed at the
+plan's rate). Deterministic for a given seed.
+
+    python -m generators.focus_sample manifests --month 2026-11 --out cdktf.out/billing
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import random
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from generators.model import ManifestSet, TeamManifest
+from generators.pricing import PriceCatalog
+from generators.cost import Month
+from generators.showback import USER_TAG_PREFIX, in_schedule
+
+EC2 = "Amazon Elastic Compute Cloud"
+SAVINGS_PLAN_DISCOUNT = 0.28  # an illustrative Compute Savings Plan rate for the generated data
+COLUMNS = (
+    "BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart", "ChargePeriodEnd", "ChargeCategory", "ChargeDescription",
+    "ProviderName", "PublisherName", "InvoiceIssuerName", "ServiceName", "RegionId", "ResourceId", "ResourceName",
+    "ResourceType", "SkuId", "PricingUnit", "ConsumedQuantity", "ConsumedUnit", "ListCost", "BilledCost", "EffectiveCost",
+    "BillingCurrency", "Tags",
+)
+
+
+@dataclass(frozen=True)
+class Noise:
+    late_evenings: int = 3  # evenings one training instance runs 2 h past the schedule's stop
+    untagged_hours: int = 48  # hours an untagged g5.xlarge runs
+    savings_plan: bool = True
+
+
+def _resource_id(*parts: str) -> str:
+    return "i-" + hashlib.sha256("/".join(parts).encode()).hexdigest()[:17]
+
+
+def _tags(team: TeamManifest, model_id: str) -> str:
+    values = {"Team": team.team, "Project": team.project, "Owner": team.owner, "Environment": team.environment,
+              "CostCenter": team.cost_center, "ModelID": model_id, **team.tags}
+    values["ModelID"] = model_id
+    return json.dumps({f"{USER_TAG_PREFIX}{k}": v for k, v in sorted(values.items())}, separators=(",", ":"))
+
+
+def rows(manifests: ManifestSet, catalog: PriceCatalog, month: Month, noise: Noise = Noise(), seed: int = 7) -> list[tuple]:
+    rng = random.Random(seed)
+    billing = (month.start.isoformat().replace("+00:00", "Z"), month.end.isoformat().replace("+00:00", "Z"))
+    hours = [month.start + dt.timedelta(hours=h) for h in range(int((month.end - month.start).total_seconds() // 3600))]
+    out: list[tuple] = []
+
+    def add(start: dt.datetime, category: str, description: str, region: str, resource: str, name: str, kind: str,
+            sku: str, quantity: float, unit: str, list_cost: float, effective: float, billed: float, tags: str) -> None:
+        end = start + dt.timedelta(hours=1)
+        out.append((*billing, start.isoformat().replace("+00:00", "Z"), end.isoformat().replace("+00:00", "Z"), category,
+                    description, "AWS", "Amazon Web Services", "Amazon Web Services", EC2, region, resource, name, kind, sku,
+                    unit, quantity, unit, round(list_cost, 10), round(billed, 10), round(effective, 10), "USD", tags))
+
+    def run_hours(team: TeamManifest) -> list[dt.datetime]:
+        return [h for h in hours if team.schedule is None or in_schedule(team.schedule, h)]
+
+    for loaded in manifests.teams:
+        team = loaded.manifest
+        gp3_hour = catalog.gp3_gb_month(team.region) / catalog.hours_always_on
+        running = run_hours(team)
+        for job in team.training:
+            on_demand = catalog.on_demand_hourly(team.region, job.instance_type)
+            hourly = on_demand * (1 - catalog.spot_discount(job.instance_type)) if job.market == "spot" else on_demand
+            tags = _tags(team, job.model_id)
+            job_hours = running[: int(job.hours_per_month)] if job.hours_per_month else running
+            for index in range(job.count):
+                resource = _resource_id(team.team, job.name, str(index))
+                extra = []
+                if index == 0 and job is team.training[0] and team.schedule is not None and noise.late_evenings:
+                    # left running past the stop on a few evenings: what off-hours should have stopped
+                    stops = sorted({h.replace(minute=0) for h in running if not in_schedule(team.schedule, h + dt.timedelta(hours=1))})
+                    extra = [stop + dt.timedelta(hours=k) for stop in rng.sample(stops, min(noise.late_evenings, len(stops))) for k in (1, 2)]
+                for hour in sorted(set(job_hours) | set(extra)):
+                    effective = hourly * (1 - SAVINGS_PLAN_DISCOUNT) if noise.savings_plan and job.market == "on-demand" else hourly
+                    add(hour, "Usage", f"{job.instance_type} {job.market}", team.region, resource, f"{team.team}-{job.name}-{index}",
+                        "Instance", job.instance_type, 1.0, "Hours", on_demand, effective, hourly, tags)
+                for hour in hours:  # the root volume is billed while the instance is stopped too
+                    cost = job.root_volume_gb * gp3_hour
+                    add(hour, "Usage", "gp3 storage", team.region, resource.replace("i-", "vol-"), f"{team.team}-{job.name}-{index}",
+                        "Volume", "gp3", job.root_volume_gb, "GB-Hours", cost, cost, cost, tags)
+        for pool in team.inference:
+            instance_type = sorted(pool.instance_types)[0]
+            on_demand = catalog.on_demand_hourly(team.region, instance_type)
+            hourly = on_demand * (1 - catalog.spot_discount(instance_type)) if pool.market == "spot" else on_demand
+            tags = _tags(team, pool.model_id)
+            for node in range(pool.desired_nodes):
+                resource = _resource_id(team.team, pool.name, str(node))
+                for hour in running:
+                    add(hour, "Usage", f"{instance_type} {pool.market}", team.region, resource, f"{team.team}-{pool.name}",
+                        "Instance", instance_type, 1.0, "Hours", on_demand, hourly, hourly, tags)
+                    cost = pool.node_volume_gb * gp3_hour
+                    add(hour, "Usage", "gp3 storage", team.region, resource.replace("i-", "vol-"), f"{team.team}-{pool.name}",
+                        "Volume", "gp3", pool.node_volume_gb, "GB-Hours", cost, cost, cost, tags)
+    region = manifests.org.allowed_regions[0]
+    if noise.untagged_hours:
+        price = catalog.on_demand_hourly(region, "g5.xlarge")
+        for hour in hours[: noise.untagged_hours]:
+            add(hour, "Usage", "g5.xlarge on-demand", region, "i-0untaggedgpu00001", "", "Instance", "g5.xlarge", 1.0, "Hours",
+                price, price, price, "{}")
+    if noise.savings_plan:
+        # The commitment's purchase is billed but has no effective cost: the usage it covers carries it.
+        add(hours[0], "Purchase", "Compute Savings Plan, 1 year, no upfront", region, "arn:aws:savingsplans::123456789012:savingsplan/sp-0123",
+            "", "SavingsPlan", "ComputeSP", 1.0, "Hours", 0.0, 0.0, 500.0, "{}")
+    return out
+
+
+def write(out_dir: Path, data: list[tuple], fmt: str = "parquet") -> Path:
+    """One file in AWS's layout (<prefix>/data/BILLING_PERIOD=YYYY-MM/...), written atomically."""
+    import duckdb
+
+    period = data[0][0][:7] if data else "empty"
+    target_dir = out_dir / "data" / f"BILLING_PERIOD={period}"
+    target_dir.mkdir(parents=True, exist_ok=True)
+    name = {"parquet": "focus-00001.snappy.parquet", "csv": "focus-00001.csv.gz"}[fmt]
+    target = target_dir / name
+    connection = duckdb.connect()
+    try:
+        types = ", ".join(f"{c} {'DOUBLE' if c in ('ConsumedQuantity', 'ListCost', 'BilledCost', 'EffectiveCost') else 'VARCHAR'}" for c in COLUMNS)
+        connection.execute(f"CREATE TABLE focus ({types})")
+        connection.executemany(f"INSERT INTO focus VALUES ({', '.join('?' for _ in COLUMNS)})", data)
+        select = ", ".join(
+            "CAST(" + c + " AS TIMESTAMPTZ) AS " + c if c.endswith(("Start", "End")) and c.startswith(("Charge", "Billing"))
+            else ("json_transform(Tags, '\"MAP(VARCHAR, VARCHAR)\"') AS Tags" if c == "Tags" and fmt == "parquet" else c)
+            for c in COLUMNS
+        )
+        handle, staging = tempfile.mkstemp(prefix=f".{name}.", dir=target_dir)
+        os.close(handle)
+        options = "(FORMAT parquet)" if fmt == "parquet" else "(FORMAT csv, HEADER true, COMPRESSION gzip)"
+        connection.execute("SET TimeZone = 'UTC'")
+        connection.execute(f"COPY (SELECT {select} FROM focus) TO '{staging}' {options}")
+        os.replace(staging, target)
+    finally:
+        connection.close()
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    from generators.loading import load_manifest_set
+    from generators.pricing import DEFAULT_PATH, load_catalog
+
+    parser = argparse.ArgumentParser(prog="python -m generators.focus_sample", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("paths", nargs="*", default=["manifests"])
+    parser.add_argument("--month", required=True, metavar="YYYY-MM")
+    parser.add_argument("--out", required=True, metavar="DIR")
+    parser.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    args = parser.parse_args(argv)
+    data = rows(load_manifest_set(args.paths), load_catalog(DEFAULT_PATH), Month.parse(args.month))
+    path = write(Path(args.out), data, args.format)
+    print(f"wrote {len(data)} FOCUS rows to {path}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
