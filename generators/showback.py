@@ -153,16 +153,23 @@ def billing_files(sources: Iterable[str]) -> list[Path]:
 # --------------------------------------------------------------------------- the query
 
 
+# Tags as JSON text, whatever the file holds: a MAP (Parquet, as AWS writes it) becomes a JSON
+# object; text (CSV) is the JSON object already. Computed before the parts are unioned, where a
+# MAP and a VARCHAR column would otherwise meet as text of two formats.
+TAGS_JSON = "CASE WHEN typeof(Tags) LIKE 'MAP%' THEN CAST(to_json(Tags) AS VARCHAR) ELSE CAST(Tags AS VARCHAR) END AS tags_json"
+
+
 def _relation_sql(files: list[Path]) -> str:
     parquet = [str(p) for p in files if p.name.endswith(".parquet")]
     csv = [str(p) for p in files if not p.name.endswith(".parquet")]
+    columns = ", ".join(c for c in REQUIRED_COLUMNS if c != "Tags")
     parts = []
     if parquet:
-        parts.append(f"SELECT {', '.join(REQUIRED_COLUMNS)} FROM read_parquet({_list(parquet)}, union_by_name = true)")
+        parts.append(f"SELECT {columns}, {TAGS_JSON} FROM read_parquet({_list(parquet)}, union_by_name = true)")
     if csv:
-        # Tags stays text (JSON); the timestamps are ISO 8601 with a Z, as AWS writes them.
+        # The timestamps are ISO 8601 with a Z, as AWS writes them.
         parts.append(
-            f"SELECT {', '.join(REQUIRED_COLUMNS)} FROM read_csv({_list(csv)}, header = true, union_by_name = true, "
+            f"SELECT {columns}, {TAGS_JSON} FROM read_csv({_list(csv)}, header = true, union_by_name = true, "
             "types = {'Tags': 'VARCHAR', 'EffectiveCost': 'DOUBLE'})"
         )
     return " UNION ALL BY NAME ".join(parts)
@@ -206,7 +213,7 @@ def query(files: list[Path], month: Month) -> dict[str, Any]:
                     CAST(ChargePeriodStart AS TIMESTAMPTZ) AS period_start,
                     CAST(ChargePeriodEnd AS TIMESTAMPTZ) AS period_end,
                     CAST(EffectiveCost AS DOUBLE) AS cost,
-                    CAST(to_json(Tags) AS VARCHAR) AS tags_json,
+                    tags_json,
                     ResourceId AS resource_id,
                     ServiceName AS service
                 FROM source
