@@ -33,7 +33,10 @@ SCHEMA_VERSION = 1
 TEAM_TAG, MODEL_TAG = "Team", "ModelID"
 # AWS writes user-defined cost-allocation tags with this prefix in its exports.
 USER_TAG_PREFIX = "user:"
-REQUIRED_COLUMNS = ("ChargePeriodStart", "ChargePeriodEnd", "EffectiveCost", "Tags", "ProviderName", "ResourceId", "ServiceName")
+# Without these a row cannot be placed in time or costed. The rest are read when present: a file
+# without Tags has no team to attribute to (all its spend is unattributed), but still counts.
+REQUIRED_COLUMNS = ("ChargePeriodStart", "ChargePeriodEnd", "EffectiveCost")
+OPTIONAL_COLUMNS = ("Tags", "ResourceId", "ServiceName", "ProviderName")
 SUFFIXES = (".parquet", ".csv", ".csv.gz")
 TOP_UNTAGGED = 10
 
@@ -153,25 +156,42 @@ def billing_files(sources: Iterable[str]) -> list[Path]:
 # --------------------------------------------------------------------------- the query
 
 
-# Tags as JSON text, whatever the file holds: a MAP (Parquet, as AWS writes it) becomes a JSON
-# object; text (CSV) is the JSON object already. Computed before the parts are unioned, where a
-# MAP and a VARCHAR column would otherwise meet as text of two formats.
-TAGS_JSON = "CASE WHEN typeof(Tags) LIKE 'MAP%' THEN CAST(to_json(Tags) AS VARCHAR) ELSE CAST(Tags AS VARCHAR) END AS tags_json"
+def _tag_sql(key: str, as_map: bool) -> str:
+    """The tag's value under `key` or AWS's `user:key`: map lookups where Parquet holds a MAP
+    (as AWS writes it; no per-row JSON), JSON paths where the column is JSON text (CSV)."""
+    # AWS's own form first: coalesce then looks the plain key up only where it is missing.
+    if as_map:
+        return f"coalesce(Tags['{USER_TAG_PREFIX}{key}'], Tags['{key}'])"
+    return (
+        f"coalesce(json_extract_string(Tags, '$.\"{USER_TAG_PREFIX}{key}\"'), json_extract_string(Tags, '$.\"{key}\"'))"
+    )
 
 
-def _relation_sql(files: list[Path]) -> str:
-    parquet = [str(p) for p in files if p.name.endswith(".parquet")]
-    csv = [str(p) for p in files if not p.name.endswith(".parquet")]
-    columns = ", ".join(c for c in REQUIRED_COLUMNS if c != "Tags")
+def _relation_sql(files: list[Path], present: dict[Path, dict[str, str]]) -> str:
+    """One SELECT per file kind, each giving the required columns, the optional ones (NULL where
+    no file of that kind has them) and `team` and `model_id` from Tags, unioned by name."""
     parts = []
-    if parquet:
-        parts.append(f"SELECT {columns}, {TAGS_JSON} FROM read_parquet({_list(parquet)}, union_by_name = true)")
-    if csv:
-        # The timestamps are ISO 8601 with a Z, as AWS writes them.
-        parts.append(
-            f"SELECT {columns}, {TAGS_JSON} FROM read_csv({_list(csv)}, header = true, union_by_name = true, "
-            "types = {'Tags': 'VARCHAR', 'EffectiveCost': 'DOUBLE'})"
-        )
+    for kind in ("parquet", "csv"):
+        group = [p for p in files if p.name.endswith(".parquet") == (kind == "parquet")]
+        if not group:
+            continue
+        have: dict[str, str] = {}
+        for path in group:
+            have.update(present[path])
+        optional = [c if c in have else f"NULL AS {c}" for c in OPTIONAL_COLUMNS if c != "Tags"]
+        if "Tags" in have:
+            as_map = have["Tags"].startswith("MAP")
+            tags = [f"{_tag_sql(TEAM_TAG, as_map)} AS team", f"{_tag_sql(MODEL_TAG, as_map)} AS model_id"]
+        else:
+            tags = ["CAST(NULL AS VARCHAR) AS team", "CAST(NULL AS VARCHAR) AS model_id"]
+        columns = ", ".join([*REQUIRED_COLUMNS, *optional, *tags])
+        paths = _list([str(p) for p in group])
+        if kind == "parquet":
+            parts.append(f"SELECT {columns} FROM read_parquet({paths}, union_by_name = true)")
+        else:
+            # The timestamps are ISO 8601 with a Z, as AWS writes them; Tags stays JSON text.
+            types = "{'EffectiveCost': 'DOUBLE'" + (", 'Tags': 'VARCHAR'" if "Tags" in have else "") + "}"
+            parts.append(f"SELECT {columns} FROM read_csv({paths}, header = true, union_by_name = true, types = {types})")
     return " UNION ALL BY NAME ".join(parts)
 
 
@@ -179,25 +199,21 @@ def _list(paths: list[str]) -> str:
     return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
 
 
-def _check_columns(connection: Any, files: list[Path]) -> None:
-    """Every file has the FOCUS columns showback reads; else one line naming file and columns."""
+def _check_columns(connection: Any, files: list[Path]) -> dict[Path, dict[str, str]]:
+    """Each file's columns; every file must have the required FOCUS ones, else one line naming
+    the file and what is missing."""
+    present = {}
     for path in files:
         reader = "read_parquet" if path.name.endswith(".parquet") else "read_csv"
         try:
-            names = {row[0] for row in connection.execute(f"DESCRIBE SELECT * FROM {reader}({_list([str(path)])})").fetchall()}
+            names = {row[0]: str(row[1]) for row in connection.execute(f"DESCRIBE SELECT * FROM {reader}({_list([str(path)])})").fetchall()}
         except Exception as error:  # duckdb raises its own error types for unreadable files
             raise ToolError(f"{path}: cannot be read as {'Parquet' if reader == 'read_parquet' else 'CSV'}: {str(error).splitlines()[0]}") from error
         missing = [column for column in REQUIRED_COLUMNS if column not in names]
         if missing:
             raise ToolError(f"{path}: not a FOCUS export: missing column(s) {', '.join(missing)} (needs {', '.join(REQUIRED_COLUMNS)})")
-
-
-def _tag(key: str) -> str:
-    """The tag's value from the Tags column as JSON text, under `key` or `user:key`."""
-    return (
-        f"coalesce(json_extract_string(tags_json, '$.\"{key}\"'), "
-        f"json_extract_string(tags_json, '$.\"{USER_TAG_PREFIX}{key}\"'))"
-    )
+        present[path] = names
+    return present
 
 
 def query(files: list[Path], month: Month) -> dict[str, Any]:
@@ -205,42 +221,54 @@ def query(files: list[Path], month: Month) -> dict[str, Any]:
 
     connection = duckdb.connect()
     try:
-        _check_columns(connection, files)
+        present = _check_columns(connection, files)
         rows_sql = f"""
-            WITH source AS ({_relation_sql(files)}),
+            WITH source AS ({_relation_sql(files, present)}),
             normalised AS (
                 SELECT
                     CAST(ChargePeriodStart AS TIMESTAMPTZ) AS period_start,
                     CAST(ChargePeriodEnd AS TIMESTAMPTZ) AS period_end,
                     CAST(EffectiveCost AS DOUBLE) AS cost,
-                    tags_json,
+                    team,
+                    model_id,
                     ResourceId AS resource_id,
                     ServiceName AS service
                 FROM source
             )
-            SELECT period_start, period_end, cost, {_tag(TEAM_TAG)} AS team, {_tag(MODEL_TAG)} AS model_id, resource_id, service
+            SELECT period_start, period_end, cost, team, model_id, resource_id, service
             FROM normalised
             WHERE period_start >= TIMESTAMPTZ '{month.start.isoformat()}' AND period_start < TIMESTAMPTZ '{month.end.isoformat()}'
         """
         connection.execute("SET TimeZone = 'UTC'")
-        connection.execute(f"CREATE TEMP TABLE rows AS {rows_sql}")
-        count, total, horizon = connection.execute("SELECT count(*), coalesce(sum(cost), 0), max(period_end) FROM rows").fetchone()
-        by_team = connection.execute("SELECT team, sum(cost) FROM rows WHERE team IS NOT NULL GROUP BY team").fetchall()
-        # Off-schedule spend is instance time: EC2 instance ids (i-...) or their ARNs. Volumes are
-        # billed while an instance is stopped by design, so they are not ghost compute.
+        # One pass over the files into per (team, model, hour) sums, which every figure below
+        # comes from; only untagged rows keep their resource, for the top-ten list. Off-schedule
+        # spend is instance time: EC2 instance ids (i-...) or their ARNs. Volumes are billed
+        # while an instance is stopped by design, so they are not ghost compute.
+        connection.execute(f"""
+            CREATE TEMP TABLE sums AS
+            SELECT team, model_id, period_start,
+                   CASE WHEN team IS NULL THEN resource_id END AS untagged_id,
+                   CASE WHEN team IS NULL THEN service END AS untagged_service,
+                   count(*) AS n, sum(cost) AS cost,
+                   coalesce(sum(cost) FILTER (WHERE resource_id LIKE 'i-%' OR resource_id LIKE '%:instance/i-%'), 0) AS instance_cost,
+                   bool_and(period_end - period_start = INTERVAL 1 HOUR) AS hourly,
+                   max(period_end) AS horizon
+            FROM ({rows_sql}) AS billed
+            GROUP BY ALL
+        """)
+        count, total, horizon = connection.execute("SELECT coalesce(sum(n), 0), coalesce(sum(cost), 0), max(horizon) FROM sums").fetchone()
+        by_team = connection.execute("SELECT team, sum(cost) FROM sums WHERE team IS NOT NULL GROUP BY team").fetchall()
         hourly = connection.execute(
-            "SELECT team, period_start, coalesce(sum(cost) FILTER (WHERE resource_id LIKE 'i-%' OR resource_id LIKE '%:instance/i-%'), 0), "
-            "bool_and(period_end - period_start = INTERVAL 1 HOUR) "
-            "FROM rows WHERE team IS NOT NULL GROUP BY team, period_start"
+            "SELECT team, period_start, sum(instance_cost), bool_and(hourly) FROM sums WHERE team IS NOT NULL GROUP BY team, period_start"
         ).fetchall()
         models = connection.execute(
-            "SELECT model_id, team, sum(cost) FROM rows WHERE model_id IS NOT NULL GROUP BY model_id, team ORDER BY model_id, team"
+            "SELECT model_id, team, sum(cost) FROM sums WHERE model_id IS NOT NULL GROUP BY model_id, team ORDER BY model_id, team"
         ).fetchall()
         untagged = connection.execute(
-            f"SELECT resource_id, service, sum(cost) AS c FROM rows WHERE team IS NULL GROUP BY resource_id, service "
-            f"ORDER BY c DESC, resource_id LIMIT {TOP_UNTAGGED}"
+            f"SELECT untagged_id, untagged_service, sum(cost) AS c FROM sums WHERE team IS NULL GROUP BY untagged_id, untagged_service "
+            f"ORDER BY c DESC, untagged_id LIMIT {TOP_UNTAGGED}"
         ).fetchall()
-        (unattributed,) = connection.execute("SELECT coalesce(sum(cost), 0) FROM rows WHERE team IS NULL").fetchone()
+        (unattributed,) = connection.execute("SELECT coalesce(sum(cost), 0) FROM sums WHERE team IS NULL").fetchone()
     except ToolError:
         raise
     except Exception as error:
