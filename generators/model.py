@@ -268,6 +268,26 @@ class Alerts(StrictModel):
 class Governance(StrictModel):
     activate_cost_allocation_tags: bool = False
     create_config_recorder: bool = False
+    create_billing_export: bool = Field(
+        default=False, description="Payer account only: a FOCUS 1.2 export of AWS Data Exports, with its bucket and an Athena workgroup."
+    )
+
+
+class Billing(StrictModel):
+    """Where showback reads actual spend: the FOCUS export of AWS Data Exports."""
+
+    export_bucket: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")] = Field(
+        description="S3 bucket of the FOCUS export (created when governance.create_billing_export is true)."
+    )
+    export_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9!_.*'()/-]{1,512}$")] = Field(
+        default="focus", description="Key prefix of the export in the bucket."
+    )
+    athena_workgroup: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,128}$")] | None = Field(
+        default=None, description="Athena workgroup for showback --engine athena."
+    )
+    athena_table: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]{1,255}\.[A-Za-z0-9_]{1,255}$")] | None = Field(
+        default=None, description="database.table over the export, for showback --engine athena."
+    )
 
 
 CostGate = Literal["expected", "high"]
@@ -287,6 +307,7 @@ class OrgPolicy(StrictModel):
     state: StateBackend = Field(default_factory=StateBackend)
     alerts: Alerts
     governance: Governance = Field(default_factory=Governance)
+    billing: Billing | None = Field(default=None, description="Where showback reads actual spend.")
     cost_gate: CostGate = Field(
         default="expected", description="What `cost --fail-on-budget` compares with the budget by default: expected or high."
     )

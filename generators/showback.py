@@ -216,65 +216,87 @@ def _check_columns(connection: Any, files: list[Path]) -> dict[Path, dict[str, s
     return present
 
 
+SUMS_COLUMNS = (
+    ("team", "VARCHAR"), ("model_id", "VARCHAR"), ("period_start", "TIMESTAMPTZ"), ("untagged_id", "VARCHAR"),
+    ("untagged_service", "VARCHAR"), ("n", "BIGINT"), ("cost", "DOUBLE"), ("instance_cost", "DOUBLE"),
+    ("hourly", "BOOLEAN"), ("horizon", "TIMESTAMPTZ"),
+)
+
+
+def sums_sql(source: str, team: str, model: str, month: Month) -> str:
+    """The one attribution query, in DuckDB's dialect: per team, model and hour, the rows, their
+    EffectiveCost and the part of it that is instance time; untagged rows keep their resource
+    (for the top-ten list). Off-schedule spend is instance time (EC2 instance ids, i-..., or
+    their ARNs): volumes are billed while an instance is stopped by design. `team` and `model`
+    are SQL expressions over `source`; grouped by ordinal, which Athena (Trino) also takes."""
+    start = "CAST(ChargePeriodStart AS TIMESTAMPTZ)"
+    end = "CAST(ChargePeriodEnd AS TIMESTAMPTZ)"
+    return f"""
+        SELECT {team} AS team, {model} AS model_id, {start} AS period_start,
+               CASE WHEN {team} IS NULL THEN ResourceId END AS untagged_id,
+               CASE WHEN {team} IS NULL THEN ServiceName END AS untagged_service,
+               count(*) AS n,
+               sum(CAST(EffectiveCost AS DOUBLE)) AS cost,
+               coalesce(sum(CAST(EffectiveCost AS DOUBLE)) FILTER (WHERE ResourceId LIKE 'i-%' OR ResourceId LIKE '%:instance/i-%'), 0) AS instance_cost,
+               bool_and({end} - {start} = INTERVAL 1 HOUR) AS hourly,
+               max({end}) AS horizon
+        FROM {source}
+        WHERE {start} >= TIMESTAMPTZ '{_utc(month.start)}' AND {start} < TIMESTAMPTZ '{_utc(month.end)}'
+        GROUP BY 1, 2, 3, 4, 5
+    """
+
+
+def _utc(moment: dt.datetime) -> str:
+    """A timestamp literal both DuckDB and Trino read: date, time, then the zone name."""
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S") + " UTC"
+
+
+def athena_sql(table: str, month: Month) -> str:
+    """The attribution query for Athena, over the table AWS's FOCUS export is catalogued as
+    (Tags a map<string,string>): the same SQL, transpiled to Athena's Trino dialect, with
+    element_at for tags (Trino's map subscript fails on a missing key)."""
+    import sqlglot
+
+    def tag(key: str) -> str:
+        return f"coalesce(element_at(Tags, '{USER_TAG_PREFIX}{key}'), element_at(Tags, '{key}'))"
+
+    return sqlglot.transpile(sums_sql(table, tag(TEAM_TAG), tag(MODEL_TAG), month), read="duckdb", write="athena")[0]
+
+
 def query(files: list[Path], month: Month) -> dict[str, Any]:
+    """The attribution over local files, with DuckDB."""
     import duckdb
 
     connection = duckdb.connect()
     try:
         present = _check_columns(connection, files)
-        rows_sql = f"""
-            WITH source AS ({_relation_sql(files, present)}),
-            normalised AS (
-                SELECT
-                    CAST(ChargePeriodStart AS TIMESTAMPTZ) AS period_start,
-                    CAST(ChargePeriodEnd AS TIMESTAMPTZ) AS period_end,
-                    CAST(EffectiveCost AS DOUBLE) AS cost,
-                    team,
-                    model_id,
-                    ResourceId AS resource_id,
-                    ServiceName AS service
-                FROM source
-            )
-            SELECT period_start, period_end, cost, team, model_id, resource_id, service
-            FROM normalised
-            WHERE period_start >= TIMESTAMPTZ '{month.start.isoformat()}' AND period_start < TIMESTAMPTZ '{month.end.isoformat()}'
-        """
         connection.execute("SET TimeZone = 'UTC'")
-        # One pass over the files into per (team, model, hour) sums, which every figure below
-        # comes from; only untagged rows keep their resource, for the top-ten list. Off-schedule
-        # spend is instance time: EC2 instance ids (i-...) or their ARNs. Volumes are billed
-        # while an instance is stopped by design, so they are not ghost compute.
-        connection.execute(f"""
-            CREATE TEMP TABLE sums AS
-            SELECT team, model_id, period_start,
-                   CASE WHEN team IS NULL THEN resource_id END AS untagged_id,
-                   CASE WHEN team IS NULL THEN service END AS untagged_service,
-                   count(*) AS n, sum(cost) AS cost,
-                   coalesce(sum(cost) FILTER (WHERE resource_id LIKE 'i-%' OR resource_id LIKE '%:instance/i-%'), 0) AS instance_cost,
-                   bool_and(period_end - period_start = INTERVAL 1 HOUR) AS hourly,
-                   max(period_end) AS horizon
-            FROM ({rows_sql}) AS billed
-            GROUP BY ALL
-        """)
-        count, total, horizon = connection.execute("SELECT coalesce(sum(n), 0), coalesce(sum(cost), 0), max(horizon) FROM sums").fetchone()
-        by_team = connection.execute("SELECT team, sum(cost) FROM sums WHERE team IS NOT NULL GROUP BY team").fetchall()
-        hourly = connection.execute(
-            "SELECT team, period_start, sum(instance_cost), bool_and(hourly) FROM sums WHERE team IS NOT NULL GROUP BY team, period_start"
-        ).fetchall()
-        models = connection.execute(
-            "SELECT model_id, team, sum(cost) FROM sums WHERE model_id IS NOT NULL GROUP BY model_id, team ORDER BY model_id, team"
-        ).fetchall()
-        untagged = connection.execute(
-            f"SELECT untagged_id, untagged_service, sum(cost) AS c FROM sums WHERE team IS NULL GROUP BY untagged_id, untagged_service "
-            f"ORDER BY c DESC, untagged_id LIMIT {TOP_UNTAGGED}"
-        ).fetchall()
-        (unattributed,) = connection.execute("SELECT coalesce(sum(cost), 0) FROM sums WHERE team IS NULL").fetchone()
+        source = f"({_relation_sql(files, present)}) AS billed"
+        connection.execute(f"CREATE TEMP TABLE sums AS {sums_sql(source, 'team', 'model_id', month)}")
+        return summarise(connection)
     except ToolError:
         raise
     except Exception as error:
         raise ToolError(f"reading the billing data failed: {str(error).splitlines()[0]}") from error
     finally:
         connection.close()
+
+
+def summarise(connection: Any) -> dict[str, Any]:
+    """Every figure showback reports, from the `sums` table (local or fetched from Athena)."""
+    count, total, horizon = connection.execute("SELECT coalesce(sum(n), 0), coalesce(sum(cost), 0), max(horizon) FROM sums").fetchone()
+    by_team = connection.execute("SELECT team, sum(cost) FROM sums WHERE team IS NOT NULL GROUP BY team").fetchall()
+    hourly = connection.execute(
+        "SELECT team, period_start, sum(instance_cost), bool_and(hourly) FROM sums WHERE team IS NOT NULL GROUP BY team, period_start"
+    ).fetchall()
+    models = connection.execute(
+        "SELECT model_id, team, sum(cost) FROM sums WHERE model_id IS NOT NULL GROUP BY model_id, team ORDER BY model_id, team"
+    ).fetchall()
+    untagged = connection.execute(
+        f"SELECT untagged_id, untagged_service, sum(cost) AS c FROM sums WHERE team IS NULL GROUP BY untagged_id, untagged_service "
+        f"ORDER BY c DESC, untagged_id LIMIT {TOP_UNTAGGED}"
+    ).fetchall()
+    (unattributed,) = connection.execute("SELECT coalesce(sum(cost), 0) FROM sums WHERE team IS NULL").fetchone()
     return {
         "rows": int(count),
         "total": float(total),
@@ -285,6 +307,61 @@ def query(files: list[Path], month: Month) -> dict[str, Any]:
         "untagged": untagged,
         "unattributed": float(unattributed),
     }
+
+
+# Athena answers a query asynchronously: poll its state, at most this long.
+ATHENA_POLL_SECONDS = 1.0
+ATHENA_TIMEOUT_SECONDS = 900
+
+
+def query_athena(billing: Any, month: Month, client: Any, sleep: Any = None) -> dict[str, Any]:
+    """The same attribution in Athena over `billing.athena_table`, in `billing.athena_workgroup`;
+    its per team/model/hour sums are fetched and summarised locally like DuckDB's.
+    https://docs.aws.amazon.com/athena/latest/APIReference/API_StartQueryExecution.html"""
+    import time
+
+    import duckdb
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    sleep = sleep or time.sleep
+    database, table = billing.athena_table.split(".", 1)
+    sql = athena_sql(f'"{database}"."{table}"', month)
+    try:
+        started = client.start_query_execution(
+            QueryString=sql, QueryExecutionContext={"Database": database}, WorkGroup=billing.athena_workgroup
+        )
+        execution_id = started["QueryExecutionId"]
+        waited = 0.0
+        while True:
+            status = client.get_query_execution(QueryExecutionId=execution_id)["QueryExecution"]["Status"]
+            if status["State"] == "SUCCEEDED":
+                break
+            if status["State"] in ("FAILED", "CANCELLED"):
+                raise ToolError(f"Athena query {execution_id} {status['State'].lower()}: {status.get('StateChangeReason', 'no reason given')}")
+            if waited >= ATHENA_TIMEOUT_SECONDS:
+                raise ToolError(f"Athena query {execution_id} still {status['State']} after {ATHENA_TIMEOUT_SECONDS} s")
+            sleep(ATHENA_POLL_SECONDS)
+            waited += ATHENA_POLL_SECONDS
+        pages = client.get_paginator("get_query_results").paginate(QueryExecutionId=execution_id)
+        raw = [[cell.get("VarCharValue") for cell in row["Data"]] for page in pages for row in page["ResultSet"]["Rows"]]
+    except (ClientError, BotoCoreError) as error:
+        code = getattr(error, "response", {}).get("Error", {}).get("Code", type(error).__name__)
+        raise ToolError(f"Athena ({billing.athena_workgroup}, {billing.athena_table}) failed: {code}: {error}") from error
+    names = [name for name, _ in SUMS_COLUMNS]
+    # The first row of a SELECT's results is its column names.
+    if not raw or raw[0] != names:
+        raise ToolError(f"Athena returned columns {raw[0] if raw else 'none'}, expected {names}")
+    connection = duckdb.connect()
+    try:
+        connection.execute("SET TimeZone = 'UTC'")
+        connection.execute("CREATE TEMP TABLE text_sums (" + ", ".join(f"{name} VARCHAR" for name in names) + ")")
+        if raw[1:]:
+            connection.executemany(f"INSERT INTO text_sums VALUES ({', '.join('?' for _ in names)})", raw[1:])
+        casts = ", ".join(f"CAST({name} AS {kind}) AS {name}" for name, kind in SUMS_COLUMNS)
+        connection.execute(f"CREATE TEMP TABLE sums AS SELECT {casts} FROM text_sums")
+        return summarise(connection)
+    finally:
+        connection.close()
 
 
 # --------------------------------------------------------------------------- attribution
@@ -298,11 +375,26 @@ def in_schedule(schedule: Schedule, hour_start: dt.datetime) -> bool:
     return schedule.start <= local.strftime("%H:%M") < schedule.stop
 
 
-def showback(manifests: ManifestSet, sources: list[str], month: Month, estimates: dict[str, float] | None = None) -> Showback:
-    files = billing_files(sources)
-    data = query(files, month)
+def showback(
+    manifests: ManifestSet,
+    sources: list[str],
+    month: Month,
+    estimates: dict[str, float] | None = None,
+    athena_client: Any = None,
+) -> Showback:
+    """From local FOCUS files (`sources`) with DuckDB, or with `athena_client` from the org's
+    billing.athena_table."""
+    if athena_client is not None:
+        billing = manifests.org.billing
+        files: list[Path] = []
+        data = query_athena(billing, month, athena_client)
+        where = f"Athena table {billing.athena_table}"
+    else:
+        files = billing_files(sources)
+        data = query(files, month)
+        where = ", ".join(sources)
     if data["rows"] == 0:
-        raise ToolError(f"no billing rows for {month} in {', '.join(sources)} (ChargePeriodStart in {month}, UTC): check --month and --billing")
+        raise ToolError(f"no billing rows for {month} in {where} (ChargePeriodStart in {month}, UTC): check --month and --billing")
     horizon = data["horizon"]
     complete = horizon is not None and horizon >= month.end
     elapsed_hours = max((min(horizon, month.end) - month.start).total_seconds() / 3600, 1.0) if horizon else 1.0
@@ -341,7 +433,7 @@ def showback(manifests: ManifestSet, sources: list[str], month: Month, estimates
         )
     return Showback(
         month=month,
-        sources=[str(p) for p in files],
+        sources=[str(p) for p in files] or [f"athena:{manifests.org.billing.athena_table}"],
         rows=data["rows"],
         complete=complete,
         teams=teams,

@@ -78,6 +78,10 @@ def validate_org(doc: SourceDocument, org: OrgPolicy) -> list[Problem]:
     for region in org.networks:
         if region not in org.allowed_regions:
             problems.append(doc.problem(("networks", region), f"network region '{region}' is not in allowed_regions ({', '.join(org.allowed_regions)})"))
+    if org.governance.create_billing_export and org.billing is None:
+        problems.append(
+            doc.problem(("governance", "create_billing_export"), "the export needs a bucket: add billing.export_bucket (and export_prefix) to org.yaml")
+        )
     if org.state.region is not None and not REGION_PATTERN.match(org.state.region):
         problems.append(doc.problem(("state", "region"), f"'{org.state.region}' is not an AWS region code such as us-east-1"))
     return problems

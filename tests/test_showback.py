@@ -225,3 +225,92 @@ def test_gzip_csv_is_really_gzip(generated, tmp_path):
     path = focus_sample.write(tmp_path, generated[:5], "csv")
     with gzip.open(path, "rt") as handle:
         assert handle.readline().strip().split(",") == list(focus_sample.COLUMNS)
+
+
+# --------------------------------------------------------------------------- Athena (moto server)
+
+
+def test_the_athena_query_is_the_same_attribution_in_athenas_dialect():
+    import sqlglot
+
+    from generators.showback import athena_sql
+
+    sql = athena_sql('"cur"."focus"', OCTOBER)
+    tree = sqlglot.parse_one(sql, read="athena")  # parses as Athena (Trino)
+    assert "ELEMENT_AT(Tags, 'user:Team')" in sql and "Tags['" not in sql  # Trino's subscript fails on a missing key
+    assert "GROUP BY 1, 2, 3, 4, 5" in sql and "GROUP BY ALL" not in sql
+    assert [select.alias for select in tree.selects] == ["team", "model_id", "period_start", "untagged_id", "untagged_service", "n", "cost",
+                                                        "instance_cost", "hourly", "horizon"]
+    assert "'2026-10-01 00:00:00 UTC'" in sql and "'2026-11-01 00:00:00 UTC'" in sql
+
+
+def athena_result_rows(parquet: Path) -> list[dict]:
+    """What Athena would answer: the sums query's rows (run here by DuckDB on the same data), as
+    GetQueryResults rows of VarCharValue cells, the header first."""
+    import duckdb
+
+    from generators.showback import SUMS_COLUMNS, sums_sql
+
+    connection = duckdb.connect()
+    connection.execute("SET TimeZone = 'UTC'")
+    source = f"(SELECT *, coalesce(Tags['user:Team'], Tags['Team']) AS team, coalesce(Tags['user:ModelID'], Tags['ModelID']) AS model_id FROM read_parquet('{parquet}')) AS billed"
+    rows = connection.execute(sums_sql(source, "team", "model_id", OCTOBER)).fetchall()
+    connection.close()
+
+    def cell(value) -> dict:
+        if value is None:
+            return {}
+        if isinstance(value, dt.datetime):
+            return {"VarCharValue": value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.000 UTC")}
+        if isinstance(value, bool):
+            return {"VarCharValue": str(value).lower()}
+        return {"VarCharValue": str(value)}
+
+    header = {"Data": [{"VarCharValue": name} for name, _ in SUMS_COLUMNS]}
+    return [header] + [{"Data": [cell(v) for v in row]} for row in rows]
+
+
+def test_athena_engine_gives_what_duckdb_gives_through_the_real_client_path(manifests, parquet, moto, monkeypatch, tmp_path_factory):
+    import urllib.request
+
+    from generators.model import Billing
+
+    moto.reset()
+    point_boto3_at(moto, monkeypatch, tmp_path_factory)
+    body = json.dumps({"results": [{"rows": athena_result_rows(parquet)}]}).encode()
+    request = urllib.request.Request(f"{moto.endpoint}/moto-api/static/athena/query-results", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(request, timeout=10).read()
+    athena = moto.client("athena", region_name="us-east-1")
+    athena.create_work_group(Name="finops", Configuration={"ResultConfiguration": {"OutputLocation": "s3://acme-athena-results/"}})
+    billing = Billing(export_bucket="acme-cur", athena_workgroup="finops", athena_table="cur.focus")
+    org = manifests.org.model_copy(update={"billing": billing})
+    with_billing = manifests.model_copy(update={"org": org})
+
+    via_athena = showback(with_billing, [], OCTOBER, athena_client=athena).as_json()
+    via_duckdb = showback(manifests, [str(parquet)], OCTOBER).as_json()
+
+    assert via_athena["sources"] == ["athena:cur.focus"]
+    assert via_athena | {"sources": None} == via_duckdb | {"sources": None}
+    (execution,) = athena.list_query_executions(WorkGroup="finops")["QueryExecutionIds"]
+    sent = athena.get_query_execution(QueryExecutionId=execution)["QueryExecution"]
+    assert sent["Query"].startswith("SELECT COALESCE(ELEMENT_AT(Tags, 'user:Team')") and sent["QueryExecutionContext"]["Database"] == "cur"
+
+
+def test_a_failed_athena_query_is_one_line(manifests):
+    from botocore.stub import Stubber
+
+    import boto3
+
+    from generators.model import Billing
+    from generators.showback import query_athena
+
+    client = boto3.client("athena", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    stub = Stubber(client)
+    stub.add_response("start_query_execution", {"QueryExecutionId": "1b4d-0000"})
+    stub.add_response("get_query_execution", {"QueryExecution": {"QueryExecutionId": "1b4d-0000", "Status": {
+        "State": "FAILED", "StateChangeReason": "TABLE_NOT_FOUND: line 1:1: Table 'awsdatacatalog.cur.focus' does not exist"}}})
+    stub.activate()
+    billing = Billing(export_bucket="acme-cur", athena_workgroup="finops", athena_table="cur.focus")
+    with pytest.raises(ToolError, match=r"Athena query 1b4d-0000 failed: TABLE_NOT_FOUND"):
+        query_athena(billing, OCTOBER, client)

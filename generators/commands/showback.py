@@ -41,6 +41,7 @@ examples:
   genai-finops showback --billing exports/focus --month 2026-10
   genai-finops showback manifests --billing s3://acme-cur/focus --format markdown
   genai-finops showback --billing focus.parquet --format json
+  genai-finops showback --engine athena --month 2026-10     org.yaml billing.athena_table
 
 exit codes: 0 ok, 1 invalid manifests or billing data (missing FOCUS columns, no rows for the
 month, unreadable bucket), 2 usage error"""
@@ -48,25 +49,32 @@ month, unreadable bucket), 2 usage error"""
 
 def configure(parser: argparse.ArgumentParser) -> None:
     add_manifest_arguments(parser)
-    parser.add_argument("--billing", nargs="+", required=True, metavar="SRC", help="FOCUS files, directories or s3://bucket/prefix")
+    parser.add_argument("--billing", nargs="+", metavar="SRC", help="FOCUS files, directories or s3://bucket/prefix (engine duckdb)")
+    parser.add_argument(
+        "--engine",
+        choices=["duckdb", "athena"],
+        default="duckdb",
+        help="duckdb (default, in process over --billing) or athena (org.yaml billing.athena_table in billing.athena_workgroup)",
+    )
     parser.add_argument("--month", metavar="YYYY-MM", help="calendar month (default: the current UTC month)")
     parser.add_argument("--format", choices=["table", "json", "markdown"], default="table", help="table (default), json or markdown")
 
 
 def run(args: argparse.Namespace) -> int:
     from generators import cost, showback
+    from generators.errors import UsageError
     from generators.loading import load_manifest_set
     from generators.pricing import DEFAULT_PATH, load_catalog
 
     month = cost.Month.parse(args.month) if args.month else cost.Month.current()
     manifests = load_manifest_set(args.paths)
     estimates = {t.team: t.total.expected for t in cost.estimate(manifests, load_catalog(DEFAULT_PATH), month).teams}
-    with tempfile.TemporaryDirectory(prefix="genai-finops-billing-") as scratch:
-        sources = [
-            str(showback.download_s3(source, Path(scratch))) if source.startswith("s3://") else source
-            for source in args.billing
-        ]
-        report = showback.showback(manifests, sources, month, estimates)
+    if args.engine == "athena":
+        report = showback.showback(manifests, [], month, estimates, athena_client=athena_client(manifests.org))
+    elif not args.billing:
+        raise UsageError("--billing SRC is required with --engine duckdb: FOCUS files, a directory or s3://bucket/prefix")
+    else:
+        report = local_showback(args, manifests, month, estimates)
     if args.format == "json":
         print(json.dumps(report.as_json(), indent=2))
     elif args.format == "markdown":
@@ -74,6 +82,31 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(to_table(report, colour=use_colour(sys.stdout)))
     return 0
+
+
+def athena_client(org):
+    """The Athena client for the org's billing table, in the governance region (where the
+    governance stack creates the workgroup); refuses an org.yaml without the table."""
+    import boto3
+
+    from generators.app_builder import governance_region
+    from generators.errors import UsageError
+
+    billing = org.billing
+    if billing is None or not billing.athena_table or not billing.athena_workgroup:
+        raise UsageError("--engine athena needs billing.athena_table and billing.athena_workgroup in org.yaml")
+    return boto3.client("athena", region_name=governance_region(org))
+
+
+def local_showback(args, manifests, month, estimates):
+    from generators import showback
+
+    with tempfile.TemporaryDirectory(prefix="genai-finops-billing-") as scratch:
+        sources = [
+            str(showback.download_s3(source, Path(scratch))) if source.startswith("s3://") else source
+            for source in args.billing
+        ]
+        return showback.showback(manifests, sources, month, estimates)
 
 
 def _money(value: float | None) -> str:
