@@ -11,6 +11,7 @@ from constructs import Construct
 from generators import tags
 from generators.app_builder import StackPlan
 from generators.model import OrgPolicy
+from modules.billing_export import EXPORTS_REGION, BillingExport
 from modules.config_recorder import ConfigRecorder
 from modules.cost_allocation_tags import CostAllocationTags
 from modules.required_tags_rule import RequiredTagsRule
@@ -55,6 +56,24 @@ class GovernanceStack(TerraformStack):
                 depends_on=[recorder] if recorder is not None else [],
             )
         CostAllocationTags(self, "cost-allocation-tags", org=org)
+        if org.governance.create_billing_export and org.billing is not None:
+            BillingExport(
+                self,
+                "billing-export",
+                billing=org.billing,
+                tags=platform,
+                exports_provider=self._provider_in(EXPORTS_REGION, plan.region, providers, platform),
+            )
+
+    def _provider_in(self, region: str, default_region: str, providers: dict, tags: dict) -> AwsProvider | None:
+        """The stack's provider for `region` (None: the default one), made when there is none yet."""
+        if region == default_region:
+            return None
+        if providers.get(region) is None:
+            providers[region] = AwsProvider(
+                self, f"aws-{region}", alias=provider_alias(region), region=region, default_tags=[AwsProviderDefaultTags(tags=tags)]
+            )
+        return providers[region]
 
 
 def provider_alias(region: str) -> str:

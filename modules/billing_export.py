@@ -1,0 +1,241 @@
+"""The FOCUS 1.2 billing export showback reads: AWS Data Exports, its bucket, an Athena workgroup.
+
+Created when `org.governance.create_billing_export` is on (payer account only: Data Exports
+covers the accounts the caller pays for). The export writes hourly "FOCUS 1.2 with AWS columns"
+rows (table FOCUS_1_2_AWS, https://docs.aws.amazon.com/cur/latest/userguide/table-dictionary-focus-1-2-aws.html)
+as Parquet under `s3://<billing.export_bucket>/<billing.export_prefix>/`; the workgroup keeps
+Athena's results beside it, encrypted. Cataloguing the export as a table (a Glue crawler over
+the prefix) is left to the account: `billing.athena_table` names it.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from cdktf import TerraformProvider
+from cdktf_cdktf_provider_aws.athena_workgroup import (
+    AthenaWorkgroup,
+    AthenaWorkgroupConfiguration,
+    AthenaWorkgroupConfigurationResultConfiguration,
+    AthenaWorkgroupConfigurationResultConfigurationEncryptionConfiguration,
+)
+from cdktf_cdktf_provider_aws.bcmdataexports_export import (
+    BcmdataexportsExport,
+    BcmdataexportsExportExport,
+    BcmdataexportsExportExportDataQuery,
+    BcmdataexportsExportExportDestinationConfigurations,
+    BcmdataexportsExportExportDestinationConfigurationsS3Destination,
+    BcmdataexportsExportExportDestinationConfigurationsS3DestinationS3OutputConfigurations,
+    BcmdataexportsExportExportRefreshCadence,
+)
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
+from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
+    S3BucketLifecycleConfiguration,
+    S3BucketLifecycleConfigurationRule,
+    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+    S3BucketLifecycleConfigurationRuleFilter,
+    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import S3BucketOwnershipControls, S3BucketOwnershipControlsRule
+from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
+from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
+from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
+    S3BucketServerSideEncryptionConfigurationA,
+    S3BucketServerSideEncryptionConfigurationRuleA,
+    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA, S3BucketVersioningVersioningConfiguration
+from constructs import Construct
+
+from generators.model import Billing
+from modules.iam_documents import policy_document
+
+FOCUS_TABLE = "FOCUS_1_2_AWS"
+# The columns showback reads, and the FOCUS ones a reviewer reads next to them; every name is in
+# the FOCUS 1.2 column set (https://focus.finops.org/focus-specification/v1-2/).
+FOCUS_COLUMNS = (
+    "BilledCost", "BillingAccountId", "BillingCurrency", "BillingPeriodEnd", "BillingPeriodStart", "ChargeCategory",
+    "ChargeDescription", "ChargePeriodEnd", "ChargePeriodStart", "ConsumedQuantity", "ConsumedUnit", "EffectiveCost",
+    "ListCost", "PricingUnit", "ProviderName", "RegionId", "ResourceId", "ResourceName", "ServiceName", "SkuId",
+    "SubAccountId", "Tags",
+)
+# Hourly rows: off-schedule spend needs them (generators/showback.py).
+TIME_GRANULARITY = "HOURLY"
+# The two service principals that write exports, and what they check on the bucket, with the
+# confused-deputy conditions AWS documents for them
+# (https://docs.aws.amazon.com/cur/latest/userguide/dataexports-s3-bucket.html).
+WRITERS = ("billingreports.amazonaws.com", "bcm-data-exports.amazonaws.com")
+# Data Exports is served from us-east-1 (https://docs.aws.amazon.com/general/latest/gr/billing.html),
+# which is also where the export's ARN lives.
+EXPORTS_REGION = "us-east-1"
+ATHENA_RESULTS_PREFIX = "athena-results"
+# Exported months are rewritten in place (OVERWRITE_REPORT); old versions only protect against
+# mistakes. 90 days, as for the Config bucket (modules/config_recorder.py).
+NONCURRENT_VERSION_DAYS = 90
+ABORT_MULTIPART_DAYS = 7
+# A runaway query over years of hourly rows is stopped at 1 TB scanned (about $5 at Athena's
+# $5 per TB: https://aws.amazon.com/athena/pricing/); showback reads one month.
+BYTES_SCANNED_CUTOFF = 1_000_000_000_000
+
+
+class BillingExport(Construct):
+    """The export, its bucket (private, versioned, encrypted, TLS only) and the Athena workgroup.
+
+    `exports_provider`: a provider in us-east-1 for the export itself (None: the stack's
+    default one is already there).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        billing: Billing,
+        tags: Mapping[str, str],
+        exports_provider: TerraformProvider | None = None,
+    ) -> None:
+        super().__init__(scope, id)
+        account = DataAwsCallerIdentity(self, "account").account_id
+        partition = DataAwsPartition(self, "partition").partition
+        bucket = S3Bucket(self, "bucket", bucket=billing.export_bucket, tags=dict(tags))
+        S3BucketOwnershipControls(
+            self, "ownership", bucket=bucket.id, rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced")
+        )
+        public_access = S3BucketPublicAccessBlock(
+            self,
+            "public-access",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+        )
+        S3BucketVersioningA(
+            self, "versioning", bucket=bucket.id, versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled")
+        )
+        # SSE-S3: the export services write with the bucket's default encryption; a customer
+        # managed key would need a key policy for them that we have not verified (suppressed,
+        # with this reason, in policies/suppressions.yaml).
+        S3BucketServerSideEncryptionConfigurationA(
+            self,
+            "encryption",
+            bucket=bucket.id,
+            rule=[
+                S3BucketServerSideEncryptionConfigurationRuleA(
+                    apply_server_side_encryption_by_default=S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+                        sse_algorithm="AES256"
+                    )
+                )
+            ],
+        )
+        S3BucketLifecycleConfiguration(
+            self,
+            "lifecycle",
+            bucket=bucket.id,
+            rule=[
+                S3BucketLifecycleConfigurationRule(
+                    id="tidy-versions-and-uploads",
+                    status="Enabled",
+                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                    noncurrent_version_expiration=[
+                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=NONCURRENT_VERSION_DAYS)
+                    ],
+                    abort_incomplete_multipart_upload=[
+                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=ABORT_MULTIPART_DAYS)
+                    ],
+                )
+            ],
+        )
+        policy = S3BucketPolicy(
+            self,
+            "policy",
+            bucket=bucket.id,
+            policy=policy_document(
+                {
+                    "Sid": "EnableAWSDataExportsToWriteToS3AndCheckPolicy",
+                    "Effect": "Allow",
+                    "Principal": {"Service": list(WRITERS)},
+                    "Action": ["s3:PutObject", "s3:GetBucketPolicy"],
+                    "Resource": [f"{bucket.arn}/*", bucket.arn],
+                    "Condition": {
+                        "StringLike": {
+                            "aws:SourceArn": [
+                                f"arn:{partition}:cur:{EXPORTS_REGION}:{account}:definition/*",
+                                f"arn:{partition}:bcm-data-exports:{EXPORTS_REGION}:{account}:export/*",
+                            ]
+                        },
+                        "StringEquals": {"aws:SourceAccount": account},
+                    },
+                },
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [bucket.arn, f"{bucket.arn}/*"],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                },
+            ),
+            # Writing the policy while the public access block is being written fails with
+            # OperationAborted (https://github.com/hashicorp/terraform-provider-aws/issues/7628).
+            depends_on=[public_access],
+        )
+        self.export = BcmdataexportsExport(
+            self,
+            "export",
+            provider=exports_provider,
+            export=[
+                BcmdataexportsExportExport(
+                    name="genai-finops-focus",
+                    description="Hourly FOCUS 1.2 rows for genai-finops showback",
+                    data_query=[
+                        BcmdataexportsExportExportDataQuery(
+                            query_statement=f"SELECT {', '.join(FOCUS_COLUMNS)} FROM {FOCUS_TABLE}",
+                            table_configurations={FOCUS_TABLE: {"TIME_GRANULARITY": TIME_GRANULARITY}},
+                        )
+                    ],
+                    destination_configurations=[
+                        BcmdataexportsExportExportDestinationConfigurations(
+                            s3_destination=[
+                                BcmdataexportsExportExportDestinationConfigurationsS3Destination(
+                                    s3_bucket=bucket.bucket,
+                                    s3_prefix=billing.export_prefix,
+                                    s3_region=bucket.region,
+                                    s3_output_configurations=[
+                                        BcmdataexportsExportExportDestinationConfigurationsS3DestinationS3OutputConfigurations(
+                                            compression="PARQUET", format="PARQUET", output_type="CUSTOM", overwrite="OVERWRITE_REPORT"
+                                        )
+                                    ],
+                                )
+                            ]
+                        )
+                    ],
+                    refresh_cadence=[BcmdataexportsExportExportRefreshCadence(frequency="SYNCHRONOUS")],
+                )
+            ],
+            tags=dict(tags),
+            # The export checks at creation that it may write to the bucket.
+            depends_on=[policy],
+        )
+        self.workgroup = None
+        if billing.athena_workgroup:
+            self.workgroup = AthenaWorkgroup(
+                self,
+                "workgroup",
+                name=billing.athena_workgroup,
+                description="genai-finops showback --engine athena",
+                configuration=AthenaWorkgroupConfiguration(
+                    enforce_workgroup_configuration=True,
+                    publish_cloudwatch_metrics_enabled=True,
+                    bytes_scanned_cutoff_per_query=BYTES_SCANNED_CUTOFF,
+                    result_configuration=AthenaWorkgroupConfigurationResultConfiguration(
+                        output_location=f"s3://{billing.export_bucket}/{ATHENA_RESULTS_PREFIX}/",
+                        encryption_configuration=AthenaWorkgroupConfigurationResultConfigurationEncryptionConfiguration(
+                            encryption_option="SSE_S3"
+                        ),
+                    ),
+                ),
+                tags=dict(tags),
+            )
