@@ -13,7 +13,7 @@ export CHECKPOINT_DISABLE := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export GENAI_FINOPS_CHECKOV := $(abspath $(CHECKOV_VENV)/bin/checkov)
 
-.PHONY: install demo test bench clean help
+.PHONY: install prometheus demo test bench clean help
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -35,7 +35,16 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-install: $(VENV)/.installed $(CHECKOV_VENV)/.installed node_modules/.installed ## Install everything into .venv and node_modules
+# Prometheus and promtool (Debian's package) for the token tests and the demo's showback. They
+# are system programs: installed with apt-get when this runs as root (as CI does), otherwise
+# the one command to run is printed.
+prometheus:
+	@command -v prometheus >/dev/null && command -v promtool >/dev/null || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
+		else echo "Prometheus is needed: sudo apt-get install prometheus" >&2; exit 1; fi; }
+
+install: $(VENV)/.installed $(CHECKOV_VENV)/.installed node_modules/.installed prometheus ## Install everything into .venv and node_modules (and Prometheus)
 
 demo: install ## Validate, price, synthesize and scan the shipped examples, then show back generated billing data
 	$(BIN)/genai-finops validate manifests
@@ -43,7 +52,7 @@ demo: install ## Validate, price, synthesize and scan the shipped examples, then
 	$(BIN)/genai-finops synth manifests --out $(OUT)
 	$(BIN)/genai-finops scan --out $(OUT)
 	$(BIN)/python -m generators.focus_sample manifests --month $(DEMO_MONTH) --out $(OUT)/billing
-	$(BIN)/genai-finops showback manifests --billing $(OUT)/billing --month $(DEMO_MONTH)
+	$(BIN)/python -m generators.token_sample manifests --month $(DEMO_MONTH) --out $(OUT)/tokens --billing $(OUT)/billing
 
 test: install ## Run every test
 	$(BIN)/python -m pytest

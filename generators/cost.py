@@ -61,6 +61,10 @@ class Month:
         now = dt.datetime.now(UTC)
         return cls(now.year, now.month)
 
+    @staticmethod
+    def now() -> dt.datetime:
+        return dt.datetime.now(UTC)
+
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
 

@@ -375,6 +375,49 @@ def in_schedule(schedule: Schedule, hour_start: dt.datetime) -> bool:
     return schedule.start <= local.strftime("%H:%M") < schedule.stop
 
 
+def served_names(manifests: ManifestSet) -> dict[tuple[str, str], set[str]]:
+    """(model_id, team) -> the model names its pools' servers report (served_model_name, else
+    model_id: ../shared/spec/manifest-v1.md)."""
+    names: dict[tuple[str, str], set[str]] = {}
+    for loaded in manifests.teams:
+        for pool in loaded.manifest.inference:
+            names.setdefault((pool.model_id, loaded.manifest.team), set()).add(pool.served_model_name or pool.model_id)
+    return names
+
+
+def add_tokens(
+    models: list[dict[str, Any]],
+    manifests: ManifestSet,
+    counts: dict[str, dict[str, float]],
+    estimated: dict[tuple[str, str], float] | None = None,
+) -> None:
+    """Tokens served and actual $ per million tokens for each model entry, in place.
+
+    $ per million tokens is everything the model cost in the month (every row tagged with its
+    ModelID for that team) divided by its prompt plus generation tokens; per million output
+    tokens, divided by the generation tokens alone. A model with spend and no tokens says so.
+    """
+    names = served_names(manifests)
+    for entry in models:
+        served = names.get((entry["model_id"], entry["team"]), set())
+        found = [counts[name] for name in sorted(served) if name in counts]
+        prompt = sum(c["prompt"] for c in found)
+        generation = sum(c["generation"] for c in found)
+        entry["served_model_names"] = sorted(served)
+        entry["prompt_tokens"] = int(round(prompt)) if found else None
+        entry["generation_tokens"] = int(round(generation)) if found else None
+        total = prompt + generation
+        entry["usd_per_million_tokens"] = round(entry["actual_usd"] / total * 1e6, 4) if total else None
+        entry["usd_per_million_output_tokens"] = round(entry["actual_usd"] / generation * 1e6, 4) if generation else None
+        entry["estimated_usd_per_million_tokens"] = (estimated or {}).get((entry["model_id"], entry["team"]))
+        if total:
+            entry["tokens_note"] = None
+        elif not served:
+            entry["tokens_note"] = "no inference pool of the team serves this model"
+        else:
+            entry["tokens_note"] = f"no tokens reported for {', '.join(sorted(served))}"
+
+
 def showback(
     manifests: ManifestSet,
     sources: list[str],

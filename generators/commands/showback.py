@@ -11,7 +11,11 @@ JSON output (`--format json`), stable keys (`schema_version` changes when one do
                         actual_usd, variance_usd (actual - estimate), off_schedule_usd (null
                         when it cannot be computed, with off_schedule_note saying why),
                         forecast_usd (the run rate to the month's end)
-    models[]            model_id, team, actual_usd
+    models[]            model_id, team, actual_usd; with --prometheus also served_model_names,
+                        prompt_tokens, generation_tokens, usd_per_million_tokens (actual spend /
+                        (prompt + generation) x 1e6), usd_per_million_output_tokens (/ generation),
+                        estimated_usd_per_million_tokens (the estimate's, at utilization_percent),
+                        tokens_note (why there is no figure)
     unattributed_usd    spend with no Team tag; untagged_resources[]: the top ten by cost
                         (resource_id, service, actual_usd)
     total_usd           every row of the month
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -58,6 +63,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--month", metavar="YYYY-MM", help="calendar month (default: the current UTC month)")
     parser.add_argument("--format", choices=["table", "json", "markdown"], default="table", help="table (default), json or markdown")
+    parser.add_argument(
+        "--prometheus",
+        metavar="URL",
+        default=os.environ.get("GENAI_FINOPS_PROMETHEUS_URL"),
+        help="Prometheus HTTP API (or AMP, Thanos, Mimir) with the servers' token counters (default: $GENAI_FINOPS_PROMETHEUS_URL)",
+    )
+    parser.add_argument("--prompt-metric", default="vllm:prompt_tokens_total", help="prompt token counter (default: vLLM's)")
+    parser.add_argument("--generation-metric", default="vllm:generation_tokens_total", help="generation token counter (default: vLLM's)")
+    parser.add_argument("--model-label", default="model_name", help="the counters' label naming the model (default: model_name)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -68,13 +82,20 @@ def run(args: argparse.Namespace) -> int:
 
     month = cost.Month.parse(args.month) if args.month else cost.Month.current()
     manifests = load_manifest_set(args.paths)
-    estimates = {t.team: t.total.expected for t in cost.estimate(manifests, load_catalog(DEFAULT_PATH), month).teams}
+    estimate = cost.estimate(manifests, load_catalog(DEFAULT_PATH), month)
+    estimates = {t.team: t.total.expected for t in estimate.teams}
     if args.engine == "athena":
         report = showback.showback(manifests, [], month, estimates, athena_client=athena_client(manifests.org))
     elif not args.billing:
         raise UsageError("--billing SRC is required with --engine duckdb: FOCUS files, a directory or s3://bucket/prefix")
     else:
         report = local_showback(args, manifests, month, estimates)
+    if args.prometheus:
+        from generators import tokens
+
+        metrics = tokens.Metrics(args.prompt_metric, args.generation_metric, args.model_label)
+        counts = tokens.tokens(args.prometheus, month.start, min(month.end, cost.Month.now()), metrics)
+        showback.add_tokens(report.models, manifests, counts, estimated_per_model(estimate))
     if args.format == "json":
         print(json.dumps(report.as_json(), indent=2))
     elif args.format == "markdown":
@@ -82,6 +103,20 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(to_table(report, colour=use_colour(sys.stdout)))
     return 0
+
+
+def estimated_per_model(estimate) -> dict[tuple[str, str], float]:
+    """(model_id, team) -> the estimate's $ per million tokens at utilization_percent, weighted
+    by expected node hours where several pools serve one model."""
+    weighted: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for team in estimate.teams:
+        for c in team.components:
+            if c.usd_per_million_tokens_at_utilization is not None:
+                weighted.setdefault((c.model_id, team.team), []).append((c.units.expected * c.hours, c.usd_per_million_tokens_at_utilization))
+    return {
+        key: round(sum(w * v for w, v in pairs) / sum(w for w, _ in pairs), 4) if sum(w for w, _ in pairs) else round(pairs[0][1], 4)
+        for key, pairs in weighted.items()
+    }
 
 
 def athena_client(org):
@@ -117,6 +152,22 @@ def _signed(value: float | None) -> str:
     return "-" if value is None else f"{'+' if value >= 0 else '-'}${abs(value):,.2f}"
 
 
+def _count(model: dict) -> str:
+    if model.get("prompt_tokens") is None:
+        return "-"
+    return f"{model['prompt_tokens'] + model['generation_tokens']:,}"
+
+
+def _tokens_text(model: dict) -> str:
+    if "prompt_tokens" not in model:
+        return ""
+    if model["usd_per_million_tokens"] is None:
+        return f"; {model['tokens_note']}"
+    estimated = model["estimated_usd_per_million_tokens"]
+    versus = f" (estimated {_money(estimated)})" if estimated is not None else ""
+    return f"; {_count(model)} tokens, {_money(model['usd_per_million_tokens'])} per 1M{versus}, {_money(model['usd_per_million_output_tokens'])} per 1M output"
+
+
 def _off(team) -> str:
     return _money(team.off_schedule_usd) if team.off_schedule_usd is not None else f"n/a ({team.off_schedule_note})"
 
@@ -146,7 +197,7 @@ def to_table(report, colour: bool = False) -> str:
         if colour and team.budget_usd is not None and team.forecast_usd > team.budget_usd:
             text = f"{red}{text}{reset}"
         out.append(text)
-    out += ["", "By model:"] + [f"  {m['model_id']} ({m['team']}): {_money(m['actual_usd'])}" for m in report.models]
+    out += ["", "By model:"] + [f"  {m['model_id']} ({m['team']}): {_money(m['actual_usd'])}{_tokens_text(m)}" for m in report.models]
     out += ["", f"Without a Team tag: {_money(report.unattributed_usd)}"]
     out += [f"  {r['resource_id']} ({r['service']}): {_money(r['actual_usd'])}" for r in report.untagged_resources if r["actual_usd"] > 0]
     out += ["", f"Total: {_money(report.total_usd)}"]
@@ -158,8 +209,16 @@ def to_markdown(report) -> str:
     out.append(f"EffectiveCost from {report.rows:,} FOCUS rows; the month is {'complete' if report.complete else 'in progress (forecast = run rate)'}.")
     out += ["", "| Team | Budget | Estimate | Actual | Variance | Off-schedule | Forecast |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     out += [f"| `{r[0]}` | " + " | ".join(r[1:]) + " |" for r in _rows(report)]
-    out += ["", "| Model | Team | Actual |", "| --- | --- | ---: |"]
-    out += [f"| `{m['model_id']}` | `{m['team']}` | {_money(m['actual_usd'])} |" for m in report.models]
+    if any("prompt_tokens" in m for m in report.models):
+        out += ["", "| Model | Team | Actual | Tokens | $/1M tokens | $/1M output | Estimated $/1M |", "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+        out += [
+            f"| `{m['model_id']}` | `{m['team']}` | {_money(m['actual_usd'])} | {_count(m)} | {_money(m['usd_per_million_tokens'])} | "
+            f"{_money(m['usd_per_million_output_tokens'])} | {_money(m['estimated_usd_per_million_tokens'])} |"
+            for m in report.models
+        ]
+    else:
+        out += ["", "| Model | Team | Actual |", "| --- | --- | ---: |"]
+        out += [f"| `{m['model_id']}` | `{m['team']}` | {_money(m['actual_usd'])} |" for m in report.models]
     out += ["", f"**Without a Team tag**: {_money(report.unattributed_usd)} (total {_money(report.total_usd)})."]
     top = [r for r in report.untagged_resources if r["actual_usd"] > 0]
     if top:

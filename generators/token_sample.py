@@ -1,0 +1,186 @@
+"""vLLM token counters for a set of manifests over a month, in a real Prometheus: test and demo data.
+
+Writes OpenMetrics for `vllm:prompt_tokens_total` and `vllm:generation_tokens_total` of every
+pool that declares `tokens_per_second_per_node`, per node (one series per `pod`), sampled every
+five minutes while the pool runs (inside the team's schedule, else all month), at the pool's
+`utilization_percent` of that throughput; one pod restarts mid-month, so its counters reset.
+`promtool tsdb create-blocks-from openmetrics` backfills them into a TSDB, and `Prometheus`
+serves that TSDB on 127.0.0.1 (Debian's `prometheus` package provides both programs).
+
+    python -m generators.token_sample manifests --month 2026-10 --out cdktf.out/tokens \\
+        --billing cdktf.out/billing      # backfill, serve, and show back with tokens
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from generators.cost import Month
+from generators.model import ManifestSet
+from generators.showback import in_schedule
+from generators.tokens import GENERATION_METRIC, MODEL_LABEL, PROMPT_METRIC
+
+STEP = dt.timedelta(minutes=5)
+PROMPT_SHARE = 0.4  # of the tokens a node handles, the share that is prompt
+# Prometheus deletes blocks older than its retention when it starts: keep everything.
+RETENTION = "100y"
+INSTALL_HINT = "sudo apt-get install prometheus   (Debian's package provides prometheus and promtool)"
+
+
+@dataclass(frozen=True)
+class Series:
+    metric: str
+    model: str
+    pod: str
+    samples: tuple[tuple[float, int], ...]  # (unix seconds, counter value)
+
+
+def series_for(manifests: ManifestSet, month: Month) -> list[Series]:
+    out: list[Series] = []
+    steps = int((month.end - month.start) / STEP)
+    for loaded in manifests.teams:
+        team = loaded.manifest
+        for pool in team.inference:
+            if not pool.tokens_per_second_per_node:
+                continue
+            per_step = pool.tokens_per_second_per_node * pool.utilization_percent / 100 * STEP.total_seconds()
+            model = pool.served_model_name or pool.model_id
+            for node in range(max(pool.desired_nodes, 1)):
+                pod = f"{pool.name}-{node}"
+                prompt = generation = 0
+                values: dict[str, list[tuple[float, int]]] = {PROMPT_METRIC: [], GENERATION_METRIC: []}
+                restart = month.start + (month.end - month.start) / 2 if node == 0 else None
+                for index in range(steps + 1):
+                    at = month.start + index * STEP
+                    if restart is not None and at >= restart:
+                        prompt = generation = 0  # the pod restarted: its counters start again
+                        restart = None
+                    if index and (team.schedule is None or in_schedule(team.schedule, at - STEP)):
+                        prompt += int(per_step * PROMPT_SHARE)
+                        generation += int(per_step * (1 - PROMPT_SHARE))
+                    values[PROMPT_METRIC].append((at.timestamp(), prompt))
+                    values[GENERATION_METRIC].append((at.timestamp(), generation))
+                out += [Series(metric, model, pod, tuple(samples)) for metric, samples in values.items()]
+    return out
+
+
+def write_openmetrics(path: Path, series: list[Series]) -> Path:
+    """One family per metric, its series one after the other, then the # EOF OpenMetrics needs."""
+    lines: list[str] = []
+    for metric in dict.fromkeys(s.metric for s in series):
+        family = metric.removesuffix("_total")
+        lines += [f"# HELP {family} Tokens processed.", f"# TYPE {family} counter"]
+        for one in (s for s in series if s.metric == metric):
+            labels = f'{MODEL_LABEL}="{one.model}",pod="{one.pod}"'
+            lines += [f"{metric}{{{labels}}} {value} {at:.0f}" for at, value in one.samples]
+    path.write_text("\n".join(lines + ["# EOF"]) + "\n")
+    return path
+
+
+def require(program: str) -> str:
+    found = shutil.which(program)
+    if found is None:
+        raise SystemExit(f"{program} is not installed: {INSTALL_HINT}")
+    return found
+
+
+def backfill(openmetrics: Path, tsdb: Path) -> None:
+    tsdb.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        [require("promtool"), "tsdb", "create-blocks-from", "openmetrics", str(openmetrics), str(tsdb)], capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"promtool could not backfill {openmetrics}: {done.stderr[-2000:]}")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Prometheus:
+    """A real Prometheus on 127.0.0.1 serving `tsdb`, scraping nothing; stopped on exit."""
+
+    def __init__(self, tsdb: Path) -> None:
+        self.tsdb = tsdb
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._process: subprocess.Popen | None = None
+        self._config = Path(tempfile.mkdtemp(prefix="genai-finops-prometheus-")) / "prometheus.yml"
+
+    def __enter__(self) -> "Prometheus":
+        self._config.write_text("global:\n  scrape_interval: 1m\nscrape_configs: []\n")
+        # Its log goes to a file: a pipe nobody reads fills up and stalls it.
+        self._log = (self._config.parent / "prometheus.log").open("wb")
+        self._process = subprocess.Popen(
+            [
+                require("prometheus"),
+                f"--config.file={self._config}",
+                f"--storage.tsdb.path={self.tsdb}",
+                f"--storage.tsdb.retention.time={RETENTION}",
+                f"--web.listen-address=127.0.0.1:{self.port}",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=self._log,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise SystemExit(f"prometheus exited: {(self._config.parent / 'prometheus.log').read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/-/ready", timeout=2) as response:
+                    if response.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.2)
+        self.__exit__(None, None, None)
+        raise SystemExit("prometheus did not become ready within 60 s")
+
+    def __exit__(self, *_: object) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+            self._log.close()
+        shutil.rmtree(self._config.parent, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from generators.cli import main as cli
+    from generators.loading import load_manifest_set
+
+    parser = argparse.ArgumentParser(prog="python -m generators.token_sample", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("paths", nargs="*", default=["manifests"])
+    parser.add_argument("--month", required=True, metavar="YYYY-MM")
+    parser.add_argument("--out", required=True, metavar="DIR")
+    parser.add_argument("--billing", metavar="SRC", help="then run showback on SRC with the tokens from this Prometheus")
+    args = parser.parse_args(argv)
+    month = Month.parse(args.month)
+    out = Path(args.out)
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    openmetrics = write_openmetrics(out / "tokens.om", series_for(load_manifest_set(args.paths), month))
+    backfill(openmetrics, out / "tsdb")
+    print(f"backfilled {openmetrics} into {out / 'tsdb'}", file=sys.stderr)
+    if not args.billing:
+        return 0
+    with Prometheus(out / "tsdb") as prometheus:
+        return cli(["showback", *args.paths, "--billing", args.billing, "--month", args.month, "--prometheus", prometheus.url])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
