@@ -20,18 +20,21 @@ help: ## Show the targets
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	@echo "installing genai-finops and its pinned dependencies into $(VENV) (first run: 1-3 minutes)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $@
 
 $(CHECKOV_VENV)/.installed: requirements/checkov.txt | $(VENV)/.installed
+	@echo "installing checkov into its own virtualenv, $(CHECKOV_VENV) (first run: 1-2 minutes)"
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements/checkov.txt
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
+	@echo "installing the pinned cdktf CLI with npm ci (first run: under a minute)"
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 

@@ -8,6 +8,7 @@ each with file, line, column and field path. Nothing downstream ever sees a part
 from __future__ import annotations
 
 import difflib
+import sys
 import types
 import typing
 from pathlib import Path
@@ -63,6 +64,7 @@ def discover(paths: Iterable[str]) -> tuple[Path, list[Path]]:
                 for candidate in sorted(teams.iterdir()):
                     if candidate.suffix in TEAM_SUFFIXES and candidate.is_file():
                         team_files[candidate.resolve()] = None
+            _warn_about_strays(path)
         elif path.is_file():
             if path.name == ORG_FILE:
                 org_files.add(path.resolve())
@@ -78,6 +80,19 @@ def discover(paths: Iterable[str]) -> tuple[Path, list[Path]]:
         listed = ", ".join(sorted(_display(p) for p in org_files))
         raise UsageError(f"the PATHs use different org policies ({listed}); validate one manifests directory at a time")
     return org_files.pop(), list(team_files)
+
+
+def _warn_about_strays(root: Path) -> None:
+    """Say which YAML files a manifests directory holds that are never read: a team manifest in
+    a subdirectory of teams/ or beside org.yaml would otherwise be ignored in silence."""
+    teams = root / TEAMS_DIR
+    strays = [p for p in sorted(root.glob("*")) if p.suffix in TEAM_SUFFIXES and p.name != ORG_FILE and p.is_file()]
+    if teams.is_dir():
+        strays += [p for p in sorted(teams.rglob("*")) if p.suffix in TEAM_SUFFIXES and p.is_file() and p.parent != teams]
+    for stray in strays:
+        print(f"genai-finops: warning: {_display(stray)} is not read: team manifests go in {_display(teams)}/<team>.yaml", file=sys.stderr)
+    if not teams.is_dir() or not any(p.suffix in TEAM_SUFFIXES and p.is_file() for p in teams.iterdir()):
+        print(f"genai-finops: warning: no team manifests: {_display(teams)}/ has no <team>.yaml; only {ORG_FILE} is checked", file=sys.stderr)
 
 
 def _display(path: Path) -> str:

@@ -81,7 +81,7 @@ def test_no_two_stacks_share_a_state_key_whatever_the_team_names(names):
 
 def test_stacks_command_prints_a_matrix_for_ci():
     result = subprocess.run(
-        [sys.executable, "-m", "generators.cli", "stacks", "--format", "json", "--only", "alpha", "governance"],
+        [sys.executable, "-m", "generators.cli", "stacks", "--format", "json", "--only", "alpha,governance"],
         cwd=REPO, capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 0, result.stderr
@@ -98,3 +98,13 @@ def test_stacks_command_on_invalid_manifests_exits_one(tmp_path):
         [sys.executable, "-m", "generators.cli", "stacks", str(tmp_path)], cwd=REPO, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 1 and "alpha.yaml" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_only_takes_one_name_per_flag_so_a_path_after_it_stays_a_path(tmp_path):
+    """`--only alpha manifests` once read `manifests` as a second stack name."""
+    result = subprocess.run(
+        [sys.executable, "-m", "generators.cli", "stacks", "--format", "json", "--only", "alpha", "--only", "governance", "manifests"],
+        cwd=REPO, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert [s["name"] for s in json.loads(result.stdout)["stacks"]] == ["governance", "alpha"]

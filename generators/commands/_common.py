@@ -22,6 +22,18 @@ def add_manifest_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_only_argument(parser: argparse.ArgumentParser, what: str, help: str) -> None:
+    """`--only NAME`: repeatable, or comma-separated (`--only alpha,governance`); one value per
+    flag, so `--only alpha manifests` keeps `manifests` as the PATH."""
+    parser.add_argument(
+        "--only",
+        action="extend",
+        type=lambda text: [name for name in text.split(",") if name],
+        metavar=what,
+        help=f"{help}; repeat it or separate names with commas",
+    )
+
+
 def load_or_exit(args: argparse.Namespace) -> ManifestSet:
     """The validated manifests, or print every problem to stderr and exit 1."""
     from generators.loading import load_manifest_set

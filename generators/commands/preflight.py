@@ -20,7 +20,7 @@ import shutil
 import sys
 import textwrap
 
-from generators.commands._common import add_manifest_arguments, load_or_exit, use_colour
+from generators.commands._common import add_manifest_arguments, add_only_argument, load_or_exit, use_colour
 
 NAME = "preflight"
 HELP = "check the live AWS account before the first deploy (quotas, offerings, networks, clusters, Config, state)"
@@ -49,7 +49,7 @@ MARKS = {"pass": ("PASS", "32"), "fail": ("FAIL", "31"), "unverified": ("????", 
 def configure(parser: argparse.ArgumentParser) -> None:
     add_manifest_arguments(parser)
     parser.add_argument("--format", choices=["table", "json"], default="table", help="table for people (default) or json")
-    parser.add_argument("--only", nargs="+", metavar="TEAM", help="check only what these teams need")
+    add_only_argument(parser, "TEAM", "check only what these teams need")
     parser.add_argument("--strict", action="store_true", help="treat unverified checks as failed")
 
 

@@ -30,7 +30,8 @@ Run checkov once over every DIR/stacks/<stack>/cdk.tf.json (framework terraform_
 with the built-in checks and ours from policies/ (CKV_GFO_*), apply the reviewed suppressions
 in policies/suppressions.yaml per resource, and report passed, failed and suppressed results
 per stack. Resource addresses read <stack>/<type>.<name>, the form suppressions match on.
-checkov is $GENAI_FINOPS_CHECKOV (make sets it), else `checkov` on PATH."""
+checkov is $GENAI_FINOPS_CHECKOV (make sets it), else `checkov` on PATH, else the one
+make install put in .venv/tools/checkov."""
 EPILOG = """\
 examples:
   genai-finops scan                                   cdktf.out/ (the default), table for people
@@ -162,13 +163,23 @@ def _checkov() -> str:
         if not (Path(configured).is_file() and os.access(configured, os.X_OK)):
             raise ToolError(f"{CHECKOV_ENV}={configured} is not an executable file; run make install or point it at checkov")
         return configured
-    found = shutil.which("checkov")
+    found = shutil.which("checkov") or _installed_checkov()
     if not found:
         raise ToolError(
             f"checkov not found: set {CHECKOV_ENV} to its path or put it on PATH "
             "(make install puts checkov 3.3.30 in .venv/tools/checkov; see requirements/checkov.txt)"
         )
     return found
+
+
+def _installed_checkov() -> str | None:
+    """The checkov `make install` puts beside the running virtualenv (.venv/tools/checkov), so
+    scan works outside make too."""
+    for venv in (Path(sys.prefix), Path(__file__).resolve().parents[2] / ".venv"):
+        candidate = venv / "tools" / "checkov" / "bin" / "checkov"
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    return None
 
 
 def _staged(text: str, document: dict[str, Any]) -> str:

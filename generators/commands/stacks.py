@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from generators.commands._common import add_manifest_arguments, load_or_exit
+from generators.commands._common import add_manifest_arguments, add_only_argument, load_or_exit
 
 NAME = "stacks"
 HELP = "list the stacks with their dependencies and state (json for a CI deploy matrix)"
@@ -29,7 +29,7 @@ exit codes: 0 listed, 1 invalid manifests, 2 usage error"""
 def configure(parser: argparse.ArgumentParser) -> None:
     add_manifest_arguments(parser)
     parser.add_argument("--format", choices=["text", "json"], default="text", help="text for people (default) or json")
-    parser.add_argument("--only", nargs="+", metavar="STACK", help="only these stacks (as synth --only)")
+    add_only_argument(parser, "STACK", "only these stacks (as synth --only)")
 
 
 def run(args: argparse.Namespace) -> int:

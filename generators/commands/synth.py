@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from generators.commands._common import add_manifest_arguments, load_or_exit
+from generators.commands._common import add_manifest_arguments, add_only_argument, load_or_exit
 
 NAME = "synth"
 HELP = "validate, then write Terraform JSON for every stack to DIR/stacks/<stack>/cdk.tf.json"
@@ -30,12 +30,7 @@ exit codes: 0 written, 1 invalid manifests or cdktf failed (output unchanged), 2
 def configure(parser: argparse.ArgumentParser) -> None:
     add_manifest_arguments(parser)
     parser.add_argument("--out", default="cdktf.out", metavar="DIR", help="output directory (default: cdktf.out)")
-    parser.add_argument(
-        "--only",
-        nargs="+",
-        metavar="STACK",
-        help="synthesize only these stacks (team names, or governance); DIR then holds only them",
-    )
+    add_only_argument(parser, "STACK", "synthesize only these stacks (team names, or governance); DIR then holds only them")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
 
 

@@ -49,5 +49,8 @@ def run(args: argparse.Namespace) -> int:
         print()
     else:
         shown = ", ".join(teams[:SUMMARY_TEAMS]) + (f", ... {len(teams) - SUMMARY_TEAMS} more" if len(teams) > SUMMARY_TEAMS else "")
-        print(f"ok: {manifests.org_path} and {len(teams)} team manifest{'s' if len(teams) != 1 else ''} valid ({shown or 'no teams'})")
+        if teams:
+            print(f"ok: {manifests.org_path} and {len(teams)} team manifest{'s' if len(teams) != 1 else ''} valid ({shown})")
+        else:
+            print(f"ok: {manifests.org_path} valid; no team manifests")
     return 0

@@ -1,0 +1,63 @@
+"""Rough edges a new user hit, each kept fixed by a test: pipes, stray files, checkov outside make."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.manifest_helpers import REPO, example, write_manifests
+
+CLI = f"{sys.executable} -m generators.cli"
+
+
+def piped(command: str, errors: Path) -> tuple[int, str]:
+    """Run `command | head -c 20` in bash; the command's own exit code and its stderr."""
+    done = subprocess.run(
+        ["bash", "-c", f"{command} 2>{errors} | head -c 20 >/dev/null; echo ${{PIPESTATUS[0]}}"],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )
+    return int(done.stdout.strip()), errors.read_text()
+
+
+@pytest.mark.parametrize("command", [f"{CLI} cost manifests --format json", f"{CLI} validate manifests --format json", f"{CLI} cost manifests"])
+def test_piping_into_head_ends_quietly_with_success(command, tmp_path):
+    code, err = piped(command, tmp_path / "stderr")
+    assert code == 0 and "Traceback" not in err and "BrokenPipeError" not in err
+
+
+def test_yaml_outside_teams_is_named_not_ignored_in_silence(tmp_path):
+    root = write_manifests(tmp_path, {"alpha": example("alpha")})
+    (root / "teams" / "ml").mkdir()
+    (root / "teams" / "ml" / "bravo.yaml").write_text("version: 1\n")
+    (root / "charlie.yaml").write_text("version: 1\n")
+    done = subprocess.run([sys.executable, "-m", "generators.cli", "validate", str(root)], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0
+    assert f"warning: {root / 'teams' / 'ml' / 'bravo.yaml'} is not read: team manifests go in {root / 'teams'}/<team>.yaml" in done.stderr
+    assert f"warning: {root / 'charlie.yaml'} is not read" in done.stderr
+
+
+def test_an_empty_teams_directory_says_so_plainly(tmp_path):
+    root = write_manifests(tmp_path, {})
+    done = subprocess.run([sys.executable, "-m", "generators.cli", "validate", str(root)], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0
+    assert done.stdout.strip() == f"ok: {root / 'org.yaml'} valid; no team manifests"
+    assert "warning: no team manifests" in done.stderr
+
+
+@pytest.mark.slow
+def test_scan_finds_the_checkov_make_installed_without_being_told(synthesized_examples):
+    env = {k: v for k, v in os.environ.items() if k != "GENAI_FINOPS_CHECKOV"}
+    # a PATH with the interpreter but without any checkov
+    bare = Path(shutil.which("env") or "/usr/bin/env").parent
+    env["PATH"] = f"{Path(sys.executable).parent}:{bare}"
+    assert shutil.which("checkov", path=env["PATH"]) is None
+    done = subprocess.run(
+        [sys.executable, "-m", "generators.cli", "scan", "--out", str(synthesized_examples.out_dir), "--format", "json"],
+        cwd=REPO, capture_output=True, text=True, timeout=600, env=env,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
