@@ -68,8 +68,22 @@ def test_athena_results_are_encrypted_and_the_workgroup_settings_enforced(govern
     assert configuration["result_configuration"]["output_location"] == "s3://acme-genai-cur/athena-results/"
 
 
-def test_no_export_unless_asked(synthesized_examples):
-    assert "aws_bcmdataexports_export" not in synthesized_examples.stacks["governance"].get("resource", {})
+def test_the_shipped_examples_provision_the_export(synthesized_examples):
+    assert len(synthesized_examples.stacks["governance"]["resource"]["aws_bcmdataexports_export"]) == 1
+
+
+def test_no_export_unless_asked():
+    import cdktf
+
+    from generators.app_builder import StackPlan, StateConfig
+    from stacks.governance_stack import GovernanceStack
+
+    org = load_manifest_set(["manifests"]).org
+    off = org.model_copy(update={"governance": org.governance.model_copy(update={"create_billing_export": False})})
+
+    stack = GovernanceStack(cdktf.Testing.app(), StackPlan("governance", "governance", "us-east-1", StateConfig("local", "state/g.tfstate"),
+                                                            regions=("us-east-1",)), off, Path("cdktf.out/stacks/governance"))
+    assert "aws_bcmdataexports_export" not in json.loads(cdktf.Testing.synth(stack)).get("resource", {})
 
 
 @pytest.mark.slow
