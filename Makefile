@@ -13,7 +13,7 @@ export CHECKPOINT_DISABLE := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export GENAI_FINOPS_CHECKOV := $(abspath $(CHECKOV_VENV)/bin/checkov)
 
-.PHONY: install prometheus demo test bench clean help
+.PHONY: install system-packages demo test bench clean help
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -38,16 +38,18 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-# Prometheus and promtool (Debian's package) for the token tests and the demo's showback. They
-# are system programs: installed with apt-get when this runs as root (as CI does), otherwise
-# the one command to run is printed.
-prometheus:
-	@command -v prometheus >/dev/null && command -v promtool >/dev/null || { \
+# Debian packages the tests and the demo run for real: Prometheus and promtool (token counters)
+# and Chromium (the report, checked in a real browser). System programs: installed with
+# apt-get when this runs as root (as CI does), otherwise the one command to run is printed.
+SYSTEM_PACKAGES := prometheus chromium
+system-packages:
+	@command -v prometheus >/dev/null && command -v promtool >/dev/null && command -v chromium >/dev/null || { \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
-		else echo "Prometheus is needed: sudo apt-get install prometheus" >&2; exit 1; fi; }
+			echo "installing $(SYSTEM_PACKAGES) with apt-get (first run: 1-3 minutes)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null; \
+		else echo "needed: sudo apt-get install $(SYSTEM_PACKAGES)" >&2; exit 1; fi; }
 
-install: $(VENV)/.installed $(CHECKOV_VENV)/.installed node_modules/.installed prometheus ## Install everything into .venv and node_modules (and Prometheus)
+install: $(VENV)/.installed $(CHECKOV_VENV)/.installed node_modules/.installed system-packages ## Install everything into .venv and node_modules (and Prometheus, Chromium)
 
 demo: install ## Validate, price, synthesize and scan the shipped examples, then show back generated billing data
 	$(BIN)/genai-finops validate manifests
@@ -55,7 +57,7 @@ demo: install ## Validate, price, synthesize and scan the shipped examples, then
 	$(BIN)/genai-finops synth manifests --out $(OUT)
 	$(BIN)/genai-finops scan --out $(OUT)
 	$(BIN)/python -m generators.focus_sample manifests --month $(DEMO_MONTH) --out $(OUT)/billing
-	$(BIN)/python -m generators.token_sample manifests --month $(DEMO_MONTH) --out $(OUT)/tokens --billing $(OUT)/billing
+	$(BIN)/python -m generators.token_sample manifests --month $(DEMO_MONTH) --out $(OUT)/tokens --billing $(OUT)/billing --report $(OUT)/report.html
 
 test: install ## Run every test
 	$(BIN)/python -m pytest

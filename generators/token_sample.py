@@ -8,7 +8,7 @@ five minutes while the pool runs (inside the team's schedule, else all month), a
 serves that TSDB on 127.0.0.1 (Debian's `prometheus` package provides both programs).
 
     python -m generators.token_sample manifests --month 2026-10 --out cdktf.out/tokens \\
-        --billing cdktf.out/billing      # backfill, serve, and show back with tokens
+        --billing cdktf.out/billing --report cdktf.out/report.html   # backfill, serve, show back, report
 """
 
 from __future__ import annotations
@@ -167,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--month", required=True, metavar="YYYY-MM")
     parser.add_argument("--out", required=True, metavar="DIR")
     parser.add_argument("--billing", metavar="SRC", help="then run showback on SRC with the tokens from this Prometheus")
+    parser.add_argument("--report", metavar="FILE", help="with --billing, also write the HTML report with those tokens")
     args = parser.parse_args(argv)
     month = Month.parse(args.month)
     out = Path(args.out)
@@ -179,7 +180,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.billing:
         return 0
     with Prometheus(out / "tsdb") as prometheus:
-        return cli(["showback", *args.paths, "--billing", args.billing, "--month", args.month, "--prometheus", prometheus.url])
+        common = [*args.paths, "--billing", args.billing, "--month", args.month, "--prometheus", prometheus.url]
+        code = cli(["showback", *common])
+        if code == 0 and args.report:
+            code = cli(["report", *common, "--html", args.report])
+        return code
 
 
 if __name__ == "__main__":

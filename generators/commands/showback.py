@@ -54,15 +54,20 @@ month, unreadable bucket), 2 usage error"""
 
 def configure(parser: argparse.ArgumentParser) -> None:
     add_manifest_arguments(parser)
+    add_billing_arguments(parser, required=True)
+    parser.add_argument("--format", choices=["table", "json", "markdown"], default="table", help="table (default), json or markdown")
+
+
+def add_billing_arguments(parser: argparse.ArgumentParser, required: bool) -> None:
+    """The billing and token options, shared with `report`."""
     parser.add_argument("--billing", nargs="+", metavar="SRC", help="FOCUS files, directories or s3://bucket/prefix (engine duckdb)")
+    parser.add_argument("--month", metavar="YYYY-MM", help="calendar month (default: the current UTC month)")
     parser.add_argument(
         "--engine",
         choices=["duckdb", "athena"],
         default="duckdb",
         help="duckdb (default, in process over --billing) or athena (org.yaml billing.athena_table in billing.athena_workgroup)",
     )
-    parser.add_argument("--month", metavar="YYYY-MM", help="calendar month (default: the current UTC month)")
-    parser.add_argument("--format", choices=["table", "json", "markdown"], default="table", help="table (default), json or markdown")
     parser.add_argument(
         "--prometheus",
         metavar="URL",
@@ -74,15 +79,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model-label", default="model_name", help="the counters' label naming the model (default: model_name)")
 
 
-def run(args: argparse.Namespace) -> int:
+def compute(args: argparse.Namespace, manifests, month, estimate):
+    """The showback for `args` (billing from files, S3 or Athena; tokens when --prometheus)."""
     from generators import cost, showback
     from generators.errors import UsageError
-    from generators.loading import load_manifest_set
-    from generators.pricing import DEFAULT_PATH, load_catalog
 
-    month = cost.Month.parse(args.month) if args.month else cost.Month.current()
-    manifests = load_manifest_set(args.paths)
-    estimate = cost.estimate(manifests, load_catalog(DEFAULT_PATH), month)
     estimates = {t.team: t.total.expected for t in estimate.teams}
     if args.engine == "athena":
         report = showback.showback(manifests, [], month, estimates, athena_client=athena_client(manifests.org))
@@ -96,6 +97,17 @@ def run(args: argparse.Namespace) -> int:
         metrics = tokens.Metrics(args.prompt_metric, args.generation_metric, args.model_label)
         counts = tokens.tokens(args.prometheus, month.start, min(month.end, cost.Month.now()), metrics)
         showback.add_tokens(report.models, manifests, counts, estimated_per_model(estimate))
+    return report
+
+
+def run(args: argparse.Namespace) -> int:
+    from generators import cost
+    from generators.loading import load_manifest_set
+    from generators.pricing import DEFAULT_PATH, load_catalog
+
+    month = cost.Month.parse(args.month) if args.month else cost.Month.current()
+    manifests = load_manifest_set(args.paths)
+    report = compute(args, manifests, month, cost.estimate(manifests, load_catalog(DEFAULT_PATH), month))
     if args.format == "json":
         print(json.dumps(report.as_json(), indent=2))
     elif args.format == "markdown":

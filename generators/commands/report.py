@@ -1,0 +1,68 @@
+"""`genai-finops report`: one self-contained HTML file for people who would rather look than read."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from generators.commands._common import add_manifest_arguments
+from generators.commands.showback import add_billing_arguments
+
+NAME = "report"
+HELP = "write one self-contained HTML report: budgets, estimates, actual spend, models, savings and leaks"
+DESCRIPTION = """\
+Write one HTML file that needs nothing else (no script, font or style from anywhere: it opens
+from disk, an e-mail attachment or a CI artifact): per team the budget, the estimate's low,
+expected and high and, with --billing, the actual spend and forecast, as bars against a budget
+line, with the gate's verdict; cost by model and $ per million tokens estimated and, with
+--prometheus, actual; the savings schedules and spot bring and the off-schedule and untagged
+spend; the figures behind every chart in a table; and the sources."""
+EPILOG = """\
+examples:
+  genai-finops report --html report.html                                   estimate only
+  genai-finops report --html report.html --billing exports/focus --month 2026-10
+  genai-finops report --html report.html --billing s3://acme-cur/focus --prometheus http://prometheus:9090
+
+exit codes: 0 written, 1 invalid manifests or billing data, 2 usage error"""
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    add_manifest_arguments(parser)
+    parser.add_argument("--html", required=True, metavar="FILE", help="where to write the report (replaced atomically)")
+    parser.add_argument("--gate", choices=["expected", "high"], help="the figure the verdict compares (default: org.yaml cost_gate)")
+    add_billing_arguments(parser, required=False)
+
+
+def run(args: argparse.Namespace) -> int:
+    from generators import cost, report
+    from generators.commands.showback import compute
+    from generators.loading import load_manifest_set
+    from generators.pricing import DEFAULT_PATH, load_catalog
+
+    month = cost.Month.parse(args.month) if args.month else cost.Month.current()
+    manifests = load_manifest_set(args.paths)
+    estimate = cost.estimate(manifests, load_catalog(DEFAULT_PATH), month, args.gate)
+    spent = compute(args, manifests, month, estimate) if (args.billing or args.engine == "athena") else None
+    data = report.ReportData(
+        month=str(month), generated=report.now(), prices=estimate.prices_path, gate=estimate.gate, estimate=estimate,
+        showback=spent.as_json() if spent else None, billing_sources=spent.sources if spent else [],
+    )
+    write_atomically(Path(args.html), report.render(data))
+    print(f"wrote {args.html}", file=sys.stderr)
+    return 0
+
+
+def write_atomically(target: Path, text: str) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, staging = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(staging, 0o644)  # mkstemp makes it private; a report is for sharing
+        os.replace(staging, target)
+    except BaseException:
+        Path(staging).unlink(missing_ok=True)
+        raise

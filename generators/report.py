@@ -1,0 +1,224 @@
+"""One self-contained HTML report: budgets, estimates, actual spend, models, savings and leaks.
+
+Plain SVG drawn here, inline CSS and system fonts: the file makes no request of any kind, so
+it opens from disk, an e-mail attachment or a CI artifact, and it stays a few tens of kB. (A
+charting library would have to be inlined whole, Vega-Lite's ~800 kB or plotly's ~3.5 MB, for
+five kinds of bar chart.) Every chart has the table of its figures under it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+WIDTH = 760
+LABEL = 210
+ROW = 34
+COLOURS = {"budget": "#c62828", "estimate": "#90caf9", "expected": "#1565c0", "actual": "#2e7d32", "forecast": "#81c784",
+           "savings": "#6a1b9a", "leak": "#ef6c00"}
+
+
+@dataclass(frozen=True)
+class ReportData:
+    month: str
+    generated: str
+    prices: str
+    gate: str
+    estimate: Any  # generators.cost.Estimate
+    showback: dict[str, Any] | None  # Showback.as_json(), with tokens when there were any
+    billing_sources: list[str]
+
+
+def _money(value: float | None) -> str:
+    return "-" if value is None else f"${value:,.0f}" if abs(value) >= 1000 else f"${value:,.2f}"
+
+
+def _esc(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _scale(values: Iterable[float | None]) -> float:
+    top = max([v for v in values if v is not None] + [1.0])
+    return top * 1.08
+
+
+def _x(value: float, top: float) -> float:
+    return LABEL + (WIDTH - LABEL - 20) * value / top
+
+
+def _axis(top: float, height: float, percent: bool = False) -> str:
+    ticks = []
+    for index in range(5):
+        value = top / 1.08 * index / 4
+        x = _x(value, top)
+        text = f"{value:.0f}% of budget" if percent and index == 4 else f"{value:.0f}%" if percent else _money(value)
+        ticks.append(f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{height - 18:.1f}" class="grid"/>'
+                     f'<text x="{x:.1f}" y="{height - 4:.1f}" class="tick" text-anchor="{"end" if index == 4 else "middle"}">{_esc(text)}</text>')
+    return "".join(ticks)
+
+
+def teams_chart(data: ReportData) -> str:
+    """Per team, on a scale of its own budget (the red line at 100 %): the estimate's low-high
+    range with its expected mark, and the actual and forecast when there is billing data. Teams
+    with budgets of very different sizes stay readable side by side."""
+    actual = {t["team"]: t for t in (data.showback or {}).get("teams", [])}
+    teams = list(data.estimate.teams)
+    percents = [v / t.budget_usd * 100 for t in teams
+                for v in (t.total.high, actual.get(t.team, {}).get("actual_usd"), actual.get(t.team, {}).get("forecast_usd")) if v is not None]
+    top = _scale(percents + [100.0])
+    height = len(teams) * ROW * 2 + 30
+    parts = [f'<svg viewBox="0 0 {WIDTH} {height}" role="img" aria-label="Estimate and actual spend per team, as a share of its budget">',
+             "<title>Estimate and actual spend per team, as a share of its budget</title>", _axis(top, height, percent=True)]
+    for index, team in enumerate(teams):
+        y = index * ROW * 2 + 6
+        share = lambda usd: usd / team.budget_usd * 100  # noqa: E731
+        low, expected, high = share(team.total.low), share(team.total.expected), share(team.total.high)
+        parts.append(f'<text x="0" y="{y + 14}" class="label">{_esc(team.team)}</text>')
+        parts.append(f'<text x="0" y="{y + 28}" class="sub">{_esc(_verdict(team))}, budget {_esc(_money(team.budget_usd))}</text>')
+        parts.append(f'<rect x="{_x(low, top):.1f}" y="{y}" width="{max(_x(high, top) - _x(low, top), 2):.1f}" height="14" '
+                     f'fill="{COLOURS["estimate"]}"><title>estimate {_money(team.total.low)} to {_money(team.total.high)}</title></rect>')
+        parts.append(f'<rect x="{_x(expected, top) - 1.5:.1f}" y="{y - 2}" width="3" height="18" fill="{COLOURS["expected"]}">'
+                     f"<title>expected {_money(team.total.expected)}</title></rect>")
+        spent = actual.get(team.team)
+        if spent:
+            parts.append(f'<rect x="{LABEL}" y="{y + 18}" width="{_x(share(spent["actual_usd"]), top) - LABEL:.1f}" height="14" '
+                         f'fill="{COLOURS["actual"]}"><title>actual {_money(spent["actual_usd"])}</title></rect>')
+            if spent["forecast_usd"] and spent["forecast_usd"] > spent["actual_usd"]:
+                start, end = _x(share(spent["actual_usd"]), top), _x(share(spent["forecast_usd"]), top)
+                parts.append(f'<rect x="{start:.1f}" y="{y + 18}" width="{end - start:.1f}" height="14" '
+                             f'fill="{COLOURS["forecast"]}"><title>forecast {_money(spent["forecast_usd"])}</title></rect>')
+        bx = _x(100.0, top)
+        parts.append(f'<line x1="{bx:.1f}" y1="{y - 4}" x2="{bx:.1f}" y2="{y + 36}" stroke="{COLOURS["budget"]}" stroke-width="2" '
+                     f'stroke-dasharray="4 2"><title>budget {_money(team.budget_usd)}</title></line>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _verdict(team: Any) -> str:
+    if team.over_org_cap:
+        return "over org cap"
+    return "over budget" if team.over_budget else "within budget"
+
+
+def bars(title: str, rows: list[tuple[str, float]], colour: str | list[str]) -> str:
+    top = _scale(value for _, value in rows)
+    height = len(rows) * ROW + 30
+    parts = [f'<svg viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{_esc(title)}"><title>{_esc(title)}</title>', _axis(top, height)]
+    for index, (label, value) in enumerate(rows):
+        y = index * ROW + 6
+        fill = colour[index] if isinstance(colour, list) else colour
+        parts.append(f'<text x="0" y="{y + 14}" class="label">{_esc(label)}</text>'
+                     f'<rect x="{LABEL}" y="{y}" width="{max(_x(value, top) - LABEL, 1):.1f}" height="18" fill="{fill}">'
+                     f"<title>{_esc(label)}: {_money(value)}</title></rect>"
+                     f'<text x="{_x(value, top) + 4:.1f}" y="{y + 14}" class="value">{_esc(_money(value))}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def table(headers: list[str], rows: list[list[Any]]) -> str:
+    head = "".join(f"<th>{_esc(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def render(data: ReportData) -> str:
+    est, sb = data.estimate, data.showback
+    actual = {t["team"]: t for t in (sb or {}).get("teams", [])}
+    failing = [t.team for t in est.failing]
+    verdict = (f"Budget gate failed ({data.gate} totals): {', '.join(failing)}" if failing
+               else f"Budget gate passed ({data.gate} totals): every team within its budget and the org cap")
+    sections = [
+        f"<h1>GPU FinOps report, {_esc(data.month)}</h1>",
+        f'<p class="verdict {"bad" if failing else "good"}">{_esc(verdict)}</p>',
+        "<h2>Teams: estimate and actual against the budget</h2>",
+        '<p class="legend"><span style="background:#90caf9"></span>estimate low to high '
+        '<span style="background:#1565c0"></span>expected '
+        + ('<span style="background:#2e7d32"></span>actual <span style="background:#81c784"></span>forecast ' if sb else "")
+        + '<span style="background:#c62828"></span>budget</p>',
+        teams_chart(data),
+        table(["Team", "Budget", "Low", "Expected", "High", "Actual", "Forecast", "Gate"],
+              [[t.team, _money(t.budget_usd), _money(t.total.low), _money(t.total.expected), _money(t.total.high),
+                _money(actual.get(t.team, {}).get("actual_usd")), _money(actual.get(t.team, {}).get("forecast_usd")), _verdict(t)]
+               for t in est.teams]),
+        "<p class=\"note\">Low: every pool at min_nodes on its cheapest type; expected: desired_nodes at the mean price; "
+        "high: max_nodes on the dearest type. The estimate leaves out the EKS control plane, data transfer and shared cluster costs.</p>",
+    ]
+    models = _models(est, sb)
+    if models:
+        sections += ["<h2>Cost by model</h2>",
+                     bars("Monthly cost by model" + (" (actual)" if sb else " (expected)"), [(m[0], m[1]) for m in models], COLOURS["expected"]),
+                     table(["Model", "Cost", "Estimated $/1M tokens", "Actual $/1M tokens", "Tokens"],
+                           [[m[0], _money(m[1]), _money(m[2]), _money(m[3]), "-" if m[4] is None else f"{m[4]:,}"] for m in models])]
+    leaks = [("schedule savings", sum(t.schedule_savings_usd for t in est.teams)), ("spot savings", sum(t.spot_savings_usd for t in est.teams))]
+    if sb:
+        leaks += [("off-schedule spend", sum(t["off_schedule_usd"] or 0 for t in sb["teams"])), ("untagged spend", sb["unattributed_usd"])]
+    fills = [COLOURS["savings"]] * 2 + [COLOURS["leak"]] * (len(leaks) - 2)
+    sections += ["<h2>Savings and leaks</h2>",
+                 '<p class="legend"><span style="background:#6a1b9a"></span>saved <span style="background:#ef6c00"></span>leaked</p>',
+                 bars("Savings the schedules and spot bring, and spend that leaks", leaks, fills),
+                 table(["What", "USD per month"], [[label, _money(value)] for label, value in leaks])]
+    if sb and sb["untagged_resources"]:
+        sections += ["<h3>Top untagged resources</h3>",
+                     table(["Resource", "Service", "Actual"], [[r["resource_id"], r["service"], _money(r["actual_usd"])]
+                                                               for r in sb["untagged_resources"] if r["actual_usd"] > 0])]
+    sources = [f"price catalog: {data.prices}"] + [f"billing: {s}" for s in data.billing_sources]
+    sections += ["<h2>Sources</h2>", "<ul>" + "".join(f"<li>{_esc(s)}</li>" for s in sources) + "</ul>",
+                 f'<p class="note">Generated {_esc(data.generated)} by genai-finops.</p>']
+    return PAGE.format(title=_esc(f"GPU FinOps report {data.month}"), body="\n".join(sections))
+
+
+def _models(est: Any, sb: dict[str, Any] | None) -> list[tuple[str, float, float | None, float | None, int | None]]:
+    """(model, cost, estimated $/1M, actual $/1M, tokens): actual cost with billing data, else expected."""
+    estimated: dict[str, list[float]] = {}
+    expected: dict[str, float] = {}
+    for team in est.teams:
+        for c in team.components:
+            if c.model_id is None:
+                continue
+            expected[c.model_id] = expected.get(c.model_id, 0.0) + c.monthly_usd.expected
+            if c.usd_per_million_tokens_at_utilization is not None:
+                estimated.setdefault(c.model_id, []).append(c.usd_per_million_tokens_at_utilization)
+    if sb:
+        rows = []
+        for m in sb["models"]:
+            tokens = None if m.get("prompt_tokens") is None else m["prompt_tokens"] + m["generation_tokens"]
+            est_m = estimated.get(m["model_id"])
+            rows.append((f"{m['model_id']} ({m['team']})", m["actual_usd"], sum(est_m) / len(est_m) if est_m else None,
+                         m.get("usd_per_million_tokens"), tokens))
+        return rows
+    return [(model, cost, sum(estimated[model]) / len(estimated[model]) if model in estimated else None, None, None)
+            for model, cost in sorted(expected.items())]
+
+
+def now() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+body {{ font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2rem auto; max-width: 820px; color: #212121; }}
+h1 {{ font-size: 1.6rem; }} h2 {{ font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid #e0e0e0; }}
+svg {{ width: 100%; height: auto; display: block; margin: .5rem 0; }}
+svg .label {{ font-size: 13px; font-weight: 600; }} svg .sub {{ font-size: 11px; fill: #616161; }}
+svg .tick, svg .value {{ font-size: 11px; fill: #424242; }} svg .grid {{ stroke: #eeeeee; }}
+table {{ border-collapse: collapse; width: 100%; font-size: .85rem; margin: .5rem 0 1rem; }}
+th, td {{ border-bottom: 1px solid #eeeeee; padding: .3rem .5rem; text-align: right; }}
+th:first-child, td:first-child {{ text-align: left; }}
+.verdict {{ padding: .6rem .8rem; border-radius: 4px; font-weight: 600; }}
+.good {{ background: #e8f5e9; color: #1b5e20; }} .bad {{ background: #ffebee; color: #b71c1c; }}
+.legend span {{ display: inline-block; width: 12px; height: 12px; margin: 0 .3rem 0 .8rem; vertical-align: middle; }}
+.note {{ font-size: .8rem; color: #616161; }}
+</style>
+</head>
+<body>
+{body}
+</body>
+</html>
+"""
