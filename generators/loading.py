@@ -194,6 +194,12 @@ def _describe(error: dict[str, Any], model: type[BaseModel], loc: FieldPath) -> 
     if kind == "int_from_float":
         return f"got {_yaml_kind(value)}; expected a whole number"
     if kind in ("too_short", "too_long"):
+        limit = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
+        size = len(value) if hasattr(value, "__len__") else None
+        if isinstance(value, (list, tuple)):
+            if kind == "too_short" and not value:
+                return f"is an empty list; give at least {limit} item{'s' if limit != 1 else ''}"
+            return f"has {size} items; {'at least' if kind == 'too_short' else 'at most'} {limit} allowed"
         return error["msg"].replace("List", "list").replace("Value", "value") + f"; got {_yaml_kind(value)}"
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))

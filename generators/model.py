@@ -143,7 +143,9 @@ class Autoscaling(StrictModel):
     deployment: K8sName
     min_replicas: int = Field(ge=1)
     max_replicas: int = Field(ge=1)
-    target_cpu_percent: int = Field(gt=0, le=100)
+    # A percentage of the pods' CPU requests, which pods may exceed: Kubernetes accepts more than
+    # 100 (https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/#algorithm-details).
+    target_cpu_percent: int = Field(gt=0, le=1000)
     target_requests_per_second: float = Field(gt=0)
 
     @model_validator(mode="after")

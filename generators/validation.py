@@ -173,9 +173,32 @@ def _schedule(doc: SourceDocument, manifest: TeamManifest) -> list[Problem]:
     name = manifest.schedule.timezone
     if name in _timezones():
         return _hours_within_schedule(doc, manifest)
-    hint = difflib.get_close_matches(name, sorted(_timezones()), n=1, cutoff=0.6)
-    suffix = f"; did you mean '{hint[0]}'?" if hint else "; use an IANA name such as Europe/Berlin or America/New_York"
-    return [doc.problem(("schedule", "timezone"), f"'{name}' is not an IANA time zone{suffix}")]
+    return [doc.problem(("schedule", "timezone"), f"'{name}' is not an IANA time zone; {_timezone_hint(name)}")]
+
+
+# "UTC+9", "GMT-5:00": fixed offsets, which the tz database names Etc/GMT-9 (POSIX signs are inverted).
+OFFSET_PATTERN = re.compile(r"^(?:UTC|GMT)\s*([+-])\s*(\d{1,2})(?::?00)?$", re.IGNORECASE)
+IANA_HINT = "use an Area/City name such as Europe/Berlin or Asia/Tokyo (the list: https://en.wikipedia.org/wiki/List_of_tz_database_time_zones)"
+
+
+def _timezone_hint(name: str) -> str:
+    """A suggestion that never changes the offset the author meant.
+
+    Only a likely typo of an Area/City name gets a "did you mean" (abbreviations like JST are
+    too close to others, MST, that mean other offsets); a fixed offset gets its Etc/ name, with
+    the note that it has no daylight saving time; anything else, how to find the name.
+    """
+    offset = OFFSET_PATTERN.match(name.strip())
+    if offset:
+        sign, hours = offset.groups()
+        etc = "Etc/GMT" if int(hours) == 0 else f"Etc/GMT{'-' if sign == '+' else '+'}{int(hours)}"
+        if etc in _timezones():
+            return f"a fixed offset is {etc} (no daylight saving time), or {IANA_HINT}"
+    if "/" in name:
+        hint = difflib.get_close_matches(name, [zone for zone in sorted(_timezones()) if "/" in zone], n=1, cutoff=0.8)
+        if hint:
+            return f"did you mean '{hint[0]}'?"
+    return IANA_HINT
 
 
 def _hours_within_schedule(doc: SourceDocument, manifest: TeamManifest) -> list[Problem]:

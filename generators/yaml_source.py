@@ -96,6 +96,11 @@ def load_yaml(path: Path, display: str | None = None) -> SourceDocument:
     except yaml.MarkedYAMLError as exc:
         line, column = _at(exc.problem_mark or exc.context_mark)
         reason = exc.problem or exc.context or "invalid YAML"
+        lines = text.splitlines()
+        if 0 < line <= len(lines) and "\t" in lines[line - 1][: max(column, 1)]:
+            # The parser's own words ("found character that cannot start any token") do not
+            # say what to do; a tab in the indentation is the usual cause.
+            raise ManifestError([Problem(display, line, column, "", "a tab character: YAML indents with spaces only; replace the tab with spaces")]) from None
         raise ManifestError([Problem(display, line, column, "", f"invalid YAML: {reason}")]) from None
     except yaml.YAMLError as exc:
         raise ManifestError([Problem(display, 1, 1, "", f"invalid YAML: {exc}")]) from None

@@ -77,6 +77,9 @@ RULES = [
     ("tag value not text", team_rule("alpha", "tags.Extra", 5), "alpha.yaml", "tags.Extra: got number 5; expected text"),
     ("required tag supplied by nothing", org_rule("required_tags", ["Team", "Project", "Owner", "Environment", "CostCenter", "ModelID", "DataOwner"]), "bravo.yaml", "tags: required tag 'DataOwner' is not supplied by any field; add it under tags"),
     ("timezone", team_rule("alpha", "schedule.timezone", "Europe/Berln"), "alpha.yaml", "schedule.timezone: 'Europe/Berln' is not an IANA time zone; did you mean 'Europe/Berlin'?"),
+    ("timezone abbreviation gets no look-alike", team_rule("alpha", "schedule.timezone", "JST"), "alpha.yaml", "schedule.timezone: 'JST' is not an IANA time zone; use an Area/City name such as Europe/Berlin or Asia/Tokyo"),
+    ("timezone offset keeps its offset", team_rule("alpha", "schedule.timezone", "UTC+9"), "alpha.yaml", "'UTC+9' is not an IANA time zone; a fixed offset is Etc/GMT-9 (no daylight saving time)"),
+    ("no weekdays", team_rule("alpha", "schedule.weekdays", []), "alpha.yaml", "schedule.weekdays: is an empty list; give at least 1 item"),
     ("HH:MM", team_rule("alpha", "schedule.start", "8:00"), "alpha.yaml", "schedule.start: got text '8:00'; expected a 24-hour time \"HH:MM\""),
     ("HH:MM hour 24", team_rule("alpha", "schedule.stop", "24:00"), "alpha.yaml", "schedule.stop: got text '24:00'"),
     ("start before stop", team_rule("alpha", "schedule.start", "20:00"), "alpha.yaml", "schedule: start (20:00) must be earlier than stop (19:00)"),
@@ -167,3 +170,22 @@ def test_names_derived_for_aws_must_fit_aws_limits(tmp_path):
     problems = run_rule(tmp_path, mutate)
     expected = f"inference[0].name: makes the EKS nodegroupName '{long_team}-{'p' * 40}' (71 characters); AWS allows at most 63"
     assert any(expected in p for p in problems), problems
+
+
+def test_a_tab_in_the_indentation_says_so(tmp_path):
+    teams = {name: example(name) for name in ("alpha", "bravo")}
+    write_manifests(tmp_path, teams)
+    bravo = tmp_path / "teams" / "bravo.yaml"
+    bravo.write_text(bravo.read_text().replace("\n  on_exceed:", "\n\ton_exceed:"))
+    with pytest.raises(ManifestError) as caught:
+        load_manifest_set([str(tmp_path)])
+    (problem,) = caught.value.problems
+    assert problem.message == "a tab character: YAML indents with spaces only; replace the tab with spaces"
+    assert problem.path.endswith("bravo.yaml") and problem.column == 1
+
+
+def test_a_cpu_target_above_100_percent_is_valid_as_in_kubernetes(tmp_path):
+    bravo = example("bravo")
+    bravo["inference"][0]["autoscaling"]["target_cpu_percent"] = 150
+    write_manifests(tmp_path, {"bravo": bravo})
+    assert load_manifest_set([str(tmp_path)]).team("bravo").inference[0].autoscaling.target_cpu_percent == 150
