@@ -61,3 +61,18 @@ def test_scan_finds_the_checkov_make_installed_without_being_told(synthesized_ex
         cwd=REPO, capture_output=True, text=True, timeout=600, env=env,
     )
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_the_cost_table_fits_120_columns_and_explains_low_expected_high(tmp_path):
+    bravo = example("bravo")
+    bravo["inference"][0]["instance_types"] = ["g5.xlarge", "g5.2xlarge", "g5.4xlarge", "g6.xlarge", "g6.2xlarge", "g6e.xlarge"]
+    root = write_manifests(tmp_path, {"alpha": example("alpha"), "bravo": bravo, "charlie": example("charlie")})
+    done = subprocess.run([sys.executable, "-m", "generators.cli", "cost", str(root), "--month", "2026-11"], cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 120, max(lines, key=len)
+    assert any(line.startswith("LOW: pools at min_nodes on their cheapest type; EXPECTED: desired_nodes") for line in lines)
+    # the wrapped notes are all there, in order, on continuation lines
+    text = " ".join(line.strip() for line in lines)
+    assert "expected at the mean of g5.2xlarge, g5.4xlarge, g5.xlarge, g6.2xlarge, g6.xlarge, g6e.xlarge" in text

@@ -40,6 +40,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 from pathlib import Path
 
 from generators.commands._common import add_manifest_arguments, use_colour
@@ -315,13 +316,28 @@ def _component_detail(c) -> str:
     return f"{units} x {c.instance_type} {c.market}, {c.hours:.1f} h ({c.hours_basis}) at {_money(c.hourly_usd)}/h"
 
 
-def _grid(headers: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
+# Tables fit a 120-column terminal: the widest text column wraps onto continuation lines.
+MAX_WIDTH = 120
+
+
+def _grid(headers: list[str], rows: list[list[str]], right: set[int], wrap: int | None = None, width: int = MAX_WIDTH) -> list[str]:
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    if wrap is not None:
+        others = sum(w for i, w in enumerate(widths) if i != wrap) + 2 * (len(widths) - 1)
+        widths[wrap] = max(len(headers[wrap]), min(widths[wrap], width - others))
 
     def line(cells: list[str]) -> str:
         return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
 
-    return [line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)]
+    out = [line(headers), line(["-" * w for w in widths])]
+    for row in rows:
+        pieces = textwrap.wrap(row[wrap], widths[wrap], break_on_hyphens=False) if wrap is not None and len(row[wrap]) > widths[wrap] else None
+        if not pieces:
+            out.append(line(row))
+            continue
+        out.append(line([*row[:wrap], pieces[0], *row[wrap + 1 :]]))
+        out += [line(["" if i != wrap else piece for i in range(len(row))]) for piece in pieces[1:]]
+    return out
 
 
 def to_table(est, changes=None, base_dir=None, colour: bool = False) -> str:
@@ -339,16 +355,22 @@ def to_table(est, changes=None, base_dir=None, colour: bool = False) -> str:
         lines[index + 2] = lines[index + 2].replace(_status(team), f"{mark}{_status(team)}{reset}") if colour else lines[index + 2]
     out += lines
     out.append(f"{'total':<6} expected {_money(est.total.expected)} (low {_money(est.total.low)}, high {_money(est.total.high)})")
+    out.append("LOW: pools at min_nodes on their cheapest type; EXPECTED: desired_nodes at the mean price; HIGH: max_nodes on the")
+    out.append(f"dearest type. OF BUDGET: the {est.gate} figure, which the gate compares. Never included: EKS control plane, data transfer.")
     for team in est.teams:
-        where = f", schedule {team.schedule_hours:.1f} h in {est.month} ({team.timezone})" if team.schedule_hours is not None else ""
-        out += ["", f"{team.team} ({team.path}{where})"]
+        where = f"schedule {team.schedule_hours:.1f} h in {est.month} ({team.timezone})" if team.schedule_hours is not None else ""
+        heading = f"{team.team} ({team.path}{', ' + where if where else ''})"
+        out += ["", heading if len(heading) <= MAX_WIDTH else f"{team.team} ({team.path})"]
+        if len(heading) > MAX_WIDTH and where:
+            out.append(f"  {where}")
         rows = [
-            [_component_label(c), _component_detail(c), _money(c.monthly_usd.expected),
+            [_component_label(c), _component_detail(c) + ("; " + "; ".join(c.notes) if c.notes else ""), _money(c.monthly_usd.expected),
              f"{_money(c.monthly_usd.low)}-{_money(c.monthly_usd.high)}" if c.monthly_usd.low != c.monthly_usd.high else "",
-             _tokens(c), "; ".join(c.notes)]
+             _tokens(c)]
             for c in team.components
         ]
-        out += ["  " + line for line in _grid(["COMPONENT", "DETAIL", "EXPECTED", "RANGE", "$/1M TOKENS", "NOTES"], rows, right={2, 3, 4})]
+        out += ["  " + line for line in _grid(["COMPONENT", "DETAIL AND NOTES", "EXPECTED", "RANGE", "$/1M TOKENS"], rows, right={2, 3, 4},
+                                              wrap=1, width=MAX_WIDTH - 2)]
     if changes is not None:
         out += ["", f"Change against {base_dir}"]
         rows = [[ch.team, ch.status, _money(ch.base_usd.expected) if ch.base_usd else "-",
