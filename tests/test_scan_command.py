@@ -388,3 +388,34 @@ def test_checkov_on_libyaml_reports_exactly_what_plain_checkov_reports(synthesiz
     fast = checkov_results(scan._checkov_command(CHECKOV), root, checks, policy)
     assert len(plain) > 100 and any(r[1].startswith("CKV_GFO_") for r in plain)
     assert fast == plain
+
+
+@pytest.mark.slow
+def test_a_scan_whose_own_checks_did_not_load_fails_closed(synthesized_examples, tmp_path, monkeypatch, capsys):
+    """Break policies/gfo_common.py on purpose: checkov drops our checks silently and still
+    reports its own, so without the coverage check the scan would pass."""
+    import shutil as _shutil
+
+    from generators import cli
+    from generators.commands import scan
+
+    broken = tmp_path / "policies"
+    _shutil.copytree(scan.POLICIES_DIR, broken)
+    helper = broken / "gfo_common.py"
+    helper.write_text('raise ImportError("broken on purpose by the test")\n' + helper.read_text())
+    monkeypatch.setattr(scan, "POLICIES_DIR", broken)
+
+    code = cli.main(["scan", "--out", str(synthesized_examples.out_dir), "--format", "json"])
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "our checks did not run: CKV_GFO_001 on alpha (aws_instance)" in err
+    assert "CKV_GFO_004 on alpha (aws_budgets_budget)" in err and "more" in err
+
+
+def test_our_checks_are_read_from_their_sources():
+    from generators.commands.scan import our_checks
+
+    checks = our_checks()
+    assert sorted(checks) == [f"CKV_GFO_00{n}" for n in range(1, 6)]
+    assert checks["CKV_GFO_004"] == {"aws_budgets_budget"} and "aws_instance" in checks["CKV_GFO_005"]

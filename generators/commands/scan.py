@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -109,7 +110,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"scanning {len(stacks)} stack{'s' if len(stacks) != 1 else ''} with checkov ({checkov}) ...", file=sys.stderr)
     started = time.monotonic()
     report = _run_checkov(checkov, stacks, {"required_tags": list(org.required_tags), "allowed_instance_types": list(org.allowed_instance_types)})
-    results = _results(report, stacks) + _stack_budget_results(stacks)
+    reported = _results(report, stacks)
+    # Only what checkov reported counts: the stack-level budget result below is ours, not checkov's.
+    _require_our_checks(reported, stacks)
+    results = reported + _stack_budget_results(stacks)
     used = set()
     for result in results:
         if result.status != "failed":
@@ -399,6 +403,42 @@ def _construct_path(document: dict[str, Any], resource_type: str, name: str) -> 
     block = document.get("data" if resource_type.startswith("data.") else "resource") or {}
     config = (block.get(resource_type.removeprefix("data.")) or {}).get(name) or {}
     return ((config.get("//") or {}).get("metadata") or {}).get("path", "") if isinstance(config, dict) else ""
+
+
+# What each of our checks applies to, read from its source (checkov is not importable here): the
+# id and supported_resources of every policies/ckv_gfo_*.py.
+_CHECK_ID = re.compile(r'id="(CKV_GFO_\d+)"')
+_SUPPORTED = re.compile(r"supported_resources=\[([^\]]*)\]")
+
+
+def our_checks(policies: Path = POLICIES_DIR) -> dict[str, set[str]]:
+    checks = {}
+    for source in sorted(policies.glob("ckv_gfo_*.py")):
+        text = source.read_text(encoding="utf-8")
+        ids, supported = _CHECK_ID.findall(text), _SUPPORTED.findall(text)
+        if len(ids) != 1 or len(supported) != 1:
+            raise ToolError(f"{_display(source)}: expected one check id and one supported_resources list")
+        checks[ids[0]] = set(re.findall(r'"([a-z0-9_]+)"', supported[0]))
+    return checks
+
+
+def _require_our_checks(results: list[Result], stacks: list[Stack]) -> None:
+    """Fail closed when our checks did not run: checkov drops an external check whose module
+    fails to import (a broken policies/gfo_common.py, a checkov that stops putting the checks
+    directory on sys.path) and still reports its own, so a scan could pass without ours.
+    Every stack with a resource type one of our checks supports must have a result of that check."""
+    reported = {(r.stack, r.check_id) for r in results}
+    missing = []
+    for stack in stacks:
+        types = set((stack.document.get("resource") or {}))
+        for check_id, supported in our_checks().items():
+            if types & supported and (stack.name, check_id) not in reported:
+                missing.append(f"{check_id} on {stack.name} ({', '.join(sorted(types & supported))})")
+    if missing:
+        raise ToolError(
+            f"our checks did not run: {'; '.join(missing[:6])}{f' and {len(missing) - 6} more' if len(missing) > 6 else ''}. "
+            "checkov drops an external check it cannot import: run `checkov -d DIR --external-checks-dir policies` to see why"
+        )
 
 
 def _stack_budget_results(stacks: list[Stack]) -> list[Result]:
