@@ -30,27 +30,10 @@ from cdktf_cdktf_provider_aws.bcmdataexports_export import (
 )
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
-from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
-from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
-    S3BucketLifecycleConfiguration,
-    S3BucketLifecycleConfigurationRule,
-    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
-    S3BucketLifecycleConfigurationRuleFilter,
-    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import S3BucketOwnershipControls, S3BucketOwnershipControlsRule
-from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
-from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
-from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
-    S3BucketServerSideEncryptionConfigurationA,
-    S3BucketServerSideEncryptionConfigurationRuleA,
-    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA, S3BucketVersioningVersioningConfiguration
 from constructs import Construct
 
 from generators.model import Billing
-from modules.iam_documents import policy_document
+from modules.private_bucket import bucket_policy, private_bucket
 
 FOCUS_TABLE = "FOCUS_1_2_AWS"
 # The columns showback reads, and the FOCUS ones a reviewer reads next to them; every name is in
@@ -71,10 +54,6 @@ WRITERS = ("billingreports.amazonaws.com", "bcm-data-exports.amazonaws.com")
 # which is also where the export's ARN lives.
 EXPORTS_REGION = "us-east-1"
 ATHENA_RESULTS_PREFIX = "athena-results"
-# Exported months are rewritten in place (OVERWRITE_REPORT); old versions only protect against
-# mistakes. 90 days, as for the Config bucket (modules/config_recorder.py).
-NONCURRENT_VERSION_DAYS = 90
-ABORT_MULTIPART_DAYS = 7
 # A runaway query over years of hourly rows is stopped at 1 TB scanned (about $5 at Athena's
 # $5 per TB: https://aws.amazon.com/athena/pricing/); showback reads one month.
 BYTES_SCANNED_CUTOFF = 1_000_000_000_000
@@ -99,88 +78,30 @@ class BillingExport(Construct):
         super().__init__(scope, id)
         account = DataAwsCallerIdentity(self, "account").account_id
         partition = DataAwsPartition(self, "partition").partition
-        bucket = S3Bucket(self, "bucket", bucket=billing.export_bucket, tags=dict(tags))
-        S3BucketOwnershipControls(
-            self, "ownership", bucket=bucket.id, rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced")
-        )
-        public_access = S3BucketPublicAccessBlock(
-            self,
-            "public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-        )
-        S3BucketVersioningA(
-            self, "versioning", bucket=bucket.id, versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled")
-        )
         # SSE-S3: the export services write with the bucket's default encryption; a customer
         # managed key would need a key policy for them that we have not verified (suppressed,
         # with this reason, in policies/suppressions.yaml).
-        S3BucketServerSideEncryptionConfigurationA(
+        delivery = private_bucket(self, name=billing.export_bucket, tags=tags)
+        bucket = delivery.bucket
+        policy = bucket_policy(
             self,
-            "encryption",
-            bucket=bucket.id,
-            rule=[
-                S3BucketServerSideEncryptionConfigurationRuleA(
-                    apply_server_side_encryption_by_default=S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                        sse_algorithm="AES256"
-                    )
-                )
-            ],
-        )
-        S3BucketLifecycleConfiguration(
-            self,
-            "lifecycle",
-            bucket=bucket.id,
-            rule=[
-                S3BucketLifecycleConfigurationRule(
-                    id="tidy-versions-and-uploads",
-                    status="Enabled",
-                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                    noncurrent_version_expiration=[
-                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=NONCURRENT_VERSION_DAYS)
-                    ],
-                    abort_incomplete_multipart_upload=[
-                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=ABORT_MULTIPART_DAYS)
-                    ],
-                )
-            ],
-        )
-        policy = S3BucketPolicy(
-            self,
-            "policy",
-            bucket=bucket.id,
-            policy=policy_document(
-                {
-                    "Sid": "EnableAWSDataExportsToWriteToS3AndCheckPolicy",
-                    "Effect": "Allow",
-                    "Principal": {"Service": list(WRITERS)},
-                    "Action": ["s3:PutObject", "s3:GetBucketPolicy"],
-                    "Resource": [f"{bucket.arn}/*", bucket.arn],
-                    "Condition": {
-                        "StringLike": {
-                            "aws:SourceArn": [
-                                f"arn:{partition}:cur:{EXPORTS_REGION}:{account}:definition/*",
-                                f"arn:{partition}:bcm-data-exports:{EXPORTS_REGION}:{account}:export/*",
-                            ]
-                        },
-                        "StringEquals": {"aws:SourceAccount": account},
+            delivery,
+            {
+                "Sid": "EnableAWSDataExportsToWriteToS3AndCheckPolicy",
+                "Effect": "Allow",
+                "Principal": {"Service": list(WRITERS)},
+                "Action": ["s3:PutObject", "s3:GetBucketPolicy"],
+                "Resource": [f"{bucket.arn}/*", bucket.arn],
+                "Condition": {
+                    "StringLike": {
+                        "aws:SourceArn": [
+                            f"arn:{partition}:cur:{EXPORTS_REGION}:{account}:definition/*",
+                            f"arn:{partition}:bcm-data-exports:{EXPORTS_REGION}:{account}:export/*",
+                        ]
                     },
+                    "StringEquals": {"aws:SourceAccount": account},
                 },
-                {
-                    "Sid": "DenyInsecureTransport",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "s3:*",
-                    "Resource": [bucket.arn, f"{bucket.arn}/*"],
-                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                },
-            ),
-            # Writing the policy while the public access block is being written fails with
-            # OperationAborted (https://github.com/hashicorp/terraform-provider-aws/issues/7628).
-            depends_on=[public_access],
+            },
         )
         self.export = BcmdataexportsExport(
             self,

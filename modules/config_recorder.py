@@ -21,29 +21,13 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
-from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
-from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
-    S3BucketLifecycleConfiguration,
-    S3BucketLifecycleConfigurationRule,
-    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
-    S3BucketLifecycleConfigurationRuleFilter,
-    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import S3BucketOwnershipControls, S3BucketOwnershipControlsRule
-from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
-from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
-from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
-    S3BucketServerSideEncryptionConfigurationA,
-    S3BucketServerSideEncryptionConfigurationRuleA,
-    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA, S3BucketVersioningVersioningConfiguration
 from cdktf import ITerraformDependable, TerraformProvider
 from constructs import Construct
 
 from generators import naming
 from generators.model import OrgPolicy
 from modules.iam_documents import account_administers_key, policy_document
+from modules.private_bucket import bucket_policy, private_bucket
 from modules.required_tags_rule import compliance_resource_types
 
 CONFIG_SERVICE = "config.amazonaws.com"
@@ -56,11 +40,6 @@ CONFIG_MANAGED_POLICY = "service-role/AWS_ConfigRole"
 # or use KMS, so Config would fall back to delivering as the service principal
 # (https://docs.aws.amazon.com/config/latest/developerguide/s3-bucket-policy.html).
 
-# Old object versions only protect against overwrites by mistake; Config writes new keys, it
-# never rewrites. 90 days is the platform team's choice, not an AWS figure.
-NONCURRENT_VERSION_DAYS = 90
-# Parts of failed multipart uploads are billed until removed.
-ABORT_MULTIPART_DAYS = 7
 # A deleted key makes every delivered object unreadable; 30 is the longest waiting period KMS
 # allows (https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html).
 KEY_DELETION_WINDOW_DAYS = 30
@@ -114,106 +93,41 @@ class ConfigRecorder(Construct):
             tags=dict(tags),
         )
 
-        bucket = S3Bucket(self, "bucket", bucket=naming.config_bucket(account_id), tags=dict(tags))
-        # ACLs off: Config still sends bucket-owner-full-control, which BucketOwnerEnforced accepts
-        # (https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html).
-        S3BucketOwnershipControls(
-            self, "ownership", bucket=bucket.id, rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced")
-        )
-        public_access = S3BucketPublicAccessBlock(
-            self,
-            "public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-        )
-        S3BucketVersioningA(
-            self, "versioning", bucket=bucket.id, versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled")
-        )
-        S3BucketServerSideEncryptionConfigurationA(
-            self,
-            "encryption",
-            bucket=bucket.id,
-            rule=[
-                S3BucketServerSideEncryptionConfigurationRuleA(
-                    apply_server_side_encryption_by_default=S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
-                        sse_algorithm="aws:kms", kms_master_key_id=key.arn
-                    ),
-                    # One data key per bucket instead of one KMS request per object
-                    # (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html).
-                    bucket_key_enabled=True,
-                )
-            ],
-        )
-        S3BucketLifecycleConfiguration(
-            self,
-            "lifecycle",
-            bucket=bucket.id,
-            rule=[
-                S3BucketLifecycleConfigurationRule(
-                    id="tidy-versions-and-uploads",
-                    status="Enabled",
-                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                    noncurrent_version_expiration=[
-                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=NONCURRENT_VERSION_DAYS)
-                    ],
-                    abort_incomplete_multipart_upload=[
-                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=ABORT_MULTIPART_DAYS)
-                    ],
-                )
-            ],
-        )
+        delivery = private_bucket(self, name=naming.config_bucket(account_id), tags=tags, kms_key_arn=key.arn)
+        bucket = delivery.bucket
         delivery_prefix = f"{bucket.arn}/AWSLogs/{account_id}/Config/*"
-        bucket_policy = S3BucketPolicy(
+        delivery_policy = bucket_policy(
             self,
-            "policy",
-            bucket=bucket.id,
-            policy=policy_document(
-                # The three statements AWS documents for a Config delivery bucket, limited to
-                # this account with AWS:SourceAccount as the page recommends
-                # (https://docs.aws.amazon.com/config/latest/developerguide/s3-bucket-policy.html).
-                {
-                    "Sid": "AWSConfigBucketPermissionsCheck",
-                    "Effect": "Allow",
-                    "Principal": {"Service": CONFIG_SERVICE},
-                    "Action": "s3:GetBucketAcl",
-                    "Resource": bucket.arn,
-                    "Condition": from_this_account,
+            delivery,
+            # The three statements AWS documents for a Config delivery bucket, limited to
+            # this account with AWS:SourceAccount as the page recommends
+            # (https://docs.aws.amazon.com/config/latest/developerguide/s3-bucket-policy.html).
+            {
+                "Sid": "AWSConfigBucketPermissionsCheck",
+                "Effect": "Allow",
+                "Principal": {"Service": CONFIG_SERVICE},
+                "Action": "s3:GetBucketAcl",
+                "Resource": bucket.arn,
+                "Condition": from_this_account,
+            },
+            {
+                "Sid": "AWSConfigBucketExistenceCheck",
+                "Effect": "Allow",
+                "Principal": {"Service": CONFIG_SERVICE},
+                "Action": "s3:ListBucket",
+                "Resource": bucket.arn,
+                "Condition": from_this_account,
+            },
+            {
+                "Sid": "AWSConfigBucketDelivery",
+                "Effect": "Allow",
+                "Principal": {"Service": CONFIG_SERVICE},
+                "Action": "s3:PutObject",
+                "Resource": delivery_prefix,
+                "Condition": {
+                    "StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "AWS:SourceAccount": account_id}
                 },
-                {
-                    "Sid": "AWSConfigBucketExistenceCheck",
-                    "Effect": "Allow",
-                    "Principal": {"Service": CONFIG_SERVICE},
-                    "Action": "s3:ListBucket",
-                    "Resource": bucket.arn,
-                    "Condition": from_this_account,
-                },
-                {
-                    "Sid": "AWSConfigBucketDelivery",
-                    "Effect": "Allow",
-                    "Principal": {"Service": CONFIG_SERVICE},
-                    "Action": "s3:PutObject",
-                    "Resource": delivery_prefix,
-                    "Condition": {
-                        "StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "AWS:SourceAccount": account_id}
-                    },
-                },
-                # Refuse plain HTTP, as the AWS Config rule s3-bucket-ssl-requests-only checks
-                # (https://docs.aws.amazon.com/config/latest/developerguide/s3-bucket-ssl-requests-only.html).
-                {
-                    "Sid": "DenyInsecureTransport",
-                    "Effect": "Deny",
-                    "Principal": "*",
-                    "Action": "s3:*",
-                    "Resource": [bucket.arn, f"{bucket.arn}/*"],
-                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                },
-            ),
-            # Writing the policy while the public access block is being written fails with
-            # OperationAborted (https://github.com/hashicorp/terraform-provider-aws/issues/7628).
-            depends_on=[public_access],
+            },
         )
 
         role = IamRole(
@@ -263,7 +177,7 @@ class ConfigRecorder(Construct):
         # (https://docs.aws.amazon.com/config/latest/APIReference/API_DeliveryChannel.html), which
         # the bucket's key does. The role is global (IAM); the bucket policy's prefix covers every region.
         for region, provider in providers.items():
-            self.recorders[region] = self._recorder(org, region, provider, role.arn, bucket.bucket, key.arn, [bucket_policy, delivery_rights])
+            self.recorders[region] = self._recorder(org, region, provider, role.arn, bucket.bucket, key.arn, [delivery_policy, delivery_rights])
 
     def _recorder(
         self,
