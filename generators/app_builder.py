@@ -27,6 +27,8 @@ STATE_DIR = "state"
 # Where cdktf writes each stack inside the output directory, and where `cdktf deploy` runs
 # terraform: the local backend's relative path is resolved from there.
 STACKS_DIR = "stacks"
+# The Terraform JSON cdktf writes for each stack: <out>/stacks/<stack>/cdk.tf.json.
+STACK_FILE = "cdk.tf.json"
 DEFAULT_OUT_DIR = "cdktf.out"
 
 

@@ -7,13 +7,20 @@ a check for every resource, so suppressions live in one file that a reviewer rea
       - check: CKV_AWS_117
         resource: "*/aws_lambda_function.*offhours*"
         reason: the off-hours function only calls public EC2 and EKS APIs; a VPC adds NAT cost and nothing else
+      - check: CKV_AWS_272
+        construct: "*/offhours/function"      # instead of resource: the construct path
         expires: 2027-06-30          # optional; after this day the entry is an error, not a silent pass
 
-A result's address is `<stack>/<resource type>.<terraform name>`, e.g.
-`alpha/aws_instance.training-finetune-0_instance_1A2B3C4D` (cdktf appends a hash to nested
-construct names, hence globs). `resource` is a shell-style glob (`*`, `?`, `[...]`): with a `/`
-it is matched against the whole address, without one against `<type>.<name>` in every stack.
-Stack-level results (CKV_GFO_004) have the address `<stack>/stack.<stack>`.
+An entry names what it covers in one of two ways, each a shell-style glob (`*`, `?`, `[...]`):
+
+- `resource`: the result's address, `<stack>/<resource type>.<terraform name>`, e.g.
+  `alpha/aws_instance.training-finetune-0_instance_1A2B3C4D` (cdktf appends a hash to nested
+  construct names, hence globs). With a `/` the glob is matched against the whole address,
+  without one against `<type>.<name>` in every stack. Stack-level results (CKV_GFO_004) have the
+  address `<stack>/stack.<stack>`.
+- `construct`: the construct path cdktf records for the resource, e.g.
+  `alpha/offhours/function` (scan prints it beside each failure). It stays the same when cdktf's
+  hash changes, as cdk-nag's suppressions do; stack-level results have none.
 
 Every problem is reported with file:line:col, all at once: unknown keys, a missing or short
 reason (cdk-nag's rule: at least ten characters), a malformed check ID, a past expiry date,
@@ -34,7 +41,7 @@ from generators.yaml_source import SourceDocument, load_yaml
 
 # cdk-nag refuses suppression reasons shorter than this; a reviewer needs a sentence, not "ok".
 MIN_REASON_LENGTH = 10
-ENTRY_KEYS = ("check", "resource", "reason", "expires")
+ENTRY_KEYS = ("check", "resource", "construct", "reason", "expires")
 # checkov IDs: CKV_AWS_79, CKV2_AWS_41, CKV_GFO_001, CKV_K8S_8 ...
 CHECK_ID_PATTERN = re.compile(r"^CKV2?_[A-Z0-9]+_[0-9]+$")
 
@@ -42,20 +49,24 @@ CHECK_ID_PATTERN = re.compile(r"^CKV2?_[A-Z0-9]+_[0-9]+$")
 @dataclass(frozen=True)
 class Suppression:
     check: str
-    resource: str
+    resource: str  # an address glob, or "" when the entry names a construct
     reason: str
     expires: dt.date | None
     line: int
+    construct: str = ""  # a construct path glob, or "" when the entry names a resource
 
-    def matches(self, check_id: str, address: str) -> bool:
-        """Whether this entry covers `check_id` on the resource at `address` (`<stack>/<type>.<name>`)."""
+    def matches(self, check_id: str, address: str, construct_path: str = "") -> bool:
+        """Whether this entry covers `check_id` on the resource at `address` (`<stack>/<type>.<name>`)
+        whose construct path is `construct_path`."""
         if check_id != self.check:
             return False
+        if self.construct:
+            return bool(construct_path) and fnmatch.fnmatchcase(construct_path, self.construct)
         target = address if "/" in self.resource else address.split("/", 1)[-1]
         return fnmatch.fnmatchcase(target, self.resource)
 
     def describe(self) -> str:
-        return f"{self.check} on {self.resource}"
+        return f"{self.check} on {f'construct {self.construct}' if self.construct else self.resource}"
 
 
 def load_suppressions(path: Path, display: str | None = None, today: dt.date | None = None) -> list[Suppression]:
@@ -74,12 +85,12 @@ def load_suppressions(path: Path, display: str | None = None, today: dt.date | N
         entries = []
 
     suppressions: list[Suppression] = []
-    seen: dict[tuple[str, str], int] = {}
+    seen: dict[tuple[str, str, str], int] = {}
     for index, entry in enumerate(entries):
         parsed = _entry(document, index, entry, today, problems)
         if parsed is None:
             continue
-        key = (parsed.check, parsed.resource)
+        key = (parsed.check, parsed.resource, parsed.construct)
         if key in seen:
             problems.append(
                 document.problem(("suppressions", index), f"duplicate of the entry on line {seen[key]} ({parsed.describe()})")
@@ -95,7 +106,7 @@ def load_suppressions(path: Path, display: str | None = None, today: dt.date | N
 def _entry(document: SourceDocument, index: int, entry: object, today: dt.date, problems: list[Problem]) -> Suppression | None:
     here = ("suppressions", index)
     if not isinstance(entry, dict):
-        problems.append(document.problem(here, "expected a mapping with check, resource, reason and optional expires"))
+        problems.append(document.problem(here, "expected a mapping with check, resource or construct, reason and optional expires"))
         return None
     before = len(problems)
     for key in entry:
@@ -108,10 +119,21 @@ def _entry(document: SourceDocument, index: int, entry: object, today: dt.date, 
     if not isinstance(check, str) or not CHECK_ID_PATTERN.match(check):
         found = "missing" if check is None else f"got {check!r}"
         problems.append(document.problem((*here, "check"), f"{found}; expected a checkov check ID such as CKV_AWS_79 or CKV_GFO_001"))
-    resource = entry.get("resource")
-    if not isinstance(resource, str) or not resource.strip():
+    resource, construct = entry.get("resource"), entry.get("construct")
+    if resource is not None and construct is not None:
         problems.append(
-            document.problem((*here, "resource"), "missing; expected an address glob such as '*/aws_sqs_queue.*' or 'alpha/aws_instance.*'")
+            document.problem((*here, "construct"), "give resource or construct, not both: one entry covers one kind of name", key=True)
+        )
+    elif construct is not None:
+        if not isinstance(construct, str) or not construct.strip():
+            problems.append(document.problem((*here, "construct"), f"got {construct!r}; expected a construct path glob such as '*/offhours/function'"))
+    elif not isinstance(resource, str) or not resource.strip():
+        found = "missing" if resource is None else f"got {resource!r}"
+        problems.append(
+            document.problem(
+                (*here, "resource"),
+                f"{found}; expected an address glob such as '*/aws_sqs_queue.*' or 'alpha/aws_instance.*' (or construct: a construct path glob)",
+            )
         )
     reason = entry.get("reason")
     if not isinstance(reason, str) or len(reason.strip()) < MIN_REASON_LENGTH:
@@ -126,7 +148,7 @@ def _entry(document: SourceDocument, index: int, entry: object, today: dt.date, 
     if len(problems) > before:
         return None
     line, _ = document.locate(here)
-    return Suppression(check=check, resource=resource, reason=reason.strip(), expires=expires, line=line)
+    return Suppression(check=check, resource=resource or "", reason=reason.strip(), expires=expires, line=line, construct=construct or "")
 
 
 def _expiry(document: SourceDocument, where: tuple, value: object, today: dt.date, problems: list[Problem]) -> dt.date | None:

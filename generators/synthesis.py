@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from generators.app_builder import STACKS_DIR, STATE_DIR, AppPlan, StackPlan, plan_app
+from generators.app_builder import STACK_FILE, STACKS_DIR, STATE_DIR, AppPlan, StackPlan, plan_app
 from generators.errors import ToolError, UsageError
 from generators.model import ManifestSet
 
-STACK_FILE = "cdk.tf.json"
 # Terraform's local state and the backup it writes next to it.
 STATE_FILE_PATTERNS = ("*.tfstate", "*.tfstate.backup")
 # cdktf writes this at the top of every output directory; its presence tells us a directory

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from generators.commands import scan
+from generators import checkov_adapter, scan_render, scan_results
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "policies"
@@ -134,7 +134,7 @@ def test_cdktf_terraform_block_with_required_version_is_scanned(scanned):
 @pytest.mark.slow
 def test_pinned_checkov_alone_still_fails_to_parse_required_version(tmp_path):
     # When this fails, checkov fixed https://github.com/bridgecrewio/checkov/issues/7454 and
-    # scan._staged can go.
+    # checkov_adapter._staged can go.
     document = budget_stack()
     document["terraform"]["required_version"] = ">= 1.5.0"
     stack_dir(tmp_path, {"bravo": document})
@@ -185,14 +185,13 @@ def test_missing_checkov_is_a_clear_error(tmp_path):
 
 def test_checkov_nowhere_is_a_clear_error(tmp_path, monkeypatch):
     """Not configured, not on PATH, and no .venv/tools/checkov beside the interpreter."""
-    from generators.commands import scan
     from generators.errors import ToolError
 
     monkeypatch.delenv("GENAI_FINOPS_CHECKOV", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.setattr(scan, "_installed_checkov", lambda: None)
+    monkeypatch.setattr(checkov_adapter, "installed_checkov", lambda: None)
     with pytest.raises(ToolError, match="checkov not found"):
-        scan._checkov()
+        checkov_adapter.find_checkov()
 
 
 def test_invalid_suppression_file_exits_one_with_file_line(tmp_path):
@@ -207,19 +206,19 @@ def test_invalid_suppression_file_exits_one_with_file_line(tmp_path):
 # --------------------------------------------------------------------------- rendering, no checkov
 
 
-def result(status: str, check: str = "CKV_GFO_001", stack: str = "alpha", resource: str = "aws_instance.train", reason: str = "") -> scan.Result:
-    return scan.Result(check, "Ensure a thing", status, stack, resource, f"out/stacks/{stack}/cdk.tf.json", (3, 9), details=["why"], reason=reason)
+def result(status: str, check: str = "CKV_GFO_001", stack: str = "alpha", resource: str = "aws_instance.train", reason: str = "") -> scan_results.Result:
+    return scan_results.Result(check, "Ensure a thing", status, stack, resource, f"out/stacks/{stack}/cdk.tf.json", (3, 9), details=["why"], reason=reason)
 
 
-def stacks(*names: str) -> list[scan.Stack]:
-    return [scan.Stack(name, Path(f"out/stacks/{name}/cdk.tf.json"), f"out/stacks/{name}/cdk.tf.json", {}) for name in names]
+def stacks(*names: str) -> list[scan_results.Stack]:
+    return [scan_results.Stack(name, Path(f"out/stacks/{name}/cdk.tf.json"), f"out/stacks/{name}/cdk.tf.json", {}) for name in names]
 
 
 SAMPLE = [result("failed"), result("passed", check="CKV_GFO_005"), result("suppressed", check="CKV_AWS_8", stack="bravo", reason=REASON)]
 
 
 def test_cli_table_counts_per_stack_and_lists_each_failure():
-    text = scan.render_cli(SAMPLE, stacks("alpha", "bravo"), "3.3.30", [])
+    text = scan_render.render_cli(SAMPLE, stacks("alpha", "bravo"), "3.3.30", [])
     lines = text.splitlines()
     assert lines[:4] == [
         "stack  passed  failed  suppressed",
@@ -234,7 +233,7 @@ def test_cli_table_counts_per_stack_and_lists_each_failure():
 
 
 def test_sarif_has_rules_failures_as_errors_and_suppressions_with_justification():
-    sarif = json.loads(scan.render_sarif(SAMPLE, stacks("alpha", "bravo"), "3.3.30", []))
+    sarif = json.loads(scan_render.render_sarif(SAMPLE, stacks("alpha", "bravo"), "3.3.30", []))
     run = sarif["runs"][0]
     assert [rule["id"] for rule in run["tool"]["driver"]["rules"]] == ["CKV_AWS_8", "CKV_GFO_001"]
     failed, suppressed = run["results"]
@@ -248,7 +247,7 @@ def test_sarif_has_rules_failures_as_errors_and_suppressions_with_justification(
 
 
 def test_junit_has_a_suite_per_stack_with_failures_and_skips():
-    root = ET.fromstring(scan.render_junitxml(SAMPLE, stacks("alpha", "bravo"), "3.3.30", []))
+    root = ET.fromstring(scan_render.render_junitxml(SAMPLE, stacks("alpha", "bravo"), "3.3.30", []))
     assert (root.get("tests"), root.get("failures"), root.get("skipped")) == ("3", "1", "1")
     alpha, bravo = root.findall("testsuite")
     assert alpha.find("testcase/failure").get("type") == "CKV_GFO_001"
@@ -280,7 +279,7 @@ CDKTF_TERRAFORM_BLOCK = """{
 
 def test_staging_blanks_scalar_terraform_settings_in_place_keeping_every_line():
     document = json.loads(CDKTF_TERRAFORM_BLOCK)
-    staged = scan._staged(CDKTF_TERRAFORM_BLOCK, document)
+    staged = checkov_adapter._staged(CDKTF_TERRAFORM_BLOCK, document)
     before, after = CDKTF_TERRAFORM_BLOCK.splitlines(), staged.splitlines()
     assert [i for i, (a, b) in enumerate(zip(before, after)) if a != b] == [11]
     assert after[11] == '    "required_version": {},'
@@ -289,13 +288,13 @@ def test_staging_blanks_scalar_terraform_settings_in_place_keeping_every_line():
 
 def test_staging_leaves_a_stack_without_scalar_terraform_settings_untouched():
     text = json.dumps(budget_stack(), indent=2)
-    assert scan._staged(text, json.loads(text)) == text
+    assert checkov_adapter._staged(text, json.loads(text)) == text
 
 
 def test_staging_redumps_json_in_another_layout():
     document = budget_stack()
     document["terraform"]["required_version"] = ">= 1.5.0"
-    staged = json.loads(scan._staged(json.dumps(document), document))
+    staged = json.loads(checkov_adapter._staged(json.dumps(document), document))
     assert staged["terraform"]["required_version"] == {}
 
 
@@ -308,16 +307,17 @@ def test_resource_type_is_recovered_from_the_line_when_names_repeat(tmp_path):
     }
     path = tmp_path / "cdk.tf.json"
     path.write_text(json.dumps(document, indent=2), encoding="utf-8")
-    stack = scan.Stack("alpha", path, str(path), document, path.read_text(encoding="utf-8"))
+    stack = scan_results.Stack("alpha", path, str(path), document, path.read_text(encoding="utf-8"))
     topic_line = json.dumps(document, indent=2).splitlines().index('    "aws_sns_topic": {') + 2
-    assert scan._resource({"resource": "resource.dup", "file_line_range": [topic_line, topic_line + 2]}, stack) == ("aws_sns_topic", "dup")
-    assert scan._resource({"resource": "aws_sqs_queue.dup"}, stack) == ("aws_sqs_queue", "dup")
+    assert checkov_adapter.resource_of({"resource": "resource.dup", "file_line_range": [topic_line, topic_line + 2]}, stack) == ("aws_sns_topic", "dup")
+    assert checkov_adapter.resource_of({"resource": "aws_sqs_queue.dup"}, stack) == ("aws_sqs_queue", "dup")
 
 
 def test_checkov_that_reports_nothing_for_a_stack_is_an_error(tmp_path):
     # A check that raises makes checkov drop the file's results and exit 0; scan must not pass then.
     fake = tmp_path / "checkov"
-    fake.write_text("#!/bin/sh\necho '{\"passed\": 0, \"failed\": 0, \"checkov_version\": \"3.3.30\"}'\n", encoding="utf-8")
+    report = {"summary": {"passed": 0, "failed": 0, "checkov_version": checkov_adapter.pinned_version()}, "results": {}}
+    fake.write_text(f"#!/bin/sh\necho '{json.dumps(report)}'\n", encoding="utf-8")
     fake.chmod(0o755)
     stack_dir(tmp_path / "out", {"alpha": budget_stack()})
     result = genai_finops("scan", "--out", str(tmp_path / "out"), env={"GENAI_FINOPS_CHECKOV": str(fake)})
@@ -347,7 +347,7 @@ def strip_metadata(value):
 
 def test_metadata_blanking_keeps_every_line_and_all_but_the_metadata(synthesized_examples):
     text = (synthesized_examples.out_dir / "stacks" / "alpha" / "cdk.tf.json").read_text(encoding="utf-8")
-    blanked = scan._without_metadata(text)
+    blanked = checkov_adapter._without_metadata(text)
     assert len(blanked.splitlines()) == len(text.splitlines())
     assert '"//"' in text and '"//"' not in blanked
     assert json.loads(blanked) == strip_metadata(json.loads(text))
@@ -359,7 +359,7 @@ def checkov_results(command: list[str], root: Path, checks: Path, policy: Path) 
     completed = subprocess.run(
         [*command, "-d", str(root), "--framework", "terraform_json", "--skip-download",
          "--external-checks-dir", str(checks), "-o", "json", "--compact"],
-        capture_output=True, text=True, env={**os.environ, scan.POLICY_ENV: str(policy)}, timeout=600,
+        capture_output=True, text=True, env={**os.environ, checkov_adapter.POLICY_ENV: str(policy)}, timeout=600,
     )  # fmt: skip
     assert completed.returncode in (0, 1), completed.stderr[-3000:]
     report = json.loads(completed.stdout)
@@ -374,18 +374,21 @@ def checkov_results(command: list[str], root: Path, checks: Path, policy: Path) 
 @pytest.mark.slow
 def test_checkov_on_libyaml_reports_exactly_what_plain_checkov_reports(synthesized_examples, tmp_path):
     """scan runs checkov with its line-marking YAML loader rebuilt on libyaml; same results required."""
-    assert scan._checkov_command(CHECKOV)[1:2] == ["-c"], "the pinned checkov is a Python entry point"
+    assert checkov_adapter._checkov_command(CHECKOV)[1:2] == ["-c"], "the pinned checkov is a Python entry point"
     root = tmp_path / "stacks"
-    for name in ("alpha", "charlie", "governance"):
+    names = sorted(path.name for path in (synthesized_examples.out_dir / "stacks").iterdir())
+    assert names == ["alpha", "bravo", "charlie", "governance"], "a stack from every example"
+    for name in names:
         text = (synthesized_examples.out_dir / "stacks" / name / "cdk.tf.json").read_text(encoding="utf-8")
+        assert checkov_adapter.written_by_cdktf(text, json.loads(text)), f"{name}: the libyaml loader is only used on cdktf's layout"
         target = root / name / "cdk.tf.json"
         target.parent.mkdir(parents=True)
-        target.write_text(scan._without_metadata(scan._staged(text, json.loads(text))), encoding="utf-8")
+        target.write_text(checkov_adapter.stage(text, json.loads(text)), encoding="utf-8")
     policy = tmp_path / "policy.json"
     policy.write_text(json.dumps({"required_tags": ["Team"], "allowed_instance_types": ["g5.*", "g6.*", "g6e.*"]}), encoding="utf-8")
-    checks = scan._stage_checks(tmp_path / "checks")
+    checks = checkov_adapter.stage_checks(tmp_path / "checks")
     plain = checkov_results([CHECKOV], root, checks, policy)
-    fast = checkov_results(scan._checkov_command(CHECKOV), root, checks, policy)
+    fast = checkov_results(checkov_adapter._checkov_command(CHECKOV), root, checks, policy)
     assert len(plain) > 100 and any(r[1].startswith("CKV_GFO_") for r in plain)
     assert fast == plain
 
@@ -397,13 +400,12 @@ def test_a_scan_whose_own_checks_did_not_load_fails_closed(synthesized_examples,
     import shutil as _shutil
 
     from generators import cli
-    from generators.commands import scan
 
     broken = tmp_path / "policies"
-    _shutil.copytree(scan.POLICIES_DIR, broken)
+    _shutil.copytree(checkov_adapter.POLICIES_DIR, broken)
     helper = broken / "gfo_common.py"
     helper.write_text('raise ImportError("broken on purpose by the test")\n' + helper.read_text())
-    monkeypatch.setattr(scan, "POLICIES_DIR", broken)
+    monkeypatch.setattr(checkov_adapter, "POLICIES_DIR", broken)
 
     code = cli.main(["scan", "--out", str(synthesized_examples.out_dir), "--format", "json"])
 
@@ -414,8 +416,77 @@ def test_a_scan_whose_own_checks_did_not_load_fails_closed(synthesized_examples,
 
 
 def test_our_checks_are_read_from_their_sources():
-    from generators.commands.scan import our_checks
+    from generators.scan_results import our_checks
 
     checks = our_checks()
     assert sorted(checks) == [f"CKV_GFO_00{n}" for n in range(1, 6)]
     assert checks["CKV_GFO_004"] == {"aws_budgets_budget"} and "aws_instance" in checks["CKV_GFO_005"]
+
+
+def test_a_checkov_other_than_the_pinned_version_is_refused(tmp_path):
+    """Upgrading checkov must be a decision: its internals this adapter relies on are re-checked first."""
+    fake = tmp_path / "checkov"
+    report = {"summary": {"checkov_version": "9.9.9"}, "results": {"passed_checks": [], "failed_checks": []}}
+    fake.write_text(f"#!/bin/sh\necho '{json.dumps(report)}'\n", encoding="utf-8")
+    fake.chmod(0o755)
+    stack_dir(tmp_path / "out", {"alpha": budget_stack()})
+    result = genai_finops("scan", "--out", str(tmp_path / "out"), env={"GENAI_FINOPS_CHECKOV": str(fake)})
+    assert result.returncode == 1
+    pinned = checkov_adapter.pinned_version()
+    assert f"is checkov 9.9.9, but scan was checked against checkov {pinned} (requirements/checkov.txt)" in result.stderr
+    assert "make install" in result.stderr and "generators/checkov_adapter.py" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_checkov_make_installs_is_the_pinned_version():
+    completed = subprocess.run([CHECKOV, "--version"], capture_output=True, text=True, timeout=120, check=False)
+    assert completed.stdout.strip() == checkov_adapter.pinned_version(), completed.stderr[-2000:]
+
+
+def test_the_policy_variable_is_the_one_our_checks_read():
+    """policies/gfo_common.py runs in checkov's virtualenv and keeps its own copy of the name."""
+    source = (ROOT / "policies" / "gfo_common.py").read_text(encoding="utf-8")
+    assert f'POLICY_ENV = "{checkov_adapter.POLICY_ENV}"' in source
+
+
+def recording_checkov(tmp_path: Path, stacks: list[str]) -> tuple[Path, Path]:
+    """A checkov whose shebang names a `python3` that records its arguments and prints a report
+    with one result per stack: what scan runs is then visible, bootstrap or not."""
+    log = tmp_path / "argv.log"
+    report = {
+        "summary": {"checkov_version": checkov_adapter.pinned_version()},
+        "results": {
+            "passed_checks": [
+                {"check_id": "CKV_GFO_004", "check_name": "budget", "resource": "aws_budgets_budget.b", "file_path": f"/{name}/cdk.tf.json", "file_line_range": [1, 2]}
+                for name in stacks
+            ],
+            "failed_checks": [],
+        },
+    }
+    interpreter = tmp_path / "bin" / "python3"
+    interpreter.parent.mkdir()
+    interpreter.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$@\" > {log}\necho '{json.dumps(report)}'\n", encoding="utf-8")
+    interpreter.chmod(0o755)
+    checkov = tmp_path / "checkov"
+    checkov.write_text(f"#!{interpreter}\n# -*- coding: utf-8 -*-\n", encoding="utf-8")
+    checkov.chmod(0o755)
+    return checkov, log
+
+
+@pytest.mark.parametrize("layout", ["cdktf", "compact", "reindented"])
+def test_the_libyaml_loader_is_used_only_for_stacks_in_cdktfs_layout(synthesized_examples, tmp_path, layout):
+    path = synthesized_examples.out_dir / "stacks" / "alpha" / "cdk.tf.json"
+    written = path.read_text(encoding="utf-8")
+    document = json.loads(written)
+    text = {"cdktf": written, "compact": json.dumps(document), "reindented": json.dumps(document, indent=4)}[layout]
+    stack = scan_results.Stack("alpha", path, str(path), document, text)
+    checkov, log = recording_checkov(tmp_path, ["alpha"])
+
+    checkov_adapter.run_checkov(str(checkov), [stack], {"required_tags": ["Team"], "allowed_instance_types": ["g5.*"]})
+
+    argv = log.read_text(encoding="utf-8").splitlines()
+    bootstrapped = argv[0] == "-c" and "CSafeLineLoader" in "\n".join(argv)
+    assert bootstrapped is (layout == "cdktf")
+    if layout != "cdktf":
+        assert argv[0] == str(checkov), "checkov itself, unchanged"
+    assert argv[argv.index("--framework") + 1] == "terraform_json"

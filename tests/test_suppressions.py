@@ -79,7 +79,7 @@ def test_unknown_keys_are_errors_with_a_suggestion(tmp_path):
     found = problems(tmp_path, f"suppresions: []\nsuppressions:\n  - check: CKV_AWS_117\n    resource: '*'\n    reason: {REASON}\n    expiry: 2027-01-01\n")
     assert found == [
         "suppressions.yaml:1:1: suppresions: unknown key 'suppresions'; the file has one key, suppressions",
-        "suppressions.yaml:6:5: suppressions[0].expiry: unknown key 'expiry'; did you mean 'expires'? Allowed: check, resource, reason, expires",
+        "suppressions.yaml:6:5: suppressions[0].expiry: unknown key 'expiry'; did you mean 'expires'? Allowed: check, resource, construct, reason, expires",
     ]
 
 
@@ -96,7 +96,7 @@ def test_duplicate_entry_names_the_first_line(tmp_path):
 
 def test_entries_that_are_not_mappings_are_refused(tmp_path):
     found = problems(tmp_path, "suppressions:\n  - CKV_AWS_117\n")
-    assert found == ["suppressions.yaml:2:5: suppressions[0]: expected a mapping with check, resource, reason and optional expires"]
+    assert found == ["suppressions.yaml:2:5: suppressions[0]: expected a mapping with check, resource or construct, reason and optional expires"]
 
 
 @pytest.mark.parametrize(
@@ -119,3 +119,47 @@ def test_resource_pattern_matches_addresses(pattern, address, matches):
 def test_suppression_covers_only_its_own_check():
     suppression = Suppression("CKV_AWS_117", "*", REASON, None, 1)
     assert not suppression.matches("CKV_AWS_116", "governance/aws_lambda_function.offhours")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "construct_path", "matches"),
+    [
+        ("*/offhours/function", "alpha/offhours/function", True),
+        ("*/offhours/function", "alpha/offhours/function/role", False),
+        ("governance/billing-export/bucket", "governance/billing-export/bucket", True),
+        ("governance/billing-export/bucket", "governance/config/bucket", False),
+        ("*/offhours/function", "", False),  # stack-level results have no construct path
+    ],
+)
+def test_construct_pattern_matches_construct_paths_whatever_the_hash(pattern, construct_path, matches):
+    suppression = Suppression("CKV_AWS_117", "", REASON, None, 1, construct=pattern)
+    # The address is irrelevant to a construct entry: any hash cdktf appends must not matter.
+    for address in ("alpha/aws_lambda_function.offhours_function_DF9A2680", "alpha/aws_lambda_function.offhours_function_00000000"):
+        assert suppression.matches("CKV_AWS_117", address, construct_path) is matches
+    assert not suppression.matches("CKV_AWS_116", "alpha/x.y", construct_path)
+
+
+def test_a_construct_entry_loads_and_names_its_construct(tmp_path):
+    text = f"suppressions:\n  - check: CKV_AWS_117\n    construct: '*/offhours/function'\n    reason: {REASON}\n"
+    [entry] = load_suppressions(write(tmp_path, text), "suppressions.yaml", today=TODAY)
+    assert (entry.resource, entry.construct) == ("", "*/offhours/function")
+    assert entry.describe() == "CKV_AWS_117 on construct */offhours/function"
+
+
+def test_an_entry_with_both_resource_and_construct_is_refused(tmp_path):
+    text = f"suppressions:\n  - check: CKV_AWS_117\n    resource: '*'\n    construct: '*/offhours/function'\n    reason: {REASON}\n"
+    assert problems(tmp_path, text) == [
+        "suppressions.yaml:4:5: suppressions[0].construct: give resource or construct, not both: one entry covers one kind of name"
+    ]
+
+
+def test_an_entry_with_neither_resource_nor_construct_is_refused(tmp_path):
+    [found] = problems(tmp_path, f"suppressions:\n  - check: CKV_AWS_117\n    reason: {REASON}\n")
+    assert found.startswith("suppressions.yaml:2:5: suppressions[0].resource: missing; expected an address glob")
+    assert "(or construct: a construct path glob)" in found
+
+
+def test_shipped_suppressions_name_constructs_not_hashes():
+    """The shipped file uses construct paths, so a changed cdktf hash cannot orphan an entry."""
+    shipped = load_suppressions(REPO / "policies" / "suppressions.yaml")
+    assert shipped and all(s.construct and not s.resource for s in shipped)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
+from pathlib import Path
 
 from generators.errors import ManifestError
 from generators.model import ManifestSet
@@ -56,3 +58,17 @@ def print_problems(error: ManifestError) -> None:
 def use_colour(stream=sys.stdout) -> bool:
     """Colour only for people: a TTY, and NO_COLOR (https://no-color.org) not set."""
     return stream.isatty() and "NO_COLOR" not in os.environ
+
+
+def write_atomically(target: Path, text: str) -> None:
+    """Write `text` to `target` through a temporary file beside it: a reader sees the old file or the new one, never a part."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, staging = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(staging, 0o644)  # mkstemp makes it private; a report is for sharing
+        os.replace(staging, target)
+    except BaseException:
+        Path(staging).unlink(missing_ok=True)
+        raise

@@ -13,12 +13,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 
+from generators.commands._common import write_atomically
 from generators.errors import ToolError, UsageError
 
 NAME = "prices"
@@ -76,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     problems = check_catalog(updated)
     if problems:
         raise ToolError("the refreshed catalog is not usable:\n" + "\n".join(problems))
-    _write_atomically(output, updated)
+    write_atomically(output, json.dumps(updated, indent=2) + "\n")
     block = updated["regions"][args.region]
     print(f"{output}: {args.region}: {len(block['on_demand_hourly_usd'])} instance types priced, "
           f"{len(updated['spot_discount'])} spot families", file=sys.stderr)
@@ -194,12 +193,3 @@ def spot_discounts(ec2, on_demand: dict[str, float], now: dt.datetime) -> dict[s
     for (instance_type, _zone), (_stamp, spot) in latest.items():
         ratios.setdefault(instance_type.split(".", 1)[0], []).append(spot / on_demand[instance_type])
     return {family: round(1 - statistics.fmean(values), 2) for family, values in sorted(ratios.items()) if 0 < statistics.fmean(values) < 1}
-
-
-def _write_atomically(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=2)
-        handle.write("\n")
-    os.replace(tmp, path)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
-from generators.commands._common import add_manifest_arguments
+from generators.commands._common import add_manifest_arguments, write_atomically
 from generators.commands.showback import add_billing_arguments
 
 NAME = "report"
@@ -53,16 +51,3 @@ def run(args: argparse.Namespace) -> int:
     write_atomically(Path(args.html), report.render(data))
     print(f"wrote {args.html}", file=sys.stderr)
     return 0
-
-
-def write_atomically(target: Path, text: str) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, staging = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.chmod(staging, 0o644)  # mkstemp makes it private; a report is for sharing
-        os.replace(staging, target)
-    except BaseException:
-        Path(staging).unlink(missing_ok=True)
-        raise
