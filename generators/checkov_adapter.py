@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from generators.app_builder import STACK_FILE
 from generators.errors import ToolError
+from generators.synth_cache import cdktf_json
 
 if TYPE_CHECKING:
     from generators.scan_results import Stack
@@ -78,18 +79,13 @@ def installed_checkov() -> str | None:
     return None
 
 
-# cdktf 0.21 writes 2-space JSON like JSON.stringify(doc, null, 2), except that an empty object
-# spans two lines ("outputs": {\n    }); Python's json writes it as {} on one.
-_EMPTY_ON_ONE_LINE = re.compile(r"^( *)(.*)([{\[])([}\]])(,?)$", re.MULTILINE)
-
-
 def written_by_cdktf(text: str, document: Any) -> bool:
     """Whether `text` is byte for byte the JSON cdktf writes for `document`.
 
     Only then is the libyaml loader known to mark the same lines as checkov's own (checked on
     every stack of the shipped examples and on 501 generated ones); any other layout (a
     hand-edited stack, another generator) runs checkov unchanged."""
-    rendered = _EMPTY_ON_ONE_LINE.sub(lambda m: f"{m[1]}{m[2]}{m[3]}\n{m[1]}{m[4]}{m[5]}", json.dumps(document, indent=2, ensure_ascii=False))
+    rendered = cdktf_json(document)
     return text == rendered or text == rendered + "\n"
 
 

@@ -12,10 +12,11 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
+from generators import synth_cache
 from generators.app_builder import STACK_FILE, STACKS_DIR, STATE_DIR, AppPlan, StackPlan, plan_app
 from generators.errors import ToolError, UsageError
 from generators.model import ManifestSet
@@ -34,6 +35,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 class SynthResult:
     out_dir: Path
     stacks: tuple[str, ...]
+    reused: tuple[str, ...] = ()
 
     def stack_file(self, name: str) -> Path:
         return self.out_dir / STACKS_DIR / name / STACK_FILE
@@ -62,20 +64,59 @@ def synthesize(
     out_dir: Path,
     only: Iterable[str] | None = None,
     progress: Callable[[int, int, StackPlan], None] | None = None,
+    reuse: bool = True,
+    starting: Callable[[], None] | None = None,
 ) -> SynthResult:
+    """Write every planned stack to `out_dir`, atomically. With `reuse`, a stack whose inputs are
+    unchanged since the previous synth into `out_dir` (generators/synth_cache.py) is copied from
+    it instead of synthesized; when none changed, cdktf is not even started."""
     out_dir = out_dir.resolve()
     check_out_dir(out_dir)
     plan = plan_app(manifests, only, out_dir)
+    digests = synth_cache.stack_digests(manifests, plan.names, out_dir)
+    previous = synth_cache.previous_digests(out_dir) if reuse else {}
+    listed = _listed_stacks(out_dir) if previous else set()
+    reused = [
+        name for name in plan.names
+        if previous.get(name) == digests[name] and name in listed and (plan.stack_dir(name) / STACK_FILE).is_file()
+    ]  # fmt: skip
+    build = replace(plan, stacks=tuple(stack for stack in plan.stacks if stack.name not in reused))
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
     try:
-        _synth_into(plan, staging, progress)
+        if build.stacks:
+            if starting:
+                starting()
+            _synth_into(build, staging, progress)
+        if reused:
+            _copy_reused(out_dir, staging, reused)
         _check_written(plan, staging)
+        synth_cache.write_digests(staging, digests)
         _replace(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return SynthResult(out_dir, tuple(plan.names))
+    return SynthResult(out_dir, tuple(plan.names), tuple(reused))
+
+
+def _listed_stacks(out_dir: Path) -> set[str]:
+    try:
+        return set(json.loads((out_dir / CDKTF_MANIFEST).read_text(encoding="utf-8"))["stacks"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return set()
+
+
+def _copy_reused(out_dir: Path, staging: Path, reused: list[str]) -> None:
+    """The reused stacks' directories, byte for byte, and their entries in cdktf's manifest.json."""
+    previous = json.loads((out_dir / CDKTF_MANIFEST).read_text(encoding="utf-8"))
+    path = staging / CDKTF_MANIFEST
+    manifest = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {"stacks": {}, "version": previous.get("version")}
+    for name in reused:
+        shutil.copytree(out_dir / STACKS_DIR / name, staging / STACKS_DIR / name)
+        manifest["stacks"][name] = previous["stacks"][name]
+    # cdktf lists the stacks in name order; a manifest written from scratch must equal its own.
+    manifest["stacks"] = dict(sorted(manifest["stacks"].items()))
+    path.write_text(synth_cache.cdktf_json(manifest), encoding="utf-8")
 
 
 def _synth_into(plan: AppPlan, staging: Path, progress) -> None:

@@ -1,0 +1,101 @@
+"""What makes a synthesized stack reusable: a digest of everything that produces it.
+
+`synth` writes `<out>/genai-finops-inputs.json` with one digest per stack. On the next run a
+stack whose digest is unchanged is copied byte for byte from the previous output instead of
+being synthesized again; any change, a missing or unreadable record, or `--no-cache` means the
+stack is built again. A digest covers, conservatively:
+
+- the code and pins that produce stacks: every file under generators/, stacks/, modules/ and
+  lambdas/ (the price catalog generators/prices.json among them), pyproject.toml,
+  package-lock.json, cdktf.json, and the installed versions of cdktf, constructs, jsii and the
+  provider packages;
+- the org policy file, byte for byte;
+- a team stack: its manifest file; the governance stack: every team manifest (it reads their
+  regions);
+- the output directory's place relative to the working directory (the local backend's path).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from generators.model import ManifestSet
+from generators.naming import GOVERNANCE_STACK
+
+ROOT = Path(__file__).resolve().parents[1]
+INPUTS_FILE = "genai-finops-inputs.json"
+FORMAT = 1
+CODE_DIRS = ("generators", "stacks", "modules", "lambdas")
+CODE_FILES = ("pyproject.toml", "package-lock.json", "cdktf.json")
+DISTRIBUTIONS = ("cdktf", "constructs", "jsii")
+PROVIDER_PREFIX = "cdktf-cdktf-provider-"
+
+
+def code_digest(root: Path = ROOT) -> str:
+    digest = hashlib.sha256()
+    files = [p for d in CODE_DIRS for p in (root / d).rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    files += [root / name for name in CODE_FILES if (root / name).is_file()]
+    for path in sorted(files):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    for name, version in _versions():
+        digest.update(f"{name}=={version}\0".encode())
+    return digest.hexdigest()
+
+
+def _versions() -> list[tuple[str, str]]:
+    found = []
+    for dist in metadata.distributions():
+        name = (dist.metadata["Name"] or "").lower()
+        if name in DISTRIBUTIONS or name.startswith(PROVIDER_PREFIX):
+            found.append((name, dist.version))
+    return sorted(found)
+
+
+def stack_digests(manifests: ManifestSet, names: list[str], out_dir: Path) -> dict[str, str]:
+    """One digest per stack name (see the module docstring for what goes in)."""
+    common = hashlib.sha256()
+    # The local backend's path is relative from the output directory to the project root.
+    backend_base = os.path.relpath(Path.cwd().resolve(), out_dir.resolve())
+    common.update(f"{FORMAT}\0{code_digest()}\0{backend_base}\0".encode())
+    common.update(Path(manifests.org_path).read_bytes())
+    teams = {loaded.manifest.team: Path(loaded.path) for loaded in manifests.teams}
+    digests = {}
+    for name in names:
+        digest = common.copy()
+        sources = sorted(teams.values()) if name == GOVERNANCE_STACK else [teams[name]]
+        for path in sources:
+            digest.update(b"\0" + path.name.encode() + b"\0" + path.read_bytes())
+        digests[name] = digest.hexdigest()
+    return digests
+
+
+def previous_digests(out_dir: Path) -> dict[str, str]:
+    """The digests the previous synth recorded; {} on any doubt (no file, another format, bad JSON)."""
+    try:
+        record = json.loads((out_dir / INPUTS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(record, dict) or record.get("format") != FORMAT or not isinstance(record.get("stacks"), dict):
+        return {}
+    return {str(k): str(v) for k, v in record["stacks"].items()}
+
+
+def write_digests(directory: Path, digests: dict[str, str]) -> None:
+    text = json.dumps({"format": FORMAT, "stacks": dict(sorted(digests.items()))}, indent=2) + "\n"
+    (directory / INPUTS_FILE).write_text(text, encoding="utf-8")
+
+
+# cdktf 0.21 writes 2-space JSON like JSON.stringify(doc, null, 2), except that an empty object
+# or array spans two lines ("outputs": {\n    }) where Python's json writes {} on one.
+_EMPTY_ON_ONE_LINE = re.compile(r"^( *)(.*)([{\[])([}\]])(,?)$", re.MULTILINE)
+
+
+def cdktf_json(document: Any) -> str:
+    """`document` as cdktf writes JSON files (no trailing newline)."""
+    return _EMPTY_ON_ONE_LINE.sub(lambda m: f"{m[1]}{m[2]}{m[3]}\n{m[1]}{m[4]}{m[5]}", json.dumps(document, indent=2, ensure_ascii=False))
