@@ -20,6 +20,7 @@ $GENAI_FINOPS_CHECKOV, else `checkov` on PATH, else the one `make install` put i
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -164,10 +165,73 @@ def stage_checks(target: Path, policies: Path | None = None) -> Path:
     return target
 
 
-def run_checkov(checkov: str, stacks: list[Stack], policy: dict[str, list[str]], policies: Path | None = None) -> dict[str, Any]:
+def run_checkov(
+    checkov: str, stacks: list[Stack], policy: dict[str, list[str]], policies: Path | None = None, cache: Path | None = None
+) -> dict[str, Any]:
     """checkov's terraform_json report for `stacks`, with our checks from `policies` (default
-    policies/) and the org `policy` they read; a ToolError whenever a result could be missing."""
+    policies/) and the org `policy` they read; a ToolError whenever a result could be missing.
+
+    With a `cache` directory, a stack whose checkov input is unchanged (the staged text, our
+    checks' sources, the org policy, the pinned checkov and its path) takes its results from the
+    previous scan, and checkov runs over the others only (not at all when none changed)."""
     policies = policies or POLICIES_DIR
+    if cache is None:
+        return _run(checkov, stacks, policy, policies)
+    keys = {stack.name: _cache_key(checkov, stack, policy, policies) for stack in stacks}
+    cached = {stack.name: entry for stack in stacks if (entry := _cached(cache, keys[stack.name])) is not None}
+    fresh = [stack for stack in stacks if stack.name not in cached]
+    version = pinned_version()
+    if fresh:
+        report = _run(checkov, fresh, policy, policies)
+        version = str(report["summary"]["checkov_version"])
+        for stack in fresh:
+            entry = {"checkov_version": version, **{key: _records_of(report, key, stack.name) for key in RESULT_KEYS}}
+            _store(cache, keys[stack.name], entry)
+            cached[stack.name] = entry
+    results = {key: [record for stack in stacks for record in cached[stack.name][key]] for key in RESULT_KEYS}
+    reused = sorted(set(cached) - {stack.name for stack in fresh})
+    return {"check_type": "terraform_json", "summary": {"checkov_version": version}, "results": results, "reused": reused}
+
+
+RESULT_KEYS = ("passed_checks", "failed_checks")
+
+
+def _records_of(report: dict[str, Any], key: str, stack: str) -> list[dict[str, Any]]:
+    return [record for record in report.get("results", {}).get(key, []) if Path(record["file_path"]).parent.name == stack]
+
+
+def _cache_key(checkov: str, stack: Stack, policy: dict[str, list[str]], policies: Path) -> str:
+    digest = hashlib.sha256()
+    digest.update(f"{pinned_version()}\0{Path(checkov).resolve()}\0{stack.name}\0".encode())
+    digest.update(json.dumps(policy, sort_keys=True).encode() + b"\0")
+    for source in sorted(policies.glob("*.py")):
+        digest.update(source.name.encode() + b"\0" + source.read_bytes() + b"\0")
+    digest.update(stage(stack.text, stack.document).encode())
+    return digest.hexdigest()
+
+
+def _cached(cache: Path, key: str) -> dict[str, Any] | None:
+    """A stored entry, or None on any doubt (missing, unreadable, another shape)."""
+    try:
+        entry = json.loads((cache / f"{key}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(entry, dict) or entry.get("checkov_version") != pinned_version():
+        return None
+    if not all(isinstance(entry.get(key), list) for key in RESULT_KEYS):
+        return None
+    return entry
+
+
+def _store(cache: Path, key: str, entry: dict[str, Any]) -> None:
+    cache.mkdir(parents=True, exist_ok=True)
+    handle, staging = tempfile.mkstemp(prefix=f".{key}.", dir=cache)
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        json.dump(entry, out)
+    os.replace(staging, cache / f"{key}.json")
+
+
+def _run(checkov: str, stacks: list[Stack], policy: dict[str, list[str]], policies: Path) -> dict[str, Any]:
     # The libyaml loader only for stacks in cdktf's own layout; one other file and checkov runs as it is.
     command = _checkov_command(checkov) if all(written_by_cdktf(s.text, s.document) for s in stacks) else [checkov]
     with tempfile.TemporaryDirectory(prefix="genai-finops-scan-") as tmp:

@@ -75,19 +75,38 @@ def stack_digests(manifests: ManifestSet, names: list[str], out_dir: Path) -> di
     return digests
 
 
-def previous_digests(out_dir: Path) -> dict[str, str]:
-    """The digests the previous synth recorded; {} on any doubt (no file, another format, bad JSON)."""
+def output_digest(stack_dir: Path) -> str:
+    """Every file a stack's directory holds (its JSON and assets), names and bytes."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in stack_dir.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(stack_dir)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def unchanged_stacks(out_dir: Path, digests: dict[str, str], stacks_dir: str) -> list[str]:
+    """The stacks of `digests` that the previous synth into `out_dir` built from the same inputs
+    and whose output is still exactly what it wrote. Any doubt (no record, another format, bad
+    JSON, a file edited or missing since) leaves a stack out, so it is built again."""
     try:
         record = json.loads((out_dir / INPUTS_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return {}
+        return []
     if not isinstance(record, dict) or record.get("format") != FORMAT or not isinstance(record.get("stacks"), dict):
-        return {}
-    return {str(k): str(v) for k, v in record["stacks"].items()}
+        return []
+    unchanged = []
+    for name, digest in digests.items():
+        previous = record["stacks"].get(name)
+        if not isinstance(previous, dict) or previous.get("inputs") != digest:
+            continue
+        stack_dir = out_dir / stacks_dir / name
+        if stack_dir.is_dir() and previous.get("output") == output_digest(stack_dir):
+            unchanged.append(name)
+    return unchanged
 
 
-def write_digests(directory: Path, digests: dict[str, str]) -> None:
-    text = json.dumps({"format": FORMAT, "stacks": dict(sorted(digests.items()))}, indent=2) + "\n"
+def write_digests(directory: Path, digests: dict[str, str], stacks_dir: str) -> None:
+    stacks = {name: {"inputs": digests[name], "output": output_digest(directory / stacks_dir / name)} for name in sorted(digests)}
+    text = json.dumps({"format": FORMAT, "stacks": stacks}, indent=2) + "\n"
     (directory / INPUTS_FILE).write_text(text, encoding="utf-8")
 
 

@@ -74,12 +74,9 @@ def synthesize(
     check_out_dir(out_dir)
     plan = plan_app(manifests, only, out_dir)
     digests = synth_cache.stack_digests(manifests, plan.names, out_dir)
-    previous = synth_cache.previous_digests(out_dir) if reuse else {}
-    listed = _listed_stacks(out_dir) if previous else set()
-    reused = [
-        name for name in plan.names
-        if previous.get(name) == digests[name] and name in listed and (plan.stack_dir(name) / STACK_FILE).is_file()
-    ]  # fmt: skip
+    unchanged = set(synth_cache.unchanged_stacks(out_dir, digests, STACKS_DIR)) if reuse else set()
+    listed = _listed_stacks(out_dir) if unchanged else set()
+    reused = [name for name in plan.names if name in unchanged and name in listed]
     build = replace(plan, stacks=tuple(stack for stack in plan.stacks if stack.name not in reused))
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
@@ -91,7 +88,7 @@ def synthesize(
         if reused:
             _copy_reused(out_dir, staging, reused)
         _check_written(plan, staging)
-        synth_cache.write_digests(staging, digests)
+        synth_cache.write_digests(staging, digests, STACKS_DIR)
         _replace(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

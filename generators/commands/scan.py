@@ -26,17 +26,23 @@ in policies/suppressions.yaml per resource, and report passed, failed and suppre
 per stack. Resource addresses read <stack>/<type>.<name>; a suppression names either that
 address (resource:) or the construct path printed beside it (construct:), both as globs.
 checkov is $GENAI_FINOPS_CHECKOV (make sets it), else `checkov` on PATH, else the one
-make install put in .venv/tools/checkov."""
+make install put in .venv/tools/checkov. checkov's results for a stack whose input is
+unchanged (its staged JSON, our checks, the org policy, the checkov version) are reused from
+--cache-dir, so checkov runs only over changed stacks; --no-cache runs it over all of them."""
 EPILOG = """\
 examples:
   genai-finops scan                                   cdktf.out/ (the default), table for people
   genai-finops scan --out cdktf.out --format sarif --output-file scan.sarif
   genai-finops scan --format junitxml --output-file scan.xml
+  genai-finops scan --no-cache                        checkov over every stack, ignoring earlier results
 
 exit codes: 0 no unsuppressed failure, 1 a check failed (or checkov/manifests/suppressions are
 broken), 2 usage error (e.g. DIR holds no synthesized stacks: run genai-finops synth first)"""
 
 DEFAULT_SUPPRESSIONS = checkov_adapter.POLICIES_DIR / "suppressions.yaml"
+# Content-addressed: an entry is only ever used for the exact input it was made from, so the
+# directory may be deleted at any time (the next scan runs checkov over every stack again).
+DEFAULT_CACHE = ".genai-finops-cache/scan"
 RENDERERS = {
     "cli": scan_render.render_cli,
     "json": scan_render.render_json,
@@ -52,6 +58,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--format", choices=["cli", "json", "sarif", "junitxml"], default="cli", help="cli table (default), json, sarif (GitHub code scanning) or junitxml")
     parser.add_argument("--output-file", metavar="FILE", help="write the report here instead of stdout")
+    parser.add_argument(
+        "--cache-dir", default=DEFAULT_CACHE, metavar="DIR", help=f"checkov results per unchanged stack, reused by the next scan (default: {DEFAULT_CACHE})"
+    )
+    parser.add_argument("--no-cache", action="store_true", help="run checkov over every stack; reuse no earlier result")
     parser.add_argument(
         "--suppressions", default=str(DEFAULT_SUPPRESSIONS), metavar="FILE", help="the reviewed suppression file (default: policies/suppressions.yaml)"
     )
@@ -74,14 +84,16 @@ def run(args: argparse.Namespace) -> int:
     print(f"scanning {len(stacks)} stack{'s' if len(stacks) != 1 else ''} with checkov ({checkov}) ...", file=sys.stderr)
     started = time.monotonic()
     policy = {"required_tags": list(org.required_tags), "allowed_instance_types": list(org.allowed_instance_types)}
-    report = checkov_adapter.run_checkov(checkov, stacks, policy)
+    report = checkov_adapter.run_checkov(checkov, stacks, policy, cache=None if args.no_cache else Path(args.cache_dir))
     reported = scan_results.results_from_report(report, stacks)
     # Only what checkov reported counts: the stack-level budget result below is ours, not checkov's.
     scan_results.require_our_checks(reported, stacks)
     results = reported + scan_results.stack_budget_results(stacks)
     unused = scan_results.apply_suppressions(results, suppressions)
     version = report.get("summary", {}).get("checkov_version", "unknown")
-    print(f"checkov {version}: {len(results)} results in {time.monotonic() - started:.1f} s", file=sys.stderr)
+    reused = report.get("reused") or []
+    note = f" ({len(reused)} of {len(stacks)} stacks unchanged, their results reused)" if reused else ""
+    print(f"checkov {version}: {len(results)} results in {time.monotonic() - started:.1f} s{note}", file=sys.stderr)
     for suppression in unused:
         print(f"warning: {shown}:{suppression.line}: suppression {suppression.describe()} matched no failed check; remove it", file=sys.stderr)
 
