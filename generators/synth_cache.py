@@ -10,8 +10,8 @@ stack is built again. A digest covers, conservatively:
   package-lock.json, cdktf.json, and the installed versions of cdktf, constructs, jsii and the
   provider packages;
 - the org policy file, byte for byte;
-- a team stack: its manifest file; the governance stack: every team manifest (it reads their
-  regions);
+- the stack's plan (name, kind, region, state, dependencies, and for governance every region
+  a team runs in); a team stack also its manifest file, byte for byte;
 - the output directory's place relative to the working directory (the local backend's path).
 """
 
@@ -25,8 +25,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from generators.app_builder import AppPlan
 from generators.model import ManifestSet
-from generators.naming import GOVERNANCE_STACK
 
 ROOT = Path(__file__).resolve().parents[1]
 INPUTS_FILE = "genai-finops-inputs.json"
@@ -57,21 +57,23 @@ def _versions() -> list[tuple[str, str]]:
     return sorted(found)
 
 
-def stack_digests(manifests: ManifestSet, names: list[str], out_dir: Path) -> dict[str, str]:
-    """One digest per stack name (see the module docstring for what goes in)."""
+def stack_digests(manifests: ManifestSet, plan: AppPlan) -> dict[str, str]:
+    """One digest per planned stack (see the module docstring for what goes in)."""
     common = hashlib.sha256()
     # The local backend's path is relative from the output directory to the project root.
-    backend_base = os.path.relpath(Path.cwd().resolve(), out_dir.resolve())
+    backend_base = os.path.relpath(Path.cwd().resolve(), plan.out_dir.resolve())
     common.update(f"{FORMAT}\0{code_digest()}\0{backend_base}\0".encode())
     common.update(Path(manifests.org_path).read_bytes())
-    teams = {loaded.manifest.team: Path(loaded.path) for loaded in manifests.teams}
+    sources = {loaded.manifest.team: Path(loaded.path) for loaded in manifests.teams}
     digests = {}
-    for name in names:
+    for stack in plan.stacks:
         digest = common.copy()
-        sources = sorted(teams.values()) if name == GOVERNANCE_STACK else [teams[name]]
-        for path in sources:
-            digest.update(b"\0" + path.name.encode() + b"\0" + path.read_bytes())
-        digests[name] = digest.hexdigest()
+        # Everything a stack is built from is its StackPlan (build_app passes nothing else): the
+        # team's manifest file for a team stack; the org and the team regions for governance.
+        digest.update(json.dumps(stack.as_json(), sort_keys=True).encode())
+        if stack.team is not None:
+            digest.update(b"\0" + sources[stack.name].read_bytes())
+        digests[stack.name] = digest.hexdigest()
     return digests
 
 

@@ -73,7 +73,7 @@ def synthesize(
     out_dir = out_dir.resolve()
     check_out_dir(out_dir)
     plan = plan_app(manifests, only, out_dir)
-    digests = synth_cache.stack_digests(manifests, plan.names, out_dir)
+    digests = synth_cache.stack_digests(manifests, plan)
     unchanged = set(synth_cache.unchanged_stacks(out_dir, digests, STACKS_DIR)) if reuse else set()
     listed = _listed_stacks(out_dir) if unchanged else set()
     reused = [name for name in plan.names if name in unchanged and name in listed]

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from generators import checkov_adapter, synth_cache
+from generators.app_builder import plan_app
 from generators.loading import load_manifest_set
 from generators.synthesis import synthesize
 
@@ -56,8 +57,8 @@ def test_an_unchanged_synth_reuses_every_stack_without_starting_cdktf(incrementa
 
 def test_one_changed_manifest_rebuilds_its_stack_and_governance_and_equals_a_full_run(incremental):
     _root, _manifests, _unchanged, inc, full = incremental
-    # governance reads every team manifest (their regions), so it is rebuilt with alpha.
-    assert set(inc.reused) == {"bravo", "charlie"}
+    # governance reads only the teams' regions, which a budget change leaves alone.
+    assert set(inc.reused) == {"governance", "bravo", "charlie"}
     assert full.reused == ()
     a, b = tree(inc.out_dir), tree(full.out_dir)
     assert sorted(a) == sorted(b)
@@ -73,7 +74,8 @@ def test_a_stack_edited_after_synth_is_built_again(incremental, tmp_path):
     shutil.copytree(root / "a" / "cdktf.out", out)
     stack = out / "stacks" / "bravo" / "cdk.tf.json"
     stack.write_text(stack.read_text(encoding="utf-8").replace('"us-east-1"', '"us-east-2"', 1), encoding="utf-8")
-    digests = synth_cache.stack_digests(load_manifest_set([str(manifests)]), ["governance", "alpha", "bravo", "charlie"], out)
+    loaded = load_manifest_set([str(manifests)])
+    digests = synth_cache.stack_digests(loaded, plan_app(loaded, None, out))
     assert "bravo" not in synth_cache.unchanged_stacks(out, digests, "stacks")
 
 
@@ -87,8 +89,33 @@ def test_any_doubt_about_the_record_rebuilds_everything(incremental, tmp_path, r
         inputs.unlink()
     else:
         inputs.write_text(record, encoding="utf-8")
-    digests = synth_cache.stack_digests(load_manifest_set([str(manifests)]), ["governance", "alpha", "bravo", "charlie"], out)
+    loaded = load_manifest_set([str(manifests)])
+    digests = synth_cache.stack_digests(loaded, plan_app(loaded, None, out))
     assert synth_cache.unchanged_stacks(out, digests, "stacks") == []
+
+
+def test_a_team_in_a_new_region_rebuilds_governance(incremental, tmp_path):
+    """governance puts Config rules in every team region: a team moving region must rebuild it."""
+    _root, manifests, *_ = incremental
+    copy = tmp_path / "manifests"
+    shutil.copytree(manifests, copy)
+    loaded = load_manifest_set([str(copy)])
+    before = synth_cache.stack_digests(loaded, plan_app(loaded, None, tmp_path / "out"))
+    path = copy / "teams" / "alpha.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "region: us-east-1" in text
+    path.write_text(text.replace("region: us-east-1", "region: us-west-2"), encoding="utf-8")
+    loaded = load_manifest_set([str(copy)])
+    after = synth_cache.stack_digests(loaded, plan_app(loaded, None, tmp_path / "out"))
+    assert {name for name in before if before[name] != after[name]} == {"alpha"}, "us-west-2 already had a team"
+    (copy / "teams" / "charlie.yaml").unlink()  # now alpha is the only team there, bravo keeps us-east-1
+    loaded = load_manifest_set([str(copy)])
+    alone = synth_cache.stack_digests(loaded, plan_app(loaded, None, tmp_path / "out"))
+    path.write_text(text, encoding="utf-8")
+    loaded = load_manifest_set([str(copy)])
+    back = synth_cache.stack_digests(loaded, plan_app(loaded, None, tmp_path / "out"))
+    assert alone["governance"] != back["governance"], "us-west-2 left the governance regions"
+    assert alone["bravo"] == back["bravo"]
 
 
 def test_a_code_change_changes_every_digest(tmp_path):
