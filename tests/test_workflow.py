@@ -139,3 +139,17 @@ def test_pre_commit_hook_validates_manifests_once_per_commit():
     [own] = local["hooks"]
     assert own["id"] == hook["id"] and own["entry"].endswith("genai-finops validate")
     assert re.match(own["files"], "manifests/teams/alpha.yaml") and not re.match(own["files"], "generators/cli.py")
+
+
+def test_the_pr_gate_restores_the_previous_synth_and_scan_keyed_on_the_base_commit():
+    """Incremental synth and scan (issue 17) need the previous output and checkov results on the runner."""
+    from generators.commands.scan import DEFAULT_CACHE
+
+    check = workflow()["jobs"]["check"]["steps"]
+    names = [step.get("name") for step in check]
+    (restore,) = [step for step in check if str(step.get("uses", "")).startswith("actions/cache@")]
+    assert names.index(restore["name"]) < names.index("Synthesize") < names.index("Scan")
+    paths = restore["with"]["path"].split()
+    assert "cdktf.out" in paths and DEFAULT_CACHE.split("/")[0] in paths
+    assert "github.event.pull_request.base.sha" in restore["with"]["key"]
+    assert all(key.strip().startswith("genai-finops-") for key in restore["with"]["restore-keys"].splitlines() if key.strip())
