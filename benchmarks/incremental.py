@@ -18,6 +18,7 @@ import argparse
 import filecmp
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -72,7 +73,7 @@ def run(count: int) -> dict:
 
         changed = sorted((manifests / "teams").glob("*.yaml"))[count // 2]
         text = changed.read_text(encoding="utf-8")
-        changed.write_text(text.replace("monthly_usd: ", "monthly_usd: 1", 1), encoding="utf-8")
+        changed.write_text(re.sub(r"monthly_usd: (\d+)", lambda m: f"monthly_usd: {int(m[1]) + 100}", text, count=1), encoding="utf-8")
         incremental = {
             "validate": timed(["validate", str(manifests)]),
             "cost --compare": timed(["cost", str(manifests), "--compare", str(base), "--format", "markdown"], ok=(0, 1)),
