@@ -7,10 +7,12 @@ each with file, line, column and field path. Nothing downstream ever sees a part
 
 from __future__ import annotations
 
+import copy
 import difflib
 import sys
 import types
 import typing
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -226,6 +228,101 @@ def parse_model(document: SourceDocument, model: type[BaseModel]) -> Any:
         raise ManifestError(schema_problems(document, error, model)) from None
 
 
+# Top-level team fields with a default: a schema problem in one of them (or in one item of a
+# list) can be dropped to check the rest. A problem in a required field cannot.
+_DROPPABLE = frozenset(name for name, info in TeamManifest.model_fields.items() if not info.is_required())
+_LISTS = frozenset(name for name in _DROPPABLE if typing.get_origin(TeamManifest.model_fields[name].annotation) is list)
+_SALVAGE_ROUNDS = 6
+
+
+def salvage_team(document: SourceDocument) -> tuple[SourceDocument, TeamManifest] | None:
+    """The parts of a team manifest with schema problems that did parse, to check their rules in
+    the same run: unknown keys, whole optional fields and single list items with a problem are
+    dropped (list items keep their original index in every position, so rule problems point at
+    the right line). None when a required field has a problem: nothing trustworthy is left."""
+    data = copy.deepcopy(document.data)
+    dropped: dict[str, set[int]] = {name: set() for name in _LISTS}
+    incomplete: set[str] = set()
+
+    def pruned() -> dict[str, Any]:
+        view = dict(data)
+        for name, indices in dropped.items():
+            if isinstance(view.get(name), list) and indices:
+                view[name] = [item for index, item in enumerate(view[name]) if index not in indices]
+        return view
+
+    for _ in range(_SALVAGE_ROUNDS):
+        try:
+            manifest = TeamManifest.model_validate(pruned())
+        except ValidationError as error:
+            # Positions in this round's pruned lists -> indices in the file, fixed for the round.
+            survivors = {
+                name: [i for i in range(len(data[name])) if i not in dropped[name]] for name in _LISTS if isinstance(data.get(name), list)
+            }
+            for item in error.errors(include_url=False):
+                loc = tuple(item["loc"])
+                if not loc:
+                    return None
+                top = loc[0]
+                if top in survivors and len(loc) > 1 and isinstance(loc[1], int):
+                    loc = (top, survivors[top][loc[1]], *loc[2:])
+                if item["type"] == "extra_forbidden" and len(loc) > 1:
+                    parent = _at(data, loc[:-1])
+                    if isinstance(parent, dict):
+                        parent.pop(loc[-1], None)
+                        incomplete.add(str(top))
+                        continue
+                if top in _LISTS and len(loc) > 1 and isinstance(loc[1], int):
+                    dropped[top].add(loc[1])
+                elif top in _DROPPABLE or item["type"] == "extra_forbidden":
+                    data.pop(top, None)
+                else:
+                    return None
+                incomplete.add(str(top))
+            continue
+        return _remapped(document, pruned(), dropped, frozenset(incomplete)), manifest
+    return None
+
+
+def _at(data: Any, path: tuple) -> Any:
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+@dataclass
+class _SalvagedDocument(SourceDocument):
+    """A team document reduced by salvage_team. Rules see the reduced data; every position and
+    field path they report is translated back to the file's own (a list item keeps its index)."""
+
+    survivors: dict[str, list[int]] = field(default_factory=dict)
+
+    def original(self, field_path: FieldPath) -> FieldPath:
+        if len(field_path) > 1 and field_path[0] in self.survivors and isinstance(field_path[1], int):
+            kept = self.survivors[field_path[0]]
+            if 0 <= field_path[1] < len(kept):
+                return (field_path[0], kept[field_path[1]], *field_path[2:])
+        return field_path
+
+    def locate(self, field_path: FieldPath, *, key: bool = False) -> tuple[int, int]:
+        return super().locate(self.original(field_path), key=key)
+
+    def problem(self, field_path: FieldPath, message: str, *, key: bool = False) -> Problem:
+        return super().problem(self.original(field_path), message, key=key)
+
+
+def _remapped(document: SourceDocument, data: dict[str, Any], dropped: dict[str, set[int]], incomplete: frozenset[str]) -> SourceDocument:
+    survivors = {
+        name: [i for i in range(len(document.data[name])) if i not in indices]
+        for name, indices in dropped.items()
+        if isinstance(document.data.get(name), list)
+    }
+    return _SalvagedDocument(document.path, data, document.positions, document.key_positions, incomplete, survivors)
+
+
 # --------------------------------------------------------------------------- loading
 
 
@@ -247,15 +344,25 @@ def load_manifest_set(paths: Iterable[str]) -> ManifestSet:
             problems.extend(error.problems)
 
     teams: list[tuple[SourceDocument, TeamManifest]] = []
+    # Teams with schema problems, reduced to what parsed: their rule problems are reported in
+    # the same run, but they never reach a ManifestSet.
+    salvaged: list[tuple[SourceDocument, TeamManifest]] = []
     for team_path in team_paths:
         try:
             document = load_yaml(team_path, _display(team_path))
+        except ManifestError as error:
+            problems.extend(error.problems)
+            continue
+        try:
             teams.append((document, parse_model(document, TeamManifest)))
         except ManifestError as error:
             problems.extend(error.problems)
+            partial = salvage_team(document)
+            if partial is not None:
+                salvaged.append(partial)
 
     if org is not None and org_doc is not None:
-        problems.extend(validate_set(org_doc, org, teams))
+        problems.extend(validate_set(org_doc, org, teams + salvaged))
     if problems:
         raise ManifestError(problems)
     assert org is not None and org_doc is not None

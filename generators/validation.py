@@ -237,7 +237,7 @@ def _budget(doc: SourceDocument, manifest: TeamManifest, org: OrgPolicy) -> list
     duplicates = sorted({r for r in recipients if recipients.count(r) > 1})
     if duplicates:
         problems.append(doc.problem(("budget", "notify"), f"listed twice: {', '.join(duplicates)}"))
-    if budget.on_exceed == "stop-training" and not manifest.training:
+    if budget.on_exceed == "stop-training" and not manifest.training and "training" not in doc.incomplete:
         problems.append(doc.problem(("budget", "on_exceed"), "stop-training needs at least one training entry to stop; use notify or deny-new-gpu"))
     stoppable = sum(job.count for job in manifest.training)
     if budget.on_exceed == "stop-training" and stoppable > MAX_SSM_ACTION_INSTANCES:

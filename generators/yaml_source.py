@@ -39,6 +39,9 @@ class SourceDocument:
     data: dict[str, Any]
     positions: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
     key_positions: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
+    # Top-level keys of which something was dropped to check the rest of a file with schema
+    # problems (loading.salvage_team); a rule about the absence of such a part must stay silent.
+    incomplete: frozenset[str] = frozenset()
 
     def locate(self, field_path: FieldPath, *, key: bool = False) -> tuple[int, int]:
         """Where `field_path` is, or where its nearest existing parent is."""
