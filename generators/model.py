@@ -11,15 +11,13 @@ and a typo'd field is an error rather than a silently ignored key.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from generators.amis import EKS_NODE_DEFAULT_VOLUME_GB, EKS_NODE_MIN_VOLUME_GB
+from policies.gfo_facts import TEAM_NAME_PATTERN, glob_match
 
-# The spec's team-name pattern: lower case, digits and hyphens, 3 to 30 characters.
-TEAM_NAME_PATTERN = r"^[a-z][a-z0-9-]{1,28}[a-z0-9]$"
 # Training and inference entry names become parts of AWS resource names (node group,
 # instance Name tag, construct ids). Same alphabet as team names; the length that matters is
 # the combined name's, checked against each AWS limit in generators.naming.
@@ -316,12 +314,6 @@ class OrgPolicy(StrictModel):
 
     def allows_instance_type(self, instance_type: str) -> bool:
         return any(glob_match(pattern, instance_type) for pattern in self.allowed_instance_types)
-
-
-def glob_match(pattern: str, value: str) -> bool:
-    """Shell-style match of an org allow-list pattern (`g5.*`) against an instance type."""
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, value) is not None
 
 
 # --------------------------------------------------------------------------- the loaded set

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from generators import amis, catalog, labels, naming, tags
 from generators.errors import Problem, format_path
-from generators.model import OrgPolicy, TeamManifest, glob_match
+from generators.model import OrgPolicy, TeamManifest
 from generators.yaml_source import SourceDocument
+from policies import gfo_facts as facts
 
 # https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_budgets_Notification.html:
 # "A budget can have up to ten notifications."
@@ -27,9 +28,8 @@ MAX_EMAIL_SUBSCRIBERS = 10
 # https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_budgets_SsmActionDefinition.html:
 # InstanceIds, "Array Members: Minimum number of 1 item. Maximum number of 100 items."
 MAX_SSM_ACTION_INSTANCES = 100
-# Region codes such as us-east-1, eu-west-1, us-gov-west-1, ap-southeast-5.
-# https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-regions.html
-REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
+# Region codes such as us-east-1, eu-west-1, us-gov-west-1 (policies/gfo_facts.py cites the source).
+REGION_PATTERN = re.compile(facts.REGION_PATTERN)
 
 
 def validate_set(org_doc: SourceDocument, org: OrgPolicy, teams: list[tuple[SourceDocument, TeamManifest]]) -> list[Problem]:
@@ -63,7 +63,7 @@ def validate_org(doc: SourceDocument, org: OrgPolicy) -> list[Problem]:
         if not REGION_PATTERN.match(region):
             problems.append(doc.problem(("allowed_regions", index), f"'{region}' is not an AWS region code such as us-east-1"))
     for index, pattern in enumerate(org.allowed_instance_types):
-        if not any(glob_match(pattern, name) for name in catalog.GPU_INSTANCE_TYPES):
+        if not any(facts.glob_match(pattern, name) for name in catalog.GPU_INSTANCE_TYPES):
             problems.append(
                 doc.problem(
                     ("allowed_instance_types", index),

@@ -30,7 +30,8 @@ from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from constructs import Construct
 
-from generators import catalog, naming
+from generators import naming
+from policies.gfo_facts import GPU_INSTANCE_TYPE_GLOBS
 from generators.model import TeamManifest
 from generators.tags import TEAM_TAG
 from modules.iam_documents import POLICY_VERSION, account_administers_key
@@ -239,7 +240,8 @@ class TeamBudget(Construct):
 
     def _deny_new_gpu(self, budget: BudgetsBudget) -> None:
         team = self._manifest.team
-        gpu_types = [f"{family}.*" for family in catalog.FAMILIES]
+        # Every GPU type, priced by the catalog or not (policies/gfo_facts.py is the one definition).
+        gpu_types = list(GPU_INSTANCE_TYPE_GLOBS)
         deny = {
             "Version": POLICY_VERSION,
             "Statement": [

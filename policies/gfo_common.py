@@ -17,13 +17,14 @@ import re
 from functools import lru_cache
 from typing import Any
 
+try:  # inside checkov, this directory is on sys.path; elsewhere policies is a package
+    from gfo_facts import glob_match, is_gpu_instance_type
+except ImportError:  # pragma: no cover - depends on how the module was imported
+    from policies.gfo_facts import glob_match, is_gpu_instance_type
+
 POLICY_ENV = "GENAI_FINOPS_POLICY"
 # Keys checkov adds to every parsed block; they are positions, not Terraform arguments.
 _POSITION_KEYS = frozenset({"__startline__", "__endline__", "start_line", "end_line", "//"})
-# NVIDIA/AMD GPU families of the accelerated computing instance types (P2-P6, G3-G7, Gr6), per
-# https://docs.aws.amazon.com/ec2/latest/instancetypes/ac.html. Trainium/Inferentia (trn, inf)
-# and FPGA (f) types are accelerators but not GPUs, so they are not matched.
-_GPU_FAMILY = re.compile(r"^(p[2-9]|g[3-9]|gr[4-9])[a-z0-9-]*\.[a-z0-9-]+$")
 
 
 class PolicyError(RuntimeError):
@@ -88,10 +89,6 @@ def is_expression(value: Any) -> bool:
     return isinstance(value, str) and "${" in value
 
 
-def is_gpu_instance_type(instance_type: str) -> bool:
-    return _GPU_FAMILY.match(instance_type) is not None
-
-
 def gpu_resource(resource_type: str, conf: dict[str, Any]) -> bool | None:
     """Whether a resource is (or launches) GPU capacity; None when its type is an unresolved expression.
 
@@ -116,12 +113,6 @@ def gpu_resource(resource_type: str, conf: dict[str, Any]) -> bool | None:
     if not isinstance(instance_type, str) or is_expression(instance_type):
         return None
     return is_gpu_instance_type(instance_type)
-
-
-def glob_match(pattern: str, value: str) -> bool:
-    """Shell-style `*`/`?` match, the same rule as generators.model.glob_match uses for org.yaml."""
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, value) is not None
 
 
 def missing_tags(tags: dict[str, Any] | None, required: list[str]) -> list[str]:

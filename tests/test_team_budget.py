@@ -10,7 +10,8 @@ import pytest
 
 from generators import catalog, naming
 from generators.loading import load_manifest_set
-from generators.model import TeamManifest, glob_match
+from generators.model import TeamManifest
+from policies.gfo_facts import glob_match
 from tests.manifest_helpers import EXAMPLES, example, write_manifests
 
 TAGS = {"Team": "t", "Project": "p", "Owner": "o@example.com", "Environment": "dev", "CostCenter": "cc", "ModelID": "shared"}
@@ -253,10 +254,12 @@ def test_deny_new_gpu_policy_denies_every_known_gpu_type_and_no_other(synths):
     assert all(s["Effect"] == "Deny" for s in statements)
     [run] = [s for s in statements if s["Action"] == "ec2:RunInstances"]
     patterns = run["Condition"]["StringLike"]["ec2:InstanceType"]
-    for instance_type in catalog.GPU_INSTANCE_TYPES:
+    # Every GPU type, priced or not: g4ad, p3 and gr6 are GPUs the catalog does not price.
+    for instance_type in (*catalog.GPU_INSTANCE_TYPES, "g4ad.xlarge", "p3.2xlarge", "gr6.4xlarge", "p6-b200.48xlarge", "g7e.2xlarge"):
         assert any(glob_match(p, instance_type) for p in patterns), instance_type
-    for cpu_type in ("m5.large", "c7g.xlarge", "t3.micro", "r6i.2xlarge"):
-        assert not any(glob_match(p, cpu_type) for p in patterns), cpu_type
+    # Accelerators that are not GPUs, and CPU types, are never denied.
+    for other in ("m5.large", "c7g.xlarge", "t3.micro", "r6i.2xlarge", "trn1.32xlarge", "inf2.xlarge", "f1.2xlarge"):
+        assert not any(glob_match(p, other) for p in patterns), other
     [eks] = [s for s in statements if s["Action"] != "ec2:RunInstances"]
     assert sorted(eks["Action"]) == ["eks:CreateNodegroup", "eks:UpdateNodegroupConfig"]
 

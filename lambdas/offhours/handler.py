@@ -50,10 +50,10 @@ else:
     import contract  # type: ignore[no-redef]
 
 DEFAULT_FUNCTION_NAME = "genai-finops-offhours"
-# Same pattern as generators.model.TEAM_NAME_PATTERN (manifest v1 team names).
+# Copies of policies/gfo_facts.py's TEAM_NAME_PATTERN and REGION_PATTERN (the function's
+# archive holds this directory only); tests/test_facts.py keeps them equal.
 TEAM_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,28}[a-z0-9]$")
-# Region codes such as us-east-1, eu-central-2, us-gov-west-1, ap-southeast-5.
-REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$")
+REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 OPT_OUT_DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 EVENT_KEYS = frozenset({"action", "team", "region", "dry_run"})
 # An SNS notification reaches Lambda as {"Records": [{"EventSource": "aws:sns", "Sns": {...}}]}:
