@@ -37,7 +37,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from generators.errors import ManifestError, Problem, UsageError
-from generators.model import WEEKDAYS, LoadedTeam, ManifestSet, Schedule
+from generators.model import WEEKDAYS, LoadedTeam, ManifestSet, Schedule, hour_minute
 from generators.pricing import MissingPrice, PriceCatalog
 
 UTC = dt.timezone.utc
@@ -219,8 +219,7 @@ def longest_month_hours(schedule: Schedule) -> float:
 
 
 def _hhmm(text: str) -> dt.time:
-    hours, minutes = text.split(":")
-    return dt.time(int(hours), int(minutes))
+    return dt.time(*hour_minute(text))
 
 
 # --------------------------------------------------------------------------- estimate

@@ -7,6 +7,7 @@ Commands catch `ManifestError` (and only it) and print each problem as
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True, order=True)
@@ -49,3 +50,11 @@ def format_path(parts: tuple[str | int, ...]) -> str:
         else:
             out += f".{part}" if out else str(part)
     return out
+
+
+def display_path(path: Path) -> str:
+    """How every message names a file: relative to the working directory when inside it, else as given."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)

@@ -18,7 +18,7 @@ from typing import Any, Iterable
 
 from pydantic import BaseModel, ValidationError
 
-from generators.errors import ManifestError, Problem, UsageError
+from generators.errors import ManifestError, Problem, UsageError, display_path
 from generators.model import LoadedTeam, ManifestSet, OrgPolicy, TeamManifest
 from generators.yaml_source import FieldPath, SourceDocument, load_yaml
 
@@ -79,7 +79,7 @@ def discover(paths: Iterable[str]) -> tuple[Path, list[Path]]:
     if not org_files:
         raise UsageError("no manifests given")
     if len(org_files) > 1:
-        listed = ", ".join(sorted(_display(p) for p in org_files))
+        listed = ", ".join(sorted(display_path(p) for p in org_files))
         raise UsageError(f"the PATHs use different org policies ({listed}); validate one manifests directory at a time")
     return org_files.pop(), list(team_files)
 
@@ -92,16 +92,10 @@ def _warn_about_strays(root: Path) -> None:
     if teams.is_dir():
         strays += [p for p in sorted(teams.rglob("*")) if p.suffix in TEAM_SUFFIXES and p.is_file() and p.parent != teams]
     for stray in strays:
-        print(f"genai-finops: warning: {_display(stray)} is not read: team manifests go in {_display(teams)}/<team>.yaml", file=sys.stderr)
+        print(f"genai-finops: warning: {display_path(stray)} is not read: team manifests go in {display_path(teams)}/<team>.yaml", file=sys.stderr)
     if not teams.is_dir() or not any(p.suffix in TEAM_SUFFIXES and p.is_file() for p in teams.iterdir()):
-        print(f"genai-finops: warning: no team manifests: {_display(teams)}/ has no <team>.yaml; only {ORG_FILE} is checked", file=sys.stderr)
+        print(f"genai-finops: warning: no team manifests: {display_path(teams)}/ has no <team>.yaml; only {ORG_FILE} is checked", file=sys.stderr)
 
-
-def _display(path: Path) -> str:
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 # --------------------------------------------------------------------------- schema errors
@@ -335,10 +329,10 @@ def load_manifest_set(paths: Iterable[str]) -> ManifestSet:
     org: OrgPolicy | None = None
     org_doc: SourceDocument | None = None
     if not org_path.is_file():
-        problems.append(Problem(_display(org_path), 1, 1, "", f"org policy not found; every manifests directory needs {ORG_FILE}"))
+        problems.append(Problem(display_path(org_path), 1, 1, "", f"org policy not found; every manifests directory needs {ORG_FILE}"))
     else:
         try:
-            org_doc = load_yaml(org_path, _display(org_path))
+            org_doc = load_yaml(org_path, display_path(org_path))
             org = parse_model(org_doc, OrgPolicy)
         except ManifestError as error:
             problems.extend(error.problems)
@@ -349,7 +343,7 @@ def load_manifest_set(paths: Iterable[str]) -> ManifestSet:
     salvaged: list[tuple[SourceDocument, TeamManifest]] = []
     for team_path in team_paths:
         try:
-            document = load_yaml(team_path, _display(team_path))
+            document = load_yaml(team_path, display_path(team_path))
         except ManifestError as error:
             problems.extend(error.problems)
             continue

@@ -86,9 +86,15 @@ class Schedule(StrictModel):
         return _minutes(self.stop) / 60 - _minutes(self.start) / 60
 
 
-def _minutes(hhmm: str) -> int:
+def hour_minute(hhmm: str) -> tuple[int, int]:
+    """The one reader of a manifest's "HH:MM" (HHMM has validated it): (hours, minutes)."""
     hours, minutes = hhmm.split(":")
-    return int(hours) * 60 + int(minutes)
+    return int(hours), int(minutes)
+
+
+def _minutes(hhmm: str) -> int:
+    hours, minutes = hour_minute(hhmm)
+    return hours * 60 + minutes
 
 
 class Budget(StrictModel):

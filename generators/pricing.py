@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generators.errors import ToolError
+from generators.errors import ToolError, display_path
 
 DEFAULT_PATH = Path(__file__).with_name("prices.json")
 FORMAT = 1
@@ -75,7 +75,7 @@ class PriceCatalog:
 def load_catalog(path: Path | str = DEFAULT_PATH) -> PriceCatalog:
     """Read and check the catalog; every problem in the file is a ToolError naming the field."""
     path = Path(path)
-    display = _display(path)
+    display = display_path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -134,10 +134,3 @@ def check_catalog(data: Any) -> list[str]:
         for instance_type, entry in prices.items():
             figure(f"regions.{region}.on_demand_hourly_usd.{instance_type}", entry, "usd")
     return problems
-
-
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)

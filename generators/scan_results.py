@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from generators.app_builder import STACK_FILE, STACKS_DIR
 from generators import checkov_adapter
-from generators.errors import ToolError, UsageError
+from generators.errors import ToolError, UsageError, display_path
 from generators.naming import GOVERNANCE_STACK
 
 if TYPE_CHECKING:
@@ -66,10 +66,10 @@ def load_stacks(out: Path) -> list[Stack]:
             text = path.read_text(encoding="utf-8")
             document = json.loads(text)
         except (OSError, ValueError) as exc:
-            raise ToolError(f"{display(path)}: not readable Terraform JSON ({exc}); run genai-finops synth again") from None
+            raise ToolError(f"{display_path(path)}: not readable Terraform JSON ({exc}); run genai-finops synth again") from None
         if not isinstance(document, dict):
-            raise ToolError(f"{display(path)}: expected a JSON object; run genai-finops synth again")
-        stacks.append(Stack(path.parent.name, path, display(path), document, text))
+            raise ToolError(f"{display_path(path)}: expected a JSON object; run genai-finops synth again")
+        stacks.append(Stack(path.parent.name, path, display_path(path), document, text))
     return stacks
 
 
@@ -116,7 +116,7 @@ def our_checks(policies: Path | None = None) -> dict[str, set[str]]:
         text = source.read_text(encoding="utf-8")
         ids, supported = _CHECK_ID.findall(text), _SUPPORTED.findall(text)
         if len(ids) != 1 or len(supported) != 1:
-            raise ToolError(f"{display(source)}: expected one check id and one supported_resources list")
+            raise ToolError(f"{display_path(source)}: expected one check id and one supported_resources list")
         checks[ids[0]] = set(re.findall(r'"([a-z0-9_]+)"', supported[0]))
     return checks
 
@@ -182,10 +182,3 @@ def counts(results: list[Result], stack: str | None = None) -> dict[str, int]:
         if stack is None or result.stack == stack:
             tally[result.status] += 1
     return tally
-
-
-def display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)

@@ -49,7 +49,7 @@ from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
 
 from generators import naming
-from generators.model import TeamManifest
+from generators.model import TeamManifest, hour_minute
 from lambdas.offhours import contract
 from lambdas.offhours.permissions import handler_policy_statements
 from modules.iam_documents import POLICY_VERSION, account_administers_key
@@ -122,9 +122,9 @@ def packaged_code() -> str:
 
 def cron_expression(hhmm: str, weekdays: list[str]) -> str:
     """`cron(minutes hours day-of-month month day-of-week year)` for HH:MM on the given days."""
-    hours, minutes = hhmm.split(":")
+    hours, minutes = hour_minute(hhmm)
     days = ",".join(CRON_DAYS[day] for day in sorted(weekdays, key=list(CRON_DAYS).index))
-    return f"cron({int(minutes)} {int(hours)} ? * {days} *)"
+    return f"cron({minutes} {hours} ? * {days} *)"
 
 
 def schedule_event(action: str, manifest: TeamManifest) -> dict[str, Any]:

@@ -52,7 +52,7 @@ from cdktf_cdktf_provider_kubernetes.service_account_v1 import ServiceAccountV1,
 from constructs import Construct
 
 from generators import naming
-from generators.model import InferencePool, Schedule
+from generators.model import InferencePool, Schedule, hour_minute
 
 # The kubectl image the Kubernetes project publishes (https://github.com/kubernetes/kubernetes/pull/116672),
 # pinned by version. `kubectl patch --subresource` is beta, on by default, from 1.27 and GA in 1.33
@@ -78,9 +78,9 @@ SCRATCH = "/tmp"
 
 
 def cron(hhmm: str, weekdays: list[str]) -> str:
-    hours, minutes = hhmm.split(":")
+    hours, minutes = hour_minute(hhmm)
     days = ",".join(str(CRON_DAYS[day]) for day in sorted(weekdays, key=CRON_DAYS.__getitem__))
-    return f"{int(minutes)} {int(hours)} * * {days}"
+    return f"{minutes} {hours} * * {days}"
 
 
 def scale_args(deployment: str, namespace: str, replicas: int) -> list[str]:

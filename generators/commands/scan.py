@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from generators import checkov_adapter, scan_render, scan_results
-from generators.errors import UsageError
+from generators.errors import UsageError, display_path
 
 NAME = "scan"
 HELP = "checkov (offline) with our CKV_GFO_* checks over the synthesized stacks; exit 1 on any unsuppressed failure"
@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     suppressions_path = Path(args.suppressions)
     if not suppressions_path.is_file():
         raise UsageError(f"{args.suppressions}: suppression file not found")
-    shown = scan_results.display(suppressions_path)
+    shown = display_path(suppressions_path)
     suppressions = load_suppressions(suppressions_path, shown)
     checkov = checkov_adapter.find_checkov()
 
