@@ -9,10 +9,19 @@ def test_catalog_covers_every_required_family():
     assert REQUIRED_FAMILIES <= set(catalog.FAMILIES)
 
 
-def test_every_entry_has_positive_gpu_facts_and_memory_is_a_multiple_of_gpu_count():
-    for item in catalog.GPU_INSTANCE_TYPES.values():
-        assert item.gpus >= 1 and item.vcpus >= 4 and item.memory_gib >= 16
-        assert item.gpu_memory_gib % item.gpus == 0
+# Memory per GPU by model, from NVIDIA's data sheets as AWS lists them on
+# https://docs.aws.amazon.com/ec2/latest/instancetypes/ac.html ("GPU memory"): written out here,
+# not derived from the catalog, so a wrong per-GPU figure or GPU count in the catalog shows.
+GIB_PER_GPU = {
+    "NVIDIA T4": 16, "NVIDIA A10G": 24, "NVIDIA L4": 24, "NVIDIA L40S": 48,
+    "NVIDIA A100 40GB": 40, "NVIDIA A100 80GB": 80, "NVIDIA H100": 80, "NVIDIA H200": 141,
+}  # fmt: skip
+
+
+def test_every_entry_has_positive_gpu_facts_and_its_models_memory_per_gpu():
+    for name, item in catalog.GPU_INSTANCE_TYPES.items():
+        assert item.gpus >= 1 and item.vcpus >= 4 and item.memory_gib >= 16, name
+        assert item.gpu_memory_gib == item.gpus * GIB_PER_GPU[item.gpu_model], name
 
 
 def test_known_facts_from_the_cited_tables():

@@ -122,12 +122,12 @@ def test_every_check_lives_in_its_own_file_with_a_docstring(check):
 def test_checks_import_only_checkov_and_the_standard_library():
     import sys
 
-    allowed = set(sys.stdlib_module_names) | {"checkov", "gfo_common", "__future__"}
+    allowed = set(sys.stdlib_module_names) | {"checkov", "gfo_common", "gfo_facts", "__future__"}
     for path in POLICIES.glob("*.py"):
         for line in path.read_text(encoding="utf-8").splitlines():
-            if line.startswith(("import ", "from ")):
-                module = line.split()[1].split(".")[0]
-                assert module in allowed, f"{path.name}: {line}"
+            if line.strip().startswith(("import ", "from ")):  # indented imports too
+                module = line.split()[1]
+                assert module.split(".")[0] in allowed or module == "policies.gfo_facts", f"{path.name}: {line}"
 
 
 def test_fixtures_are_in_the_cdktf_shape_with_construct_metadata():
@@ -140,7 +140,13 @@ def test_fixtures_are_in_the_cdktf_shape_with_construct_metadata():
 
 
 @pytest.mark.slow
-def test_checks_never_pass_without_the_org_policy():
+def test_checks_never_pass_without_the_org_policy(tmp_path):
+    # Control: with the policy, the same run reports passes, so an empty result below comes from
+    # the missing policy and not from checkov skipping the fixtures for another reason.
+    policy = tmp_path / "policy.json"
+    policy.write_text(json.dumps({"required_tags": ["Team"], "allowed_instance_types": ["g5.*", "g6.*"]}), encoding="utf-8")
+    with_policy = run_checkov(policy, ["CKV_GFO_001", "CKV_GFO_002"])
+    assert with_policy.get("results", {}).get("passed_checks"), "the control run must report passes"
     report = run_checkov(None, ["CKV_GFO_001", "CKV_GFO_002"])
     # checkov swallows the checks' PolicyError and drops the file's results (scan turns that into
     # an error); what matters here is that nothing is reported as passing.
