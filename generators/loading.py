@@ -320,6 +320,23 @@ def _remapped(document: SourceDocument, data: dict[str, Any], dropped: dict[str,
 # --------------------------------------------------------------------------- loading
 
 
+def load_org_policy(path: str) -> OrgPolicy:
+    """Only the org policy of a manifests directory (or org.yaml), parsed and checked by its own
+    rules: for commands that need the org's lists and none of the teams (scan)."""
+    from generators.validation import validate_org
+
+    candidate = Path(path)
+    org_path = candidate / ORG_FILE if candidate.is_dir() else candidate
+    if not org_path.is_file():
+        raise ManifestError([Problem(display_path(org_path), 1, 1, "", f"org policy not found; every manifests directory needs {ORG_FILE}")])
+    document = load_yaml(org_path, display_path(org_path))
+    org = parse_model(document, OrgPolicy)
+    problems = validate_org(document, org)
+    if problems:
+        raise ManifestError(problems)
+    return org
+
+
 def load_manifest_set(paths: Iterable[str]) -> ManifestSet:
     """Load, parse and validate everything PATHs name; raise ManifestError with all problems."""
     from generators.validation import validate_set

@@ -160,3 +160,28 @@ def test_paths_with_different_org_policies_are_refused(tmp_path):
     write_manifests(tmp_path / "two", {"bravo": example("bravo")})
     with pytest.raises(UsageError, match="different org policies"):
         load_manifest_set([str(tmp_path / "one"), str(tmp_path / "two")])
+
+
+def test_the_org_policy_alone_is_read_without_the_teams(tmp_path):
+    """scan needs two lists of org.yaml; it neither re-reads nor re-validates 500 team files."""
+    from generators.loading import load_org_policy
+    from tests.manifest_helpers import example, write_manifests
+
+    root = write_manifests(tmp_path, {"alpha": "team: [this is not a manifest"}, example("org"))
+    org = load_org_policy(str(root))
+    assert list(org.required_tags) == list(example("org")["required_tags"])
+    assert load_org_policy(str(root / "org.yaml")) == org
+
+
+def test_the_org_policy_alone_still_gets_its_own_rules(tmp_path):
+    from generators.loading import load_org_policy
+    from tests.manifest_helpers import example, write_manifests
+
+    org = example("org")
+    org["allowed_regions"] = [*org["allowed_regions"], "mars-north-1x"]
+    root = write_manifests(tmp_path, {}, org)
+    with pytest.raises(ManifestError) as caught:
+        load_org_policy(str(root))
+    assert [p.field for p in caught.value.problems] == [f"allowed_regions[{len(org['allowed_regions']) - 1}]"]
+    with pytest.raises(ManifestError, match="org policy not found"):
+        load_org_policy(str(tmp_path / "nowhere"))

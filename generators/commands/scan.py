@@ -69,11 +69,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from generators.commands._common import write_atomically
-    from generators.loading import load_manifest_set
+    from generators.loading import load_org_policy
     from generators.suppressions import load_suppressions
 
     stacks = scan_results.load_stacks(Path(args.out))
-    org = load_manifest_set([args.manifests]).org
+    # The org's required tags and allowed types are all scan needs: the teams are not re-read.
+    org = load_org_policy(args.manifests)
     suppressions_path = Path(args.suppressions)
     if not suppressions_path.is_file():
         raise UsageError(f"{args.suppressions}: suppression file not found")
