@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from generators.errors import ManifestError, Problem, UsageError, display_path
 from generators.model import LoadedTeam, ManifestSet, OrgPolicy, TeamManifest
+from generators.validation import validate_org, validate_set
 from generators.yaml_source import FieldPath, SourceDocument, load_yaml
 
 ORG_FILE = "org.yaml"
@@ -323,8 +324,6 @@ def _remapped(document: SourceDocument, data: dict[str, Any], dropped: dict[str,
 def load_org_policy(path: str) -> OrgPolicy:
     """Only the org policy of a manifests directory (or org.yaml), parsed and checked by its own
     rules: for commands that need the org's lists and none of the teams (scan)."""
-    from generators.validation import validate_org
-
     candidate = Path(path)
     org_path = candidate / ORG_FILE if candidate.is_dir() else candidate
     if not org_path.is_file():
@@ -339,8 +338,6 @@ def load_org_policy(path: str) -> OrgPolicy:
 
 def load_manifest_set(paths: Iterable[str]) -> ManifestSet:
     """Load, parse and validate everything PATHs name; raise ManifestError with all problems."""
-    from generators.validation import validate_set
-
     org_path, team_paths = discover(paths)
     problems: list[Problem] = []
     org: OrgPolicy | None = None

@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from generators.errors import ManifestError, Problem
+from generators.errors import ManifestError, Problem, format_path
 
 MAX_FILE_BYTES = 1024 * 1024
 # A manifest needs no aliases at all; a few are tolerated for people who like anchors.
@@ -55,8 +55,6 @@ class SourceDocument:
         return (1, 1)
 
     def problem(self, field_path: FieldPath, message: str, *, key: bool = False) -> Problem:
-        from generators.errors import format_path
-
         line, column = self.locate(field_path, key=key)
         return Problem(self.path, line, column, format_path(field_path), message)
 
@@ -137,8 +135,6 @@ class _Builder:
         self.problems: list[Problem] = []
 
     def _problem(self, node: yaml.Node, path: FieldPath, message: str) -> None:
-        from generators.errors import format_path
-
         line, column = _at(node.start_mark)
         self.problems.append(Problem(self.document.path, line, column, format_path(path), message))
 
