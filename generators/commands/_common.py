@@ -36,15 +36,12 @@ def add_only_argument(parser: argparse.ArgumentParser, what: str, help: str) -> 
     )
 
 
-def load_or_exit(args: argparse.Namespace) -> ManifestSet:
-    """The validated manifests, or print every problem to stderr and exit 1."""
+def load_manifests(args: argparse.Namespace) -> ManifestSet:
+    """The validated manifests PATH names; a ManifestError goes up to cli.main, the one place
+    that prints problems and exits 1."""
     from generators.loading import load_manifest_set
 
-    try:
-        return load_manifest_set(args.paths)
-    except ManifestError as error:
-        print_problems(error)
-        raise SystemExit(1) from None
+    return load_manifest_set(args.paths)
 
 
 def print_problems(error: ManifestError) -> None:

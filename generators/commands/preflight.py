@@ -20,7 +20,7 @@ import shutil
 import sys
 import textwrap
 
-from generators.commands._common import add_manifest_arguments, add_only_argument, load_or_exit, use_colour
+from generators.commands._common import add_manifest_arguments, add_only_argument, load_manifests, use_colour
 
 NAME = "preflight"
 HELP = "check the live AWS account before the first deploy (quotas, offerings, networks, clusters, Config, state)"
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     from generators.errors import UsageError
     from generators.preflight import Preflight
 
-    manifests = load_or_exit(args)
+    manifests = load_manifests(args)
     if args.only:
         known = {loaded.manifest.team for loaded in manifests.teams}
         unknown = [team for team in args.only if team not in known]

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from generators.commands._common import add_manifest_arguments, add_only_argument, load_or_exit
+from generators.commands._common import add_manifest_arguments, add_only_argument, load_manifests
 
 NAME = "stacks"
 HELP = "list the stacks with their dependencies and state (json for a CI deploy matrix)"
@@ -35,7 +35,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from generators.app_builder import plan_app
 
-    plan = plan_app(load_or_exit(args), args.only)
+    plan = plan_app(load_manifests(args), args.only)
     rows = [stack.as_json() for stack in plan.stacks]
     if args.format == "json":
         json.dump({"stacks": rows}, sys.stdout, indent=2)

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from generators.commands._common import add_manifest_arguments, add_only_argument, load_or_exit
+from generators.commands._common import add_manifest_arguments, add_only_argument, load_manifests
 
 NAME = "synth"
 HELP = "validate, then write Terraform JSON for every stack to DIR/stacks/<stack>/cdk.tf.json"
@@ -42,7 +42,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from generators.synthesis import synthesize
 
-    manifests = load_or_exit(args)
+    manifests = load_manifests(args)
     started = time.perf_counter()
 
     def progress(index: int, total: int, stack) -> None:
