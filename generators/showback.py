@@ -28,9 +28,10 @@ from zoneinfo import ZoneInfo
 from generators.cost import Month
 from generators.errors import ToolError
 from generators.model import WEEKDAYS, ManifestSet, Schedule
+from generators.tags import MODEL_ID_TAG as MODEL_TAG
+from generators.tags import TEAM_TAG
 
 SCHEMA_VERSION = 1
-TEAM_TAG, MODEL_TAG = "Team", "ModelID"
 # AWS writes user-defined cost-allocation tags with this prefix in its exports.
 USER_TAG_PREFIX = "user:"
 # Without these a row cannot be placed in time or costed. The rest are read when present: a file

@@ -11,11 +11,13 @@ import re
 
 from generators.model import OrgPolicy, TeamManifest
 
+from lambdas.offhours.contract import ENVIRONMENT_TAG, TEAM_TAG
+
 SHARED_MODEL_ID = "shared"
 MODEL_ID_TAG = "ModelID"
-# The one tag key the budget filters on, the off-hours function selects by and Kubecost
-# allocates by. It must be among org.required_tags (validation enforces it).
-TEAM_TAG = "Team"
+# TEAM_TAG is the one tag key the budget filters on, the off-hours function selects by and
+# Kubecost allocates by. It must be among org.required_tags (validation enforces it). It lives
+# in lambdas/offhours/contract.py, pure constants the Lambda archive carries.
 
 # https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html#tag-conventions and
 # https://docs.aws.amazon.com/whitepapers/latest/tagging-best-practices/other-aws-resource-tags.html:
@@ -33,7 +35,7 @@ def field_tags(manifest: TeamManifest) -> dict[str, str]:
         TEAM_TAG: manifest.team,
         "Project": manifest.project,
         "Owner": manifest.owner,
-        "Environment": manifest.environment,
+        ENVIRONMENT_TAG: manifest.environment,
         "CostCenter": manifest.cost_center,
     }
 
@@ -94,7 +96,7 @@ def governance_tags(org: OrgPolicy) -> dict[str, str]:
         TEAM_TAG: PLATFORM_TEAM,
         "Project": PLATFORM_PROJECT,
         "Owner": org.alerts.finops_email,
-        "Environment": "prod",
+        ENVIRONMENT_TAG: "prod",
         "CostCenter": PLATFORM_TEAM,
         MODEL_ID_TAG: SHARED_MODEL_ID,
     }
