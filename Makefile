@@ -62,8 +62,9 @@ demo: install ## Validate, price, synthesize and scan the shipped examples, then
 test: install ## Run every test
 	$(BIN)/python -m pytest
 
-bench: install ## Measure validate, cost, synth and scan for 10, 100 and 500 teams
+bench: install ## Measure validate, cost, synth and scan for 10, 100 and 500 teams, then one changed team of 500
 	$(BIN)/python benchmarks/scale.py
+	$(BIN)/python benchmarks/incremental.py
 
 clean: ## Remove generated output (keeps the installs and the Terraform state in state/)
 	@if [ -d "$(OUT)" ] && [ -n "$$(find "$(OUT)" \( -name '*.tfstate' -o -name '*.tfstate.backup' \) -print -quit)" ]; then \
