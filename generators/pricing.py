@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generators.errors import ToolError, display_path
+from generators.errors import ManifestError, ToolError, display_path, format_path
+from generators.yaml_source import load_yaml
 
 DEFAULT_PATH = Path(__file__).with_name("prices.json")
 FORMAT = 1
@@ -82,55 +83,70 @@ def load_catalog(path: Path | str = DEFAULT_PATH) -> PriceCatalog:
         raise ToolError(f"{display}: cannot read the price catalog: {exc.strerror or exc}") from None
     except json.JSONDecodeError as exc:
         raise ToolError(f"{display}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
-    problems = check_catalog(data)
+    problems = catalog_problems(data)
     if problems:
-        raise ToolError("\n".join(f"{display}: {problem}" for problem in problems))
+        raise ToolError("\n".join(_located(path, display, problems)))
     return PriceCatalog(display, data)
+
+
+def _located(path: Path, display: str, problems: list[tuple[tuple[str, ...], str]]) -> list[str]:
+    """`file:line:col: field: message` for each problem, as manifests report theirs. JSON is YAML,
+    so the YAML reader gives the positions; if it cannot, the problems keep the file name only."""
+    try:
+        document = load_yaml(path, display)
+    except ManifestError:
+        return [f"{display}: {format_path(where)}: {message}" for where, message in problems]
+    return [str(document.problem(where, message)) for where, message in problems]
 
 
 def check_catalog(data: Any) -> list[str]:
     """Every structural problem as `field: message`; an empty list means the catalog is usable."""
+    return [f"{format_path(where)}: {message}" if where else message for where, message in catalog_problems(data)]
+
+
+def catalog_problems(data: Any) -> list[tuple[tuple[str, ...], str]]:
+    """Every structural problem as (field path, message); the path locates it in the file."""
     if not isinstance(data, dict):
-        return ["the catalog must be a JSON object"]
-    problems: list[str] = []
+        return [((), "the catalog must be a JSON object")]
+    problems: list[tuple[tuple[str, ...], str]] = []
     if data.get("format") != FORMAT:
-        problems.append(f"format: expected {FORMAT}, got {data.get('format')!r}")
+        problems.append((("format",), f"expected {FORMAT}, got {data.get('format')!r}"))
     sources = data.get("sources")
     if not isinstance(sources, dict) or not sources:
-        return problems + ["sources: expected an object of cited sources"]
+        return problems + [(("sources",), "expected an object of cited sources")]
 
-    def figure(field: str, entry: Any, key: str, upper: float | None = None) -> None:
+    def figure(field: tuple[str, ...], entry: Any, key: str, upper: float | None = None) -> None:
         if not isinstance(entry, dict):
-            problems.append(f"{field}: expected an object with '{key}' and 'source'")
+            problems.append((field, f"expected an object with '{key}' and 'source'"))
             return
         value = entry.get(key)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-            problems.append(f"{field}.{key}: expected a number > 0, got {value!r} (a missing price is left out, never zero)")
+            problems.append(((*field, key), f"expected a number > 0, got {value!r} (a missing price is left out, never zero)"))
         elif upper is not None and value >= upper:
-            problems.append(f"{field}.{key}: expected a number < {upper:g}, got {value!r}")
+            problems.append(((*field, key), f"expected a number < {upper:g}, got {value!r}"))
         if entry.get("source") not in sources:
-            problems.append(f"{field}.source: {entry.get('source')!r} is not a key of sources")
+            problems.append(((*field, "source"), f"{entry.get('source')!r} is not a key of sources"))
 
-    figure("hours_per_month_always_on", data.get("hours_per_month_always_on"), "value")
+    figure(("hours_per_month_always_on",), data.get("hours_per_month_always_on"), "value")
     spot = data.get("spot_discount")
     if not isinstance(spot, dict):
-        problems.append("spot_discount: expected an object keyed by instance family")
+        problems.append((("spot_discount",), "expected an object keyed by instance family"))
     else:
         for family, entry in spot.items():
-            figure(f"spot_discount.{family}", entry, "value", upper=1)
+            figure(("spot_discount", family), entry, "value", upper=1)
     regions = data.get("regions")
     if not isinstance(regions, dict) or not regions:
-        return problems + ["regions: expected an object keyed by region"]
+        return problems + [(("regions",), "expected an object keyed by region")]
     for region, block in regions.items():
         if not isinstance(block, dict):
-            problems.append(f"regions.{region}: expected an object")
+            problems.append((("regions", region), "expected an object"))
             continue
         if "ebs_gp3_usd_per_gb_month" in block:
-            figure(f"regions.{region}.ebs_gp3_usd_per_gb_month", block["ebs_gp3_usd_per_gb_month"], "value")
+            figure(("regions", region, "ebs_gp3_usd_per_gb_month"), block["ebs_gp3_usd_per_gb_month"], "value")
         prices = block.get("on_demand_hourly_usd", {})
         if not isinstance(prices, dict):
-            problems.append(f"regions.{region}.on_demand_hourly_usd: expected an object keyed by instance type")
+            problems.append((("regions", region, "on_demand_hourly_usd"), "expected an object keyed by instance type"))
             continue
         for instance_type, entry in prices.items():
-            figure(f"regions.{region}.on_demand_hourly_usd.{instance_type}", entry, "usd")
+            figure(("regions", region, "on_demand_hourly_usd", instance_type), entry, "usd")
     return problems

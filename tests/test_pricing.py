@@ -101,3 +101,26 @@ def test_invalid_json_names_the_file_line_and_column(tmp_path):
     path.write_text('{"format": 1,\n  "sources": }')
     with pytest.raises(ToolError, match=r"prices\.json:2:14: invalid JSON"):
         load_catalog(path)
+
+
+def test_a_malformed_catalog_names_file_line_and_column_of_each_problem(tmp_path):
+    """Like manifests: every problem at file:line:col, the line found in the file the test wrote."""
+    data = json.loads(DEFAULT_PATH.read_text(encoding="utf-8"))
+    data["spot_discount"]["g5"]["value"] = 1.5
+    region = next(iter(data["regions"]))
+    instance_type = next(iter(data["regions"][region]["on_demand_hourly_usd"]))
+    data["regions"][region]["on_demand_hourly_usd"][instance_type]["usd"] = 0
+    path = tmp_path / "prices.json"
+    text = json.dumps(data, indent=2)
+    path.write_text(text, encoding="utf-8")
+    lines = text.splitlines()
+    spot_line = next(i for i, line in enumerate(lines, 1) if line.strip() == '"value": 1.5,')
+    usd_line = next(i for i, line in enumerate(lines, 1) if line.strip() in ('"usd": 0,', '"usd": 0'))
+
+    with pytest.raises(ToolError) as caught:
+        load_catalog(path)
+
+    reported = str(caught.value).splitlines()
+    assert reported[0].startswith(f"{path}:{spot_line}:") and ": spot_discount.g5.value: expected a number < 1, got 1.5" in reported[0]
+    assert reported[1].startswith(f"{path}:{usd_line}:")
+    assert f": regions.{region}.on_demand_hourly_usd.{instance_type}.usd: expected a number > 0, got 0" in reported[1]
