@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from generators.app_builder import STACK_FILE
 from generators.errors import ToolError
+from generators.files import write_atomically
 from generators.synth_cache import cdktf_json
 
 if TYPE_CHECKING:
@@ -177,16 +178,24 @@ def run_checkov(
     policies = policies or POLICIES_DIR
     if cache is None:
         return _run(checkov, stacks, policy, policies)
-    keys = {stack.name: _cache_key(checkov, stack, policy, policies) for stack in stacks}
-    cached = {stack.name: entry for stack in stacks if (entry := _cached(cache, keys[stack.name])) is not None}
+    # Staged once: the text is both the cache key's main part and what checkov reads.
+    staged = {stack.name: stage(stack.text, stack.document) for stack in stacks}
+    pinned = pinned_version()
+    common = _common_key(checkov, pinned, policy, policies)
+    keys = {name: _cache_key(common, name, text) for name, text in staged.items()}
+    cached = {name: entry for name, key in keys.items() if (entry := _cached(cache, key, pinned)) is not None}
     fresh = [stack for stack in stacks if stack.name not in cached]
-    version = pinned_version()
+    version = pinned
     if fresh:
-        report = _run(checkov, fresh, policy, policies)
+        report = _run(checkov, fresh, policy, policies, staged)
         version = str(report["summary"]["checkov_version"])
+        by_stack: dict[str, dict[str, list[dict[str, Any]]]] = {stack.name: {key: [] for key in RESULT_KEYS} for stack in fresh}
+        for key in RESULT_KEYS:
+            for record in report.get("results", {}).get(key, []):
+                by_stack[Path(record["file_path"]).parent.name][key].append(record)
         for stack in fresh:
-            entry = {"checkov_version": version, **{key: _records_of(report, key, stack.name) for key in RESULT_KEYS}}
-            _store(cache, keys[stack.name], entry)
+            entry = {"checkov_version": version, **by_stack[stack.name]}
+            write_atomically(cache / f"{keys[stack.name]}.json", json.dumps(entry))
             cached[stack.name] = entry
     results = {key: [record for stack in stacks for record in cached[stack.name][key]] for key in RESULT_KEYS}
     reused = sorted(set(cached) - {stack.name for stack in fresh})
@@ -196,42 +205,36 @@ def run_checkov(
 RESULT_KEYS = ("passed_checks", "failed_checks")
 
 
-def _records_of(report: dict[str, Any], key: str, stack: str) -> list[dict[str, Any]]:
-    return [record for record in report.get("results", {}).get(key, []) if Path(record["file_path"]).parent.name == stack]
-
-
-def _cache_key(checkov: str, stack: Stack, policy: dict[str, list[str]], policies: Path) -> str:
+def _common_key(checkov: str, pinned: str, policy: dict[str, list[str]], policies: Path) -> str:
+    """What every stack's key shares: the pinned checkov and its path, the org policy, our checks."""
     digest = hashlib.sha256()
-    digest.update(f"{pinned_version()}\0{Path(checkov).resolve()}\0{stack.name}\0".encode())
+    digest.update(f"{pinned}\0{Path(checkov).resolve()}\0".encode())
     digest.update(json.dumps(policy, sort_keys=True).encode() + b"\0")
     for source in sorted(policies.glob("*.py")):
         digest.update(source.name.encode() + b"\0" + source.read_bytes() + b"\0")
-    digest.update(stage(stack.text, stack.document).encode())
     return digest.hexdigest()
 
 
-def _cached(cache: Path, key: str) -> dict[str, Any] | None:
+def _cache_key(common: str, name: str, staged: str) -> str:
+    return hashlib.sha256(f"{common}\0{name}\0{staged}".encode()).hexdigest()
+
+
+def _cached(cache: Path, key: str, pinned: str) -> dict[str, Any] | None:
     """A stored entry, or None on any doubt (missing, unreadable, another shape)."""
     try:
         entry = json.loads((cache / f"{key}.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(entry, dict) or entry.get("checkov_version") != pinned_version():
+    if not isinstance(entry, dict) or entry.get("checkov_version") != pinned:
         return None
     if not all(isinstance(entry.get(key), list) for key in RESULT_KEYS):
         return None
     return entry
 
 
-def _store(cache: Path, key: str, entry: dict[str, Any]) -> None:
-    cache.mkdir(parents=True, exist_ok=True)
-    handle, staging = tempfile.mkstemp(prefix=f".{key}.", dir=cache)
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        json.dump(entry, out)
-    os.replace(staging, cache / f"{key}.json")
-
-
-def _run(checkov: str, stacks: list[Stack], policy: dict[str, list[str]], policies: Path) -> dict[str, Any]:
+def _run(
+    checkov: str, stacks: list[Stack], policy: dict[str, list[str]], policies: Path, staged: dict[str, str] | None = None
+) -> dict[str, Any]:
     # The libyaml loader only for stacks in cdktf's own layout; one other file and checkov runs as it is.
     command = _checkov_command(checkov) if all(written_by_cdktf(s.text, s.document) for s in stacks) else [checkov]
     with tempfile.TemporaryDirectory(prefix="genai-finops-scan-") as tmp:
@@ -239,7 +242,7 @@ def _run(checkov: str, stacks: list[Stack], policy: dict[str, list[str]], polici
         for stack in stacks:
             target = root / stack.name / STACK_FILE
             target.parent.mkdir(parents=True)
-            target.write_text(stage(stack.text, stack.document), encoding="utf-8")
+            target.write_text(staged[stack.name] if staged else stage(stack.text, stack.document), encoding="utf-8")
         policy_file = Path(tmp) / "org-policy.json"
         policy_file.write_text(json.dumps(policy), encoding="utf-8")
         checks_dir = stage_checks(Path(tmp) / "checks", policies)

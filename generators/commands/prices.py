@@ -17,7 +17,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from generators.commands._common import write_atomically
+from generators.files import write_atomically
 from generators.errors import ToolError, UsageError
 
 NAME = "prices"

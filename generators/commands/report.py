@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from generators.commands._common import add_manifest_arguments, write_atomically
+from generators.commands._common import add_manifest_arguments
+from generators.files import write_atomically
 from generators.commands.showback import add_billing_arguments
 
 NAME = "report"

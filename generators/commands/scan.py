@@ -68,7 +68,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from generators.commands._common import write_atomically
+    from generators.files import write_atomically
     from generators.loading import load_org_policy
     from generators.suppressions import load_suppressions
 
