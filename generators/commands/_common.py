@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
-from pathlib import Path
 
 from generators.errors import ManifestError
 from generators.model import ManifestSet
@@ -57,15 +55,11 @@ def use_colour(stream=sys.stdout) -> bool:
     return stream.isatty() and "NO_COLOR" not in os.environ
 
 
-def write_atomically(target: Path, text: str) -> None:
-    """Write `text` to `target` through a temporary file beside it: a reader sees the old file or the new one, never a part."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, staging = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.chmod(staging, 0o644)  # mkstemp makes it private; a report is for sharing
-        os.replace(staging, target)
-    except BaseException:
-        Path(staging).unlink(missing_ok=True)
-        raise
+def money(value: float | None) -> str:
+    """Dollars for tables and markdown: $1,234.50, or - when there is no figure."""
+    return "-" if value is None else f"${value:,.2f}"
+
+
+def signed(value: float | None) -> str:
+    """A change in dollars with its sign: +$12.00, -$3.50, or - when there is no figure."""
+    return "-" if value is None else f"{'+' if value >= 0 else '-'}${abs(value):,.2f}"

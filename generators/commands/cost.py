@@ -43,7 +43,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from generators.commands._common import add_manifest_arguments, use_colour
+from generators.commands._common import add_manifest_arguments, money, signed, use_colour
 
 NAME = "cost"
 HELP = "monthly cost estimate per team and component, against the budget (--fail-on-budget for CI)"
@@ -260,20 +260,12 @@ def to_json(est, changes=None, base_dir=None) -> dict:
 # --------------------------------------------------------------------------- people
 
 
-def _money(value: float) -> str:
-    return f"${value:,.2f}"
-
-
-def _signed(value: float) -> str:
-    return f"{'+' if value >= 0 else '-'}${abs(value):,.2f}"
-
-
 def _tokens(c) -> str:
     if c.usd_per_million_tokens is None:
         return ""
     if c.utilization_percent is None or c.utilization_percent >= 100:
-        return _money(c.usd_per_million_tokens)
-    return f"{_money(c.usd_per_million_tokens)} ({_money(c.usd_per_million_tokens_at_utilization)} at {c.utilization_percent:g}%)"
+        return money(c.usd_per_million_tokens)
+    return f"{money(c.usd_per_million_tokens)} ({money(c.usd_per_million_tokens_at_utilization)} at {c.utilization_percent:g}%)"
 
 
 def _gate_line(est) -> str:
@@ -313,7 +305,7 @@ def _component_detail(c) -> str:
     if c.kind == "node-volume":
         return f"{c.units.low:g}/{c.units.expected:g}/{c.units.high:g} GB gp3, {c.hours:.1f} h ({c.hours_basis})"
     units = f"{c.units.expected:g}" if c.units.low == c.units.high else f"{c.units.low:g}/{c.units.expected:g}/{c.units.high:g}"
-    return f"{units} x {c.instance_type} {c.market}, {c.hours:.1f} h ({c.hours_basis}) at {_money(c.hourly_usd)}/h"
+    return f"{units} x {c.instance_type} {c.market}, {c.hours:.1f} h ({c.hours_basis}) at {money(c.hourly_usd)}/h"
 
 
 # Tables fit a 120-column terminal: the widest text column wraps onto continuation lines.
@@ -344,8 +336,8 @@ def to_table(est, changes=None, base_dir=None, colour: bool = False) -> str:
     red, green, reset = ("\033[31m", "\033[32m", "\033[0m") if colour else ("", "", "")
     out = [f"Monthly cost estimate for {est.month} (USD; prices: {est.prices_path}; always-on = {est.hours_always_on:g} h)", ""]
     rows = [
-        [t.team, t.region, _money(t.budget_usd), _money(t.total.low), _money(t.total.expected), _money(t.total.high),
-         f"{t.budget_percent:.1f}%", _money(t.schedule_savings_usd), _money(t.spot_savings_usd), _status(t)]
+        [t.team, t.region, money(t.budget_usd), money(t.total.low), money(t.total.expected), money(t.total.high),
+         f"{t.budget_percent:.1f}%", money(t.schedule_savings_usd), money(t.spot_savings_usd), _status(t)]
         for t in est.teams
     ]
     lines = _grid(["TEAM", "REGION", "BUDGET", "LOW", "EXPECTED", "HIGH", "OF BUDGET", "SCHEDULE SAVES", "SPOT SAVES", "STATUS"], rows,
@@ -354,7 +346,7 @@ def to_table(est, changes=None, base_dir=None, colour: bool = False) -> str:
         mark = red if team.over_budget or team.over_org_cap else green
         lines[index + 2] = lines[index + 2].replace(_status(team), f"{mark}{_status(team)}{reset}") if colour else lines[index + 2]
     out += lines
-    out.append(f"{'total':<6} expected {_money(est.total.expected)} (low {_money(est.total.low)}, high {_money(est.total.high)})")
+    out.append(f"{'total':<6} expected {money(est.total.expected)} (low {money(est.total.low)}, high {money(est.total.high)})")
     out.append("LOW: pools at min_nodes on their cheapest type; EXPECTED: desired_nodes at the mean price; HIGH: max_nodes on the")
     out.append(f"dearest type. OF BUDGET: the {est.gate} figure, which the gate compares. Never included: EKS control plane, data transfer.")
     for team in est.teams:
@@ -364,8 +356,8 @@ def to_table(est, changes=None, base_dir=None, colour: bool = False) -> str:
         if len(heading) > MAX_WIDTH and where:
             out.append(f"  {where}")
         rows = [
-            [_component_label(c), _component_detail(c) + ("; " + "; ".join(c.notes) if c.notes else ""), _money(c.monthly_usd.expected),
-             f"{_money(c.monthly_usd.low)}-{_money(c.monthly_usd.high)}" if c.monthly_usd.low != c.monthly_usd.high else "",
+            [_component_label(c), _component_detail(c) + ("; " + "; ".join(c.notes) if c.notes else ""), money(c.monthly_usd.expected),
+             f"{money(c.monthly_usd.low)}-{money(c.monthly_usd.high)}" if c.monthly_usd.low != c.monthly_usd.high else "",
              _tokens(c)]
             for c in team.components
         ]
@@ -373,8 +365,8 @@ def to_table(est, changes=None, base_dir=None, colour: bool = False) -> str:
                                               wrap=1, width=MAX_WIDTH - 2)]
     if changes is not None:
         out += ["", f"Change against {base_dir}"]
-        rows = [[ch.team, ch.status, _money(ch.base_usd.expected) if ch.base_usd else "-",
-                 _money(ch.head_usd.expected) if ch.head_usd else "-", _signed(ch.delta_expected_usd)] for ch in changes]
+        rows = [[ch.team, ch.status, money(ch.base_usd.expected) if ch.base_usd else "-",
+                 money(ch.head_usd.expected) if ch.head_usd else "-", signed(ch.delta_expected_usd)] for ch in changes]
         out += _grid(["TEAM", "STATUS", "BASE", "NOW", "DELTA"], rows, right={2, 3, 4})
     for team in est.failing:
         out += [f"{team.team}: {line}" for line in _limit_lines(team)]
@@ -392,20 +384,20 @@ def to_markdown(est, changes=None, base_dir=None) -> str:
     out += ["", "| Team | Region | Budget | Low | Expected | High | Of budget | Schedule saves | Spot saves | Status |",
             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     for t in est.teams:
-        out.append(f"| `{t.team}` | {t.region} | {_money(t.budget_usd)} | {_money(t.total.low)} | {_money(t.total.expected)} | "
-                   f"{_money(t.total.high)} | {t.budget_percent:.1f}% | {_money(t.schedule_savings_usd)} | "
-                   f"{_money(t.spot_savings_usd)} | {_status(t)} |")
+        out.append(f"| `{t.team}` | {t.region} | {money(t.budget_usd)} | {money(t.total.low)} | {money(t.total.expected)} | "
+                   f"{money(t.total.high)} | {t.budget_percent:.1f}% | {money(t.schedule_savings_usd)} | "
+                   f"{money(t.spot_savings_usd)} | {_status(t)} |")
     if changes is not None:
         out += ["", f"#### Change against `{base_dir}`", "", "| Team | Change | Base | Now | Delta |", "| --- | --- | ---: | ---: | ---: |"]
         for ch in changes:
-            out.append(f"| `{ch.team}` | {ch.status} | {_money(ch.base_usd.expected) if ch.base_usd else '-'} | "
-                       f"{_money(ch.head_usd.expected) if ch.head_usd else '-'} | {_signed(ch.delta_expected_usd)} |")
+            out.append(f"| `{ch.team}` | {ch.status} | {money(ch.base_usd.expected) if ch.base_usd else '-'} | "
+                       f"{money(ch.head_usd.expected) if ch.head_usd else '-'} | {signed(ch.delta_expected_usd)} |")
     for t in est.teams:
         out += ["", f"<details><summary><code>{t.team}</code>: components</summary>", "",
                 "| Component | Detail | Expected | $/1M tokens | Notes |", "| --- | --- | ---: | ---: | --- |"]
         for c in t.components:
             tokens = _tokens(c)
-            out.append(f"| {_component_label(c)} | {_component_detail(c)} | {_money(c.monthly_usd.expected)} | {tokens} | {'; '.join(c.notes)} |")
+            out.append(f"| {_component_label(c)} | {_component_detail(c)} | {money(c.monthly_usd.expected)} | {tokens} | {'; '.join(c.notes)} |")
         out += ["", "</details>"]
     out += ["", f"<sub>Prices: `{est.prices_path}`; always-on month = {est.hours_always_on:g} h; "
             f"inference low/expected/high = min nodes at the cheapest type / desired at the mean / max at the dearest; "

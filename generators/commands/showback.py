@@ -30,7 +30,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from generators.commands._common import add_manifest_arguments, use_colour
+from generators.commands._common import add_manifest_arguments, money, signed, use_colour
 
 NAME = "showback"
 HELP = "actual spend per team and model from the FOCUS billing export, against budget and estimate"
@@ -156,14 +156,6 @@ def local_showback(args, manifests, month, estimates):
         return showback.showback(manifests, sources, month, estimates)
 
 
-def _money(value: float | None) -> str:
-    return "-" if value is None else f"${value:,.2f}"
-
-
-def _signed(value: float | None) -> str:
-    return "-" if value is None else f"{'+' if value >= 0 else '-'}${abs(value):,.2f}"
-
-
 def _count(model: dict) -> str:
     if model.get("prompt_tokens") is None:
         return "-"
@@ -176,17 +168,17 @@ def _tokens_text(model: dict) -> str:
     if model["usd_per_million_tokens"] is None:
         return f"; {model['tokens_note']}"
     estimated = model["estimated_usd_per_million_tokens"]
-    versus = f" (estimated {_money(estimated)})" if estimated is not None else ""
-    return f"; {_count(model)} tokens, {_money(model['usd_per_million_tokens'])} per 1M{versus}, {_money(model['usd_per_million_output_tokens'])} per 1M output"
+    versus = f" (estimated {money(estimated)})" if estimated is not None else ""
+    return f"; {_count(model)} tokens, {money(model['usd_per_million_tokens'])} per 1M{versus}, {money(model['usd_per_million_output_tokens'])} per 1M output"
 
 
 def _off(team) -> str:
-    return _money(team.off_schedule_usd) if team.off_schedule_usd is not None else f"n/a ({team.off_schedule_note})"
+    return money(team.off_schedule_usd) if team.off_schedule_usd is not None else f"n/a ({team.off_schedule_note})"
 
 
 def _rows(report) -> list[list[str]]:
     return [
-        [t.team, _money(t.budget_usd), _money(t.estimate_usd), _money(t.actual_usd), _signed(t.variance_usd), _off(t), _money(t.forecast_usd)]
+        [t.team, money(t.budget_usd), money(t.estimate_usd), money(t.actual_usd), signed(t.variance_usd), _off(t), money(t.forecast_usd)]
         for t in report.teams
     ]
 
@@ -209,10 +201,10 @@ def to_table(report, colour: bool = False) -> str:
         if colour and team.budget_usd is not None and team.forecast_usd > team.budget_usd:
             text = f"{red}{text}{reset}"
         out.append(text)
-    out += ["", "By model:"] + [f"  {m['model_id']} ({m['team']}): {_money(m['actual_usd'])}{_tokens_text(m)}" for m in report.models]
-    out += ["", f"Without a Team tag: {_money(report.unattributed_usd)}"]
-    out += [f"  {r['resource_id']} ({r['service']}): {_money(r['actual_usd'])}" for r in report.untagged_resources if r["actual_usd"] > 0]
-    out += ["", f"Total: {_money(report.total_usd)}"]
+    out += ["", "By model:"] + [f"  {m['model_id']} ({m['team']}): {money(m['actual_usd'])}{_tokens_text(m)}" for m in report.models]
+    out += ["", f"Without a Team tag: {money(report.unattributed_usd)}"]
+    out += [f"  {r['resource_id']} ({r['service']}): {money(r['actual_usd'])}" for r in report.untagged_resources if r["actual_usd"] > 0]
+    out += ["", f"Total: {money(report.total_usd)}"]
     return "\n".join(out)
 
 
@@ -224,16 +216,16 @@ def to_markdown(report) -> str:
     if any("prompt_tokens" in m for m in report.models):
         out += ["", "| Model | Team | Actual | Tokens | $/1M tokens | $/1M output | Estimated $/1M |", "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
         out += [
-            f"| `{m['model_id']}` | `{m['team']}` | {_money(m['actual_usd'])} | {_count(m)} | {_money(m['usd_per_million_tokens'])} | "
-            f"{_money(m['usd_per_million_output_tokens'])} | {_money(m['estimated_usd_per_million_tokens'])} |"
+            f"| `{m['model_id']}` | `{m['team']}` | {money(m['actual_usd'])} | {_count(m)} | {money(m['usd_per_million_tokens'])} | "
+            f"{money(m['usd_per_million_output_tokens'])} | {money(m['estimated_usd_per_million_tokens'])} |"
             for m in report.models
         ]
     else:
         out += ["", "| Model | Team | Actual |", "| --- | --- | ---: |"]
-        out += [f"| `{m['model_id']}` | `{m['team']}` | {_money(m['actual_usd'])} |" for m in report.models]
-    out += ["", f"**Without a Team tag**: {_money(report.unattributed_usd)} (total {_money(report.total_usd)})."]
+        out += [f"| `{m['model_id']}` | `{m['team']}` | {money(m['actual_usd'])} |" for m in report.models]
+    out += ["", f"**Without a Team tag**: {money(report.unattributed_usd)} (total {money(report.total_usd)})."]
     top = [r for r in report.untagged_resources if r["actual_usd"] > 0]
     if top:
         out += ["", "| Untagged resource | Service | Actual |", "| --- | --- | ---: |"]
-        out += [f"| `{r['resource_id']}` | {r['service']} | {_money(r['actual_usd'])} |" for r in top]
+        out += [f"| `{r['resource_id']}` | {r['service']} | {money(r['actual_usd'])} |" for r in top]
     return "\n".join(out)
