@@ -75,8 +75,8 @@ def synthesize(
     plan = plan_app(manifests, only, out_dir)
     digests = synth_cache.stack_digests(manifests, plan)
     unchanged = set(synth_cache.unchanged_stacks(out_dir, digests, STACKS_DIR)) if reuse else set()
-    listed = _listed_stacks(out_dir) if unchanged else set()
-    reused = [name for name in plan.names if name in unchanged and name in listed]
+    previous = _cdktf_manifest(out_dir) if unchanged else {}
+    reused = [name for name in plan.names if name in unchanged and name in previous.get("stacks", {})]
     build = replace(plan, stacks=tuple(stack for stack in plan.stacks if stack.name not in reused))
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=out_dir.parent))
@@ -86,7 +86,7 @@ def synthesize(
                 starting()
             _synth_into(build, staging, progress)
         if reused:
-            _copy_reused(out_dir, staging, reused)
+            _copy_reused(out_dir, staging, reused, previous)
         _check_written(plan, staging)
         synth_cache.write_digests(staging, digests, STACKS_DIR)
         _replace(staging, out_dir)
@@ -96,16 +96,17 @@ def synthesize(
     return SynthResult(out_dir, tuple(plan.names), tuple(reused))
 
 
-def _listed_stacks(out_dir: Path) -> set[str]:
+def _cdktf_manifest(out_dir: Path) -> dict:
+    """The previous output's cdktf manifest.json; {} on any doubt, so nothing is reused."""
     try:
-        return set(json.loads((out_dir / CDKTF_MANIFEST).read_text(encoding="utf-8"))["stacks"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return set()
+        manifest = json.loads((out_dir / CDKTF_MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return manifest if isinstance(manifest, dict) and isinstance(manifest.get("stacks"), dict) else {}
 
 
-def _copy_reused(out_dir: Path, staging: Path, reused: list[str]) -> None:
+def _copy_reused(out_dir: Path, staging: Path, reused: list[str], previous: dict) -> None:
     """The reused stacks' directories, byte for byte, and their entries in cdktf's manifest.json."""
-    previous = json.loads((out_dir / CDKTF_MANIFEST).read_text(encoding="utf-8"))
     path = staging / CDKTF_MANIFEST
     manifest = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {"stacks": {}, "version": previous.get("version")}
     for name in reused:
