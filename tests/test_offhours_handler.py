@@ -510,7 +510,7 @@ def test_start_without_a_recorded_config_leaves_nodegroups_as_they_are(aws):
 
     assert result["done"] == [] and result["failed"] == []
     assert scaling(setup, "genai-shared", "alpha-idle") == (0, 2, 0)
-    reasons = {e["resource"]: e["why"] for e in result["skipped"]}
+    reasons = skipped_why(result)
     assert "no recorded config" in reasons["nodegroup/genai-shared/alpha-chatbot"]
 
 
@@ -538,6 +538,11 @@ def add_nodegroup(setup: MotoServer, name: str, scaling: tuple[int, int, int], *
         scalingConfig=dict(zip(("minSize", "maxSize", "desiredSize"), scaling)),
         tags={"Team": "alpha", "Environment": "dev", **tags},
     )
+
+
+def skipped_why(result: dict) -> dict[str, str]:
+    """Why the handler left each resource alone, by resource."""
+    return {entry["resource"]: entry["why"] for entry in result["skipped"]}
 
 
 def bounds(low: int, high: int) -> dict[str, str]:
@@ -712,7 +717,7 @@ def test_sync_applies_changed_bounds_by_day_keeping_the_autoscalers_desired_size
     assert scaling(setup, "genai-shared", "alpha-prod") == (2, 3, 2)
     # node groups without bound tags (made outside genai-finops) are left alone
     assert scaling(setup, "genai-shared", "alpha-chatbot") == (1, 4, 2)
-    assert "no valid genai-finops:min-nodes" in {e["resource"]: e["why"] for e in result["skipped"]}["nodegroup/genai-shared/alpha-chatbot"]
+    assert "no valid genai-finops:min-nodes" in skipped_why(result)["nodegroup/genai-shared/alpha-chatbot"]
 
 
 def test_sync_leaves_a_pool_off_hours_holds_at_zero(aws):
@@ -725,7 +730,7 @@ def test_sync_leaves_a_pool_off_hours_holds_at_zero(aws):
     result = offhours.handler(event("sync"), None)
 
     assert scaling(setup, "genai-shared", "alpha-night") == (0, 4, 0)
-    assert "off-hours holds it" in {e["resource"]: e["why"] for e in result["skipped"]}["nodegroup/genai-shared/alpha-night"]
+    assert "off-hours holds it" in skipped_why(result)["nodegroup/genai-shared/alpha-night"]
 
 
 def test_sync_does_not_lift_a_budget_cap_while_the_action_is_in_force(aws):
