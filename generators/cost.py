@@ -3,12 +3,15 @@
 - Training: count x hours x hourly price, the price reduced by the family's spot discount when
   `market: spot`. Hours: `hours_per_month`, else the hours the team schedule allows in the
   month, else the always-on month (730 h).
+- Spot discounts are the range observed for the family (generators/prices.json): the low
+  estimate takes the largest discount, the high the smallest, the expected their midpoint.
 - Inference pools: nodes x hours x hourly price; hours are the schedule's where the team has one
   (the off-hours function scales pools to zero outside it), else 730. Any of a pool's instance
   types may run (../shared/spec/manifest-v1.md, "Pools with several instance types"), so
-  low = min_nodes at the cheapest type's price, high = max_nodes at the dearest's, and
-  expected = desired_nodes at the mean of the types' prices (each type equally likely; the
-  order of `instance_types` never matters).
+  low = min_nodes at the cheapest type's price (after the largest spot discount), high =
+  max_nodes at the dearest's (after the smallest), and expected = desired_nodes at the mean of
+  the types' expected prices (each type equally likely; the order of `instance_types` never
+  matters).
 - Root volumes: of training instances, GB x gp3 price for the whole month (a stopped instance
   keeps its volume); of pool nodes, nodes x node_volume_gb x gp3 price for the hours the nodes
   run (a node's volume is deleted with it).
@@ -38,7 +41,7 @@ from zoneinfo import ZoneInfo
 
 from generators.errors import ManifestError, Problem, UsageError
 from generators.model import WEEKDAYS, LoadedTeam, ManifestSet, Schedule, hour_minute
-from generators.pricing import MissingPrice, PriceCatalog
+from generators.pricing import NO_DISCOUNT, MissingPrice, PriceCatalog, SpotDiscount
 
 UTC = dt.timezone.utc
 
@@ -108,7 +111,7 @@ class Component:
     market: str | None = None
     hours: float | None = None
     hours_basis: str | None = None  # hours_per_month | schedule | always-on
-    hourly_usd: float | None = None  # per instance or node, after the spot discount
+    hourly_usd: float | None = None  # per instance or node, after the expected spot discount
     on_demand_hourly_usd: float | None = None
     schedule_savings_usd: float = 0.0
     spot_savings_usd: float = 0.0
@@ -116,7 +119,7 @@ class Component:
     utilization_percent: float | None = None
     usd_per_million_tokens_at_utilization: float | None = None
     model_id: str | None = None
-    # inference only: the price per node hour at the low, expected and high ends
+    # the price per instance or node hour at the low, expected and high ends
     hourly_range_usd: Range | None = None
     notes: tuple[str, ...] = ()
 
@@ -261,7 +264,7 @@ def estimate_team(loaded: LoadedTeam, org_cap_usd: float, catalog: PriceCatalog,
 
     for index, job in enumerate(manifest.training):
         on_demand = price(("training", index, "instance_type"), lambda: catalog.on_demand_hourly(manifest.region, job.instance_type))
-        discount = price(("training", index, "market"), lambda: catalog.spot_discount(job.instance_type)) if job.market == "spot" else 0.0
+        discount = price(("training", index, "market"), lambda: catalog.spot_discount(job.instance_type)) if job.market == "spot" else NO_DISCOUNT
         gp3 = price(("training", index, "root_volume_gb"), lambda: catalog.gp3_gb_month(manifest.region))
         if job.hours_per_month is not None:
             hours, basis = job.hours_per_month, "hours_per_month"
@@ -270,13 +273,15 @@ def estimate_team(loaded: LoadedTeam, org_cap_usd: float, catalog: PriceCatalog,
         else:
             hours, basis = always_on, "always-on"
         if on_demand is not None and discount is not None:
-            hourly = on_demand * (1 - discount)
+            hourly = _after_spot(on_demand, discount)
             components.append(Component(
                 kind="training", name=job.name, instance_type=job.instance_type, market=job.market,
-                units=Range.flat(job.count), hours=hours, hours_basis=basis, hourly_usd=hourly,
-                on_demand_hourly_usd=on_demand, monthly_usd=Range.flat(job.count * hours * hourly),
-                schedule_savings_usd=job.count * (always_on - hours) * hourly if basis == "schedule" else 0.0,
-                spot_savings_usd=job.count * hours * on_demand * discount, model_id=job.model_id,
+                units=Range.flat(job.count), hours=hours, hours_basis=basis, hourly_usd=hourly.expected,
+                on_demand_hourly_usd=on_demand, hourly_range_usd=hourly,
+                monthly_usd=Range(job.count * hours * hourly.low, job.count * hours * hourly.expected, job.count * hours * hourly.high),
+                schedule_savings_usd=job.count * (always_on - hours) * hourly.expected if basis == "schedule" else 0.0,
+                spot_savings_usd=job.count * hours * on_demand * discount.expected, model_id=job.model_id,
+                notes=(_spot_note(job.instance_type, on_demand, discount),) if job.market == "spot" else (),
             ))
         if gp3 is not None:
             gb = job.count * job.root_volume_gb
@@ -290,22 +295,26 @@ def estimate_team(loaded: LoadedTeam, org_cap_usd: float, catalog: PriceCatalog,
         prices = {}
         for type_index, instance_type in enumerate(pool.instance_types):
             on_demand = price(("inference", index, "instance_types", type_index), lambda: catalog.on_demand_hourly(manifest.region, instance_type))
-            discount = price(("inference", index, "market"), lambda: catalog.spot_discount(instance_type)) if pool.market == "spot" else 0.0
+            discount = price(("inference", index, "market"), lambda: catalog.spot_discount(instance_type)) if pool.market == "spot" else NO_DISCOUNT
             if on_demand is not None and discount is not None:
                 prices[instance_type] = (on_demand, discount)
         gp3 = price(("inference", index, "node_volume_gb"), lambda: catalog.gp3_gb_month(manifest.region))
         if len(prices) != len(pool.instance_types) or gp3 is None:
             continue
         hours, basis = (scheduled, "schedule") if scheduled is not None else (always_on, "always-on")
-        after_spot = {name: on_demand * (1 - discount) for name, (on_demand, discount) in prices.items()}
-        cheapest, dearest = min(after_spot, key=after_spot.__getitem__), max(after_spot, key=after_spot.__getitem__)
-        mean = sum(after_spot.values()) / len(after_spot)
+        after_spot = {name: _after_spot(on_demand, discount) for name, (on_demand, discount) in prices.items()}
+        # sorted first, so equal prices pick the same type whatever the manifest's order
+        cheapest = min(sorted(after_spot), key=lambda name: after_spot[name].low)
+        dearest = max(sorted(after_spot), key=lambda name: after_spot[name].high)
+        mean = sum(r.expected for r in after_spot.values()) / len(after_spot)
         mean_on_demand = sum(on_demand for on_demand, _ in prices.values()) / len(prices)
-        hourly = Range(after_spot[cheapest], mean, after_spot[dearest])
+        hourly = Range(after_spot[cheapest].low, mean, after_spot[dearest].high)
         nodes = Range(pool.min_nodes, pool.desired_nodes, pool.max_nodes)
-        notes = ()
+        notes: tuple[str, ...] = ()
         if len(pool.instance_types) > 1:
             notes = (f"low at {cheapest}, high at {dearest}, expected at the mean of {', '.join(sorted(pool.instance_types))}",)
+        if pool.market == "spot":
+            notes += tuple(_spot_note(name, prices[name][0], prices[name][1]) for name in sorted(prices))
         full_load = mean / (pool.tokens_per_second_per_node * 3600) * 1e6 if pool.tokens_per_second_per_node else None
         components.append(Component(
             kind="inference", name=pool.name, instance_type=", ".join(sorted(pool.instance_types)), market=pool.market, units=nodes,
@@ -333,6 +342,16 @@ def estimate_team(loaded: LoadedTeam, org_cap_usd: float, catalog: PriceCatalog,
         org_cap_usd=org_cap_usd, schedule_hours=scheduled,
         timezone=manifest.schedule.timezone if manifest.schedule else None, components=tuple(components), gate=gate,
     )
+
+
+def _spot_note(instance_type: str, on_demand: float, discount: SpotDiscount) -> str:
+    spread = f"{discount.low:.0%}" if discount.low == discount.high else f"{discount.low:.0%}-{discount.high:.0%}"
+    return f"{instance_type} spot {spread} off ${on_demand:,.4g}/h on demand (observed range, prices.json)"
+
+
+def _after_spot(on_demand: float, discount: SpotDiscount) -> Range:
+    """The hourly price at the low (largest discount), expected (midpoint) and high (smallest) ends."""
+    return Range(on_demand * (1 - discount.high), on_demand * (1 - discount.expected), on_demand * (1 - discount.low))
 
 
 def _locate(path: str, missing: list[tuple[tuple, MissingPrice]]) -> list[Problem]:

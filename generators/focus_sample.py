@@ -84,7 +84,7 @@ def rows(manifests: ManifestSet, catalog: PriceCatalog, month: Month, noise: Noi
         running = run_hours(team)
         for job in team.training:
             on_demand = catalog.on_demand_hourly(team.region, job.instance_type)
-            hourly = on_demand * (1 - catalog.spot_discount(job.instance_type)) if job.market == "spot" else on_demand
+            hourly = on_demand * (1 - catalog.spot_discount(job.instance_type).expected) if job.market == "spot" else on_demand
             tags = _tags(team, job.model_id)
             job_hours = running[: int(job.hours_per_month)] if job.hours_per_month else running
             for index in range(job.count):
@@ -105,7 +105,7 @@ def rows(manifests: ManifestSet, catalog: PriceCatalog, month: Month, noise: Noi
         for pool in team.inference:
             instance_type = sorted(pool.instance_types)[0]
             on_demand = catalog.on_demand_hourly(team.region, instance_type)
-            hourly = on_demand * (1 - catalog.spot_discount(instance_type)) if pool.market == "spot" else on_demand
+            hourly = on_demand * (1 - catalog.spot_discount(instance_type).expected) if pool.market == "spot" else on_demand
             tags = _tags(team, pool.model_id)
             for node in range(pool.desired_nodes):
                 resource = _resource_id(team.team, pool.name, str(node))

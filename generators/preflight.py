@@ -20,14 +20,22 @@ Status = Literal["pass", "fail", "unverified"]
 STATUSES: tuple[Status, ...] = ("pass", "fail", "unverified")
 SCHEMA_VERSION = 1
 
-# Service Quotas codes of EC2's vCPU limits for the GPU families genai-finops launches
+# Service Quotas codes of EC2's vCPU limits for the accelerated families genai-finops launches
 # (catalog.quota_class): On-Demand, https://docs.aws.amazon.com/ec2/latest/instancetypes/ec2-instance-quotas.html;
-# Spot, https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/using-spot-limits.html.
+# Spot, https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/using-spot-limits.html. AWS's pages
+# give the names; the Inf and Trn codes are as ListServiceQuotas reports them in published
+# account dumps (read 2026-11-27: "Running On-Demand Trn instances | L-2C3B7624", "All Trn Spot
+# Instance Requests | L-6B0D517C"), and preflight reads each by code, so a wrong one shows as
+# "unverified", never as a pass.
 QUOTAS: dict[tuple[str, str], tuple[str, str]] = {
     ("G", "on-demand"): ("L-DB2E81BA", "Running On-Demand G and VT instances"),
     ("P", "on-demand"): ("L-417A185B", "Running On-Demand P instances"),
     ("G", "spot"): ("L-3819A6DF", "All G and VT Spot Instance Requests"),
     ("P", "spot"): ("L-7212CCBC", "All P Spot Instance Requests"),
+    ("Inf", "on-demand"): ("L-1945791B", "Running On-Demand Inf instances"),
+    ("Trn", "on-demand"): ("L-2C3B7624", "Running On-Demand Trn instances"),
+    ("Inf", "spot"): ("L-B5D1601B", "All Inf Spot Instance Requests"),
+    ("Trn", "spot"): ("L-6B0D517C", "All Trn Spot Instance Requests"),
 }
 
 # Every API action preflight may call, for the README's IAM policy (all read-only). The test
@@ -121,7 +129,7 @@ class RegionNeeds:
 
     def add_vcpus(self, instance_type: str, market: str, count: int) -> None:
         key = (catalog.quota_class(instance_type), market)
-        self.vcpus[key] = self.vcpus.get(key, 0) + count * catalog.GPU_INSTANCE_TYPES[instance_type].vcpus
+        self.vcpus[key] = self.vcpus.get(key, 0) + count * catalog.INSTANCE_TYPES[instance_type].vcpus
 
 
 def needs_by_region(manifests: ManifestSet, only: Iterable[str] | None = None) -> dict[str, RegionNeeds]:
@@ -139,7 +147,7 @@ def needs_by_region(manifests: ManifestSet, only: Iterable[str] | None = None) -
             region.placements.append((job.instance_type, (org.networks[team.region].subnet_id,), f"{team.team}/training/{job.name}"))
         for pool in team.inference:
             # Any of the types may run, so the dearest in vCPUs counts at max_nodes.
-            largest = max(pool.instance_types, key=lambda name: catalog.GPU_INSTANCE_TYPES[name].vcpus)
+            largest = max(pool.instance_types, key=lambda name: catalog.INSTANCE_TYPES[name].vcpus)
             region.add_vcpus(largest, pool.market, pool.max_nodes)
             for instance_type in pool.instance_types:
                 region.placements.append((instance_type, tuple(org.clusters[pool.cluster].subnet_ids), f"{team.team}/inference/{pool.name}"))

@@ -63,11 +63,11 @@ def validate_org(doc: SourceDocument, org: OrgPolicy) -> list[Problem]:
         if not REGION_PATTERN.match(region):
             problems.append(doc.problem(("allowed_regions", index), f"'{region}' is not an AWS region code such as us-east-1"))
     for index, pattern in enumerate(org.allowed_instance_types):
-        if not any(facts.glob_match(pattern, name) for name in catalog.GPU_INSTANCE_TYPES):
+        if not any(facts.glob_match(pattern, name) for name in catalog.INSTANCE_TYPES):
             problems.append(
                 doc.problem(
                     ("allowed_instance_types", index),
-                    f"pattern '{pattern}' matches no known GPU instance type; known families: {', '.join(catalog.FAMILIES)}",
+                    f"pattern '{pattern}' matches no known accelerated instance type; known families: {', '.join(catalog.FAMILIES)}",
                 )
             )
     for name, cluster in org.clusters.items():
@@ -256,9 +256,9 @@ def _instance_type(doc: SourceDocument, field: tuple, name: str, org: OrgPolicy)
     if catalog.lookup(name) is None:
         hints = catalog.nearest(name)
         suffix = f"; did you mean {' or '.join(hints)}?" if hints else f"; known families: {', '.join(catalog.FAMILIES)}"
-        return [doc.problem(field, f"'{name}' is not a known GPU instance type{suffix}")]
+        return [doc.problem(field, f"'{name}' is not a known accelerated (GPU or Neuron) instance type{suffix}")]
     if not org.allows_instance_type(name):
-        allowed = [t for t in catalog.GPU_INSTANCE_TYPES if org.allows_instance_type(t)]
+        allowed = [t for t in catalog.INSTANCE_TYPES if org.allows_instance_type(t)]
         hints = catalog.nearest(name, allowed)
         suffix = f"; did you mean {' or '.join(hints)}?" if hints else ""
         return [doc.problem(field, f"'{name}' is not allowed by org policy (allowed: {', '.join(org.allowed_instance_types)}){suffix}")]
@@ -279,6 +279,15 @@ def _entries(doc: SourceDocument, manifest: TeamManifest, org: OrgPolicy) -> lis
                 names[entry.name] = field
     for index, job in enumerate(manifest.training):
         problems += _instance_type(doc, ("training", index, "instance_type"), job.instance_type, org)
+        known = catalog.lookup(job.instance_type)
+        if known is not None and known.kind is not catalog.NVIDIA:
+            # Training instances boot the NVIDIA Deep Learning AMI (generators/amis.py); a Neuron
+            # instance needs the Neuron DLAMI, which genai-finops does not provision yet.
+            problems.append(doc.problem(
+                ("training", index, "instance_type"),
+                f"'{job.instance_type}' is an AWS Neuron type; training instances launch the NVIDIA Deep Learning AMI, "
+                f"so Neuron training is not provisioned yet: use an NVIDIA GPU type here (Neuron types work in inference pools)",
+            ))
         if job.root_volume_gb < amis.DLAMI_ROOT_SNAPSHOT_GB:
             problems.append(
                 doc.problem(
@@ -296,6 +305,14 @@ def _entries(doc: SourceDocument, manifest: TeamManifest, org: OrgPolicy) -> lis
     for index, pool in enumerate(manifest.inference):
         for type_index, name in enumerate(pool.instance_types):
             problems += _instance_type(doc, ("inference", index, "instance_types", type_index), name, org)
+        kinds = {known.kind.name for name in pool.instance_types if (known := catalog.lookup(name)) is not None}
+        if len(kinds) > 1:
+            # One node group has one AMI type, one accelerator driver and one device-plugin resource.
+            problems.append(doc.problem(
+                ("inference", index, "instance_types"),
+                f"mixes NVIDIA and AWS Neuron types ({', '.join(pool.instance_types)}); a node group runs one AMI type, "
+                f"so a pool's types must all be NVIDIA GPUs or all Neuron: split it into two pools",
+            ))
         if prod and pool.market == "spot" and not org.prod.allow_spot_inference:
             problems.append(doc.problem(("inference", index, "market"), "spot inference is not allowed for prod teams (org.yaml prod.allow_spot_inference is false); use on-demand"))
         cluster = org.clusters.get(pool.cluster)

@@ -26,15 +26,18 @@ from generators import catalog, labels, naming
 from generators.model import Cluster, InferencePool, TeamManifest
 from lambdas.offhours.contract import MAX_NODES_TAG, MIN_NODES_TAG
 
-# AL2 GPU AMIs reached end of support in November 2025; AL2023 NVIDIA is the supported GPU AMI
-# type for managed node groups (https://docs.aws.amazon.com/eks/latest/APIReference/API_Nodegroup.html,
-# amiType; https://docs.aws.amazon.com/eks/latest/userguide/ml-eks-optimized-ami.html).
-AMI_TYPE = "AL2023_x86_64_NVIDIA"
+# AL2 GPU AMIs reached end of support in November 2025; AL2023 NVIDIA and AL2023 Neuron are the
+# supported accelerator AMI types for managed node groups; each pool's is its accelerator kind's
+# (generators/catalog.py, AcceleratorKind.eks_ami_type).
 # Root device of the EKS-optimized AL2023 AMIs.
 ROOT_DEVICE = "/dev/xvda"
-GPU_RESOURCE = "nvidia.com/gpu"
-# Pods that do not ask for a GPU must not land on (and keep alive) a GPU node.
-GPU_TAINT = EksNodeGroupTaint(key=GPU_RESOURCE, value="true", effect="NO_SCHEDULE")
+
+
+def accelerator_taint(kind: catalog.AcceleratorKind) -> EksNodeGroupTaint:
+    """Pods that do not ask for the accelerator must not land on (and keep alive) its nodes."""
+    return EksNodeGroupTaint(key=kind.k8s_resource, value="true", effect="NO_SCHEDULE")
+
+
 # Launch-template tag specifications are the only way the node group's instances, volumes and
 # network interfaces get tags: node group tags are not propagated to them
 # (https://docs.aws.amazon.com/eks/latest/userguide/launch-templates.html, "Tagging").
@@ -52,17 +55,18 @@ IMDS_HOP_LIMIT = 1
 CA_PREFIX = "k8s.io/cluster-autoscaler"
 
 
-def autoscaler_tags(cluster: str, node_labels: Mapping[str, str], gpus: int) -> dict[str, str]:
+def autoscaler_tags(cluster: str, node_labels: Mapping[str, str], kind: catalog.AcceleratorKind, accelerators: int) -> dict[str, str]:
     tags = {f"{CA_PREFIX}/enabled": "true", f"{CA_PREFIX}/{cluster}": "owned"}
-    tags.update(node_template_tags(node_labels, gpus))
+    tags.update(node_template_tags(node_labels, kind, accelerators))
     return tags
 
 
-def node_template_tags(node_labels: Mapping[str, str], gpus: int) -> dict[str, str]:
-    """What cluster-autoscaler must know of a node it has not started yet: labels, taint, GPUs."""
+def node_template_tags(node_labels: Mapping[str, str], kind: catalog.AcceleratorKind, accelerators: int) -> dict[str, str]:
+    """What cluster-autoscaler must know of a node it has not started yet: labels, taint and
+    accelerators (nvidia.com/gpu, or aws.amazon.com/neuroncore for Neuron pools)."""
     tags = {f"{CA_PREFIX}/node-template/label/{key}": value for key, value in node_labels.items()}
-    tags[f"{CA_PREFIX}/node-template/taint/{GPU_RESOURCE}"] = "true:NoSchedule"
-    tags[f"{CA_PREFIX}/node-template/resources/{GPU_RESOURCE}"] = str(gpus)
+    tags[f"{CA_PREFIX}/node-template/taint/{kind.k8s_resource}"] = "true:NoSchedule"
+    tags[f"{CA_PREFIX}/node-template/resources/{kind.k8s_resource}"] = str(accelerators)
     return tags
 
 
@@ -130,9 +134,12 @@ class InferenceNodePool(Construct):
             ],
             tags=dict(tags),
         )
-        # A pool mixing types is templated with the smallest GPU count, so the autoscaler never
-        # promises a pending pod more GPUs than a new node may have.
-        gpus = min(catalog.GPU_INSTANCE_TYPES[t].gpus for t in pool.instance_types)
+        # A pool mixing types is templated with the smallest accelerator count, so the autoscaler
+        # never promises a pending pod more GPUs (or NeuronCores) than a new node may have.
+        # Validation keeps a pool to one accelerator kind.
+        types = [catalog.INSTANCE_TYPES[t] for t in pool.instance_types]
+        kind = types[0].kind
+        accelerators = min(t.accelerators for t in types)
         self.node_group = EksNodeGroup(
             self,
             "node-group",
@@ -142,16 +149,16 @@ class InferenceNodePool(Construct):
             subnet_ids=list(cluster.subnet_ids),
             instance_types=list(pool.instance_types),
             capacity_type="SPOT" if pool.market == "spot" else "ON_DEMAND",
-            ami_type=AMI_TYPE,
+            ami_type=kind.eks_ami_type,
             scaling_config=EksNodeGroupScalingConfig(
                 min_size=pool.min_nodes, max_size=pool.max_nodes, desired_size=pool.desired_nodes
             ),
             labels=node_labels,
-            taint=[GPU_TAINT],
+            taint=[accelerator_taint(kind)],
             launch_template=EksNodeGroupLaunchTemplate(
                 id=self.launch_template.id, version=Token.as_string(self.launch_template.latest_version)
             ),
-            tags={**tags, **autoscaler_tags(pool.cluster, node_labels, gpus), **self._bound_tags(pool, team)},
+            tags={**tags, **autoscaler_tags(pool.cluster, node_labels, kind, accelerators), **self._bound_tags(pool, team)},
             lifecycle=TerraformResourceLifecycle(ignore_changes=[self._ignored_scaling(team)]),
         )
         self.node_group_name: str = name
@@ -159,10 +166,10 @@ class InferenceNodePool(Construct):
         # (https://github.com/aws/containers-roadmap/issues/608,
         # https://github.com/eksctl-io/eksctl/issues/1571), and cluster-autoscaler reads the
         # node-template tags from the ASG: without them a pool at zero nodes never scales up for
-        # a pod that needs its GPU label, taint toleration or nvidia.com/gpu. So each is put on
+        # a pod that needs its GPU label, taint toleration or accelerator resource. So each is put on
         # the ASG itself. Not propagated at launch: instances get their tags from the launch template.
         asg_name = self.node_group.resources.get(0).autoscaling_groups.get(0).name
-        for key, value in node_template_tags(node_labels, gpus).items():
+        for key, value in node_template_tags(node_labels, kind, accelerators).items():
             AutoscalingGroupTagA(
                 self,
                 tag_construct_id(key),

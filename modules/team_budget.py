@@ -31,7 +31,7 @@ from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from constructs import Construct
 
 from generators import naming
-from policies.gfo_facts import GPU_INSTANCE_TYPE_GLOBS
+from policies.gfo_facts import ACCELERATED_INSTANCE_TYPE_GLOBS
 from generators.model import TeamManifest
 from generators.tags import TEAM_TAG
 from modules.iam_documents import POLICY_VERSION, account_administers_key
@@ -240,13 +240,14 @@ class TeamBudget(Construct):
 
     def _deny_new_gpu(self, budget: BudgetsBudget) -> None:
         team = self._manifest.team
-        # Every GPU type, priced by the catalog or not (policies/gfo_facts.py is the one definition).
-        gpu_types = list(GPU_INSTANCE_TYPE_GLOBS)
+        # Every accelerated type, GPU or Neuron, priced by the catalog or not (policies/gfo_facts.py
+        # is the one definition).
+        gpu_types = list(ACCELERATED_INSTANCE_TYPE_GLOBS)
         deny = {
             "Version": POLICY_VERSION,
             "Statement": [
                 # ec2:InstanceType is set on the instance resource of RunInstances, so the deny
-                # matches GPU launches only: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html
+                # matches accelerated launches only: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html
                 {
                     "Sid": "DenyNewGpuInstances",
                     "Effect": "Deny",

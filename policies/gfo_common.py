@@ -18,9 +18,9 @@ from functools import lru_cache
 from typing import Any
 
 try:  # inside checkov, this directory is on sys.path; elsewhere policies is a package
-    from gfo_facts import glob_match, is_gpu_instance_type
+    from gfo_facts import glob_match, is_accelerated_instance_type
 except ImportError:  # pragma: no cover - depends on how the module was imported
-    from policies.gfo_facts import glob_match, is_gpu_instance_type
+    from policies.gfo_facts import glob_match, is_accelerated_instance_type
 
 POLICY_ENV = "GENAI_FINOPS_POLICY"
 # Keys checkov adds to every parsed block; they are positions, not Terraform arguments.
@@ -92,8 +92,9 @@ def is_expression(value: Any) -> bool:
 def gpu_resource(resource_type: str, conf: dict[str, Any]) -> bool | None:
     """Whether a resource is (or launches) GPU capacity; None when its type is an unresolved expression.
 
-    A node group counts as GPU when any instance type is a GPU type or its AMI type is a GPU AMI
-    (AL2_x86_64_GPU, AL2023_x86_64_NVIDIA, BOTTLEROCKET_x86_64_NVIDIA, per
+    A node group counts as GPU when any instance type is an accelerated type (GPU or Neuron,
+    gfo_facts) or its AMI type is an accelerator AMI (AL2_x86_64_GPU, AL2023_x86_64_NVIDIA,
+    AL2023_x86_64_NEURON, BOTTLEROCKET_x86_64_NVIDIA, per
     https://docs.aws.amazon.com/eks/latest/APIReference/API_Nodegroup.html#AmazonEKS-Type-Nodegroup-amiType).
     A launch template counts as GPU unless it names a non-GPU instance type: in this blueprint
     launch templates exist only for GPU node groups, and a per-resource check cannot follow the
@@ -101,18 +102,18 @@ def gpu_resource(resource_type: str, conf: dict[str, Any]) -> bool | None:
     """
     if resource_type == "aws_eks_node_group":
         ami_type = first(conf, "ami_type")
-        if isinstance(ami_type, str) and ("GPU" in ami_type or "NVIDIA" in ami_type):
+        if isinstance(ami_type, str) and any(word in ami_type for word in ("GPU", "NVIDIA", "NEURON")):
             return True
         types = strings(first(conf, "instance_types"))
         if any(is_expression(t) for t in types):
             return None
-        return any(is_gpu_instance_type(t) for t in types)
+        return any(is_accelerated_instance_type(t) for t in types)
     instance_type = first(conf, "instance_type")
     if resource_type == "aws_launch_template" and instance_type is None:
         return True
     if not isinstance(instance_type, str) or is_expression(instance_type):
         return None
-    return is_gpu_instance_type(instance_type)
+    return is_accelerated_instance_type(instance_type)
 
 
 def missing_tags(tags: dict[str, Any] | None, required: list[str]) -> list[str]:

@@ -20,10 +20,12 @@ def prices(**overrides) -> PriceCatalog:
     on_demand = {"g5.xlarge": 1.006, "g5.2xlarge": 1.212, "g6.xlarge": 0.8048, "g6e.2xlarge": 2.24208}
     on_demand.update(overrides.pop("on_demand", {}))
     data = {
-        "format": 1,
+        "format": 2,
         "sources": {"test": {"url": "https://example.com", "read": "2026-11-26"}},
         "hours_per_month_always_on": {"value": 730, **cite},
-        "spot_discount": {"g5": {"value": 0.6, **cite}, "g6": {"value": 0.5, **cite}, "g6e": {"value": 0.5, **cite}},
+        # observed ranges whose midpoints are round: g5 0.6, g6 0.5, g6e 0.5
+        "spot_discount": {"g5": {"low": 0.5, "high": 0.7, **cite}, "g6": {"low": 0.4, "high": 0.6, **cite},
+                          "g6e": {"low": 0.45, "high": 0.55, **cite}},
         "regions": {
             "us-east-1": {"ebs_gp3_usd_per_gb_month": {"value": 0.08, **cite},
                           "on_demand_hourly_usd": {k: {"usd": v, **cite} for k, v in on_demand.items() if v is not None}},
@@ -57,6 +59,9 @@ def test_spot_training_with_hours_per_month_is_count_x_hours_x_discounted_price(
     finetune = component(result, "training", "finetune")
     assert finetune.monthly_usd.expected == pytest.approx(2 * 160 * 1.006 * (1 - 0.6))
     assert finetune.spot_savings_usd == pytest.approx(2 * 160 * 1.006 * 0.6)
+    # the spot range: low after the largest observed discount, high after the smallest
+    assert finetune.monthly_usd.low == pytest.approx(2 * 160 * 1.006 * (1 - 0.7))
+    assert finetune.monthly_usd.high == pytest.approx(2 * 160 * 1.006 * (1 - 0.5))
     assert finetune.hours_basis == "hours_per_month"
     assert finetune.schedule_savings_usd == 0
 
@@ -120,6 +125,35 @@ def test_the_order_of_instance_types_never_changes_the_estimate(tmp_path):
     assert "low at g5.xlarge, high at g5.2xlarge" in component(forward, "inference", "chatbot").notes[0]
 
 
+def test_a_spot_pool_of_two_families_takes_each_types_own_discount_range(tmp_path):
+    """g5.xlarge 1.006 with g5 0.5-0.7 off, g6.xlarge 0.8048 with g6 0.4-0.6 off (the test catalog):
+    the cheapest at the low end is g5.xlarge (1.006 x 0.3 < 0.8048 x 0.4), the dearest at the high
+    end too (1.006 x 0.5 > 0.8048 x 0.6), and expected is the mean of both midpoints."""
+    team = example("bravo")
+    team["environment"] = "staging"
+    team["inference"][0].update(market="spot", instance_types=["g6.xlarge", "g5.xlarge"])
+    result = estimate_of(tmp_path, {"bravo": team}).teams[0]
+    chatbot = component(result, "inference", "chatbot")  # 2/3/8 nodes, always on
+    assert chatbot.monthly_usd.low == pytest.approx(2 * 730 * G5X * (1 - 0.7))
+    assert chatbot.monthly_usd.expected == pytest.approx(3 * 730 * (G5X * (1 - 0.6) + 0.8048 * (1 - 0.5)) / 2)
+    assert chatbot.monthly_usd.high == pytest.approx(8 * 730 * G5X * (1 - 0.5))
+    assert any("g6.xlarge spot 40%-60% off" in note for note in chatbot.notes)
+
+
+def test_spot_on_a_family_without_an_observed_discount_is_a_problem_at_market(tmp_path):
+    team = example("bravo")
+    team["environment"] = "staging"
+    team["inference"][0].update(market="spot", instance_types=["inf2.xlarge"])
+    org = example("org")
+    org["allowed_instance_types"].append("inf2.*")
+    root = write_manifests(tmp_path / "m", {"bravo": team}, org=org)
+    with pytest.raises(ManifestError) as caught:
+        estimate(load_manifest_set([str(root)]), prices(on_demand={"inf2.xlarge": 0.7582}), NOV_2026)
+    [problem] = caught.value.problems
+    assert problem.field == "inference[0].market"
+    assert "no observed spot discount for the inf2 family" in problem.message
+
+
 def test_node_volumes_cost_only_the_hours_the_nodes_run(tmp_path):
     team = example("charlie")
     team["region"] = "us-east-1"
@@ -148,8 +182,9 @@ def test_spot_pool_under_a_schedule_uses_schedule_hours_and_discount(tmp_path):
     pool = component(result, "inference", "summarizer")
     hours = 21 * 13  # Los Angeles, 07:00-20:00 on the 21 weekdays of November 2026
     assert pool.hours == pytest.approx(hours)
+    # min 0 nodes; desired 1 at the g6 midpoint discount 0.5; max 3 after its smallest discount 0.4
     assert (pool.monthly_usd.low, pool.monthly_usd.expected, pool.monthly_usd.high) == pytest.approx(
-        (0, 1 * hours * 0.8048 * 0.5, 3 * hours * 0.8048 * 0.5))
+        (0, 1 * hours * 0.8048 * 0.5, 3 * hours * 0.8048 * (1 - 0.4)))
     assert pool.schedule_savings_usd == pytest.approx(1 * (730 - hours) * 0.8048 * 0.5)
     assert pool.usd_per_million_tokens == pytest.approx(0.8048 * 0.5 / (900 * 3600) * 1e6)
     # no utilization_percent: the default 100 % equals full load

@@ -7,24 +7,44 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.manifest_helpers import REPO, example, write_manifests
 
 CLI = [sys.executable, "-m", "generators.cli", "cost"]
 HEAVY_MODULES = ("cdktf", "jsii", "constructs", "cdktf_cdktf_provider_aws", "cdktf_cdktf_provider_kubernetes", "boto3")
 
+# A test catalog with round figures, independent of the shipped prices.json (which changes as
+# prices are refreshed): every type the examples use, in their two regions.
+G5X, G52X, G6X, G6E2X, GP3 = 1.0, 1.25, 0.75, 2.0, 0.1
+_CITE = {"source": "test"}
+_ON_DEMAND = {"g5.xlarge": G5X, "g5.2xlarge": G52X, "g6.xlarge": G6X, "g6e.2xlarge": G6E2X}
+TEST_CATALOG = {
+    "format": 2, "currency": "USD",
+    "sources": {"test": {"url": "https://example.com/test-prices", "read": "2026-11-27"}},
+    "hours_per_month_always_on": {"value": 730, **_CITE},
+    "spot_discount": {family: {"low": 0.4, "high": 0.6, **_CITE} for family in ("g5", "g6", "g6e")},
+    "regions": {region: {"ebs_gp3_usd_per_gb_month": {"value": GP3, **_CITE},
+                         "on_demand_hourly_usd": {name: {"usd": usd, **_CITE} for name, usd in _ON_DEMAND.items()}}
+                for region in ("us-east-1", "us-west-2")},
+}
+PRICES: Path | None = None
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _test_catalog(tmp_path_factory):
+    global PRICES
+    PRICES = tmp_path_factory.mktemp("prices") / "prices.json"
+    PRICES.write_text(json.dumps(TEST_CATALOG), encoding="utf-8")
+
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*CLI, *args, "--month", "2026-11"], cwd=REPO, capture_output=True, text=True, timeout=120)
-
-
-CATALOG = json.loads((REPO / "generators" / "prices.json").read_text())["regions"]["us-east-1"]
-G5X = CATALOG["on_demand_hourly_usd"]["g5.xlarge"]["usd"]
-G52X = CATALOG["on_demand_hourly_usd"]["g5.2xlarge"]["usd"]
-GP3 = CATALOG["ebs_gp3_usd_per_gb_month"]["value"]
+    prices = [] if "--prices" in args else ["--prices", str(PRICES)]
+    return subprocess.run([*CLI, *args, *prices, "--month", "2026-11"], cwd=REPO, capture_output=True, text=True, timeout=120)
 
 
 def bravo_usd(nodes: int, hourly: float) -> float:
-    """bravo's pool (always on, 100 GB per node) at `nodes` nodes of `hourly`, from the shipped catalog."""
+    """bravo's pool (always on, 100 GB per node) at `nodes` nodes of `hourly`, from the test catalog."""
     return nodes * 730 * hourly + nodes * 100 * GP3
 
 

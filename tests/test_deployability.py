@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from generators import naming
 from generators.amis import DLAMI_ROOT_SNAPSHOT_GB, EKS_NODE_DEFAULT_VOLUME_GB
@@ -29,8 +30,10 @@ from tests.manifest_helpers import REPO, example, write_manifests
 
 
 def several_manifests(root: Path) -> Path:
-    """alpha, bravo, charlie as shipped, plus delta in eu-west-1 (a region of its own)."""
+    """alpha, bravo, charlie as shipped, plus delta in eu-west-1 (a region of its own) with a
+    second pool on AWS Inferentia2."""
     org = example("org")
+    org["allowed_instance_types"].append("inf2.*")
     org["clusters"]["genai-eu"] = {
         "region": "eu-west-1",
         "node_role_arn": "arn:aws:iam::123456789012:role/genai-eu-nodes",
@@ -44,6 +47,10 @@ def several_manifests(root: Path) -> Path:
     delta["training"][0].update(name="sft", instance_type="g5.2xlarge", root_volume_gb=300)
     delta["inference"][0].update(name="rag", cluster="genai-eu", min_nodes=1, max_nodes=5, desired_nodes=2, node_volume_gb=250)
     delta["inference"][0]["autoscaling"].update(namespace="delta", deployment="rag-server", min_replicas=2)
+    delta["inference"].append({
+        "name": "embed", "cluster": "genai-eu", "instance_types": ["inf2.8xlarge", "inf2.xlarge"], "market": "on-demand",
+        "min_nodes": 0, "max_nodes": 2, "desired_nodes": 1, "model_id": "embed-v1",
+    })
     teams = {name: example(name) for name in ("alpha", "bravo", "charlie")}
     return write_manifests(root, {**teams, "delta": delta}, org)
 
@@ -139,10 +146,7 @@ def test_config_recorders_go_with_the_rules_and_deliver_to_one_bucket(tmp_path):
     """One recorder and delivery channel per region; Config delivers across regions, with the
     bucket's own-region key (https://docs.aws.amazon.com/config/latest/APIReference/API_PutDeliveryChannel.html)."""
     root = several_manifests(tmp_path / "m")
-    org = example("org") | {"governance": {"create_config_recorder": True}}
-    org["clusters"] = json.loads(json.dumps(load_manifest_set([str(root)]).org.model_dump()["clusters"]))
-    org["networks"] = json.loads(json.dumps(load_manifest_set([str(root)]).org.model_dump()["networks"]))
-    (root / "org.yaml").unlink()
+    org = yaml.safe_load((root / "org.yaml").read_text()) | {"governance": {"create_config_recorder": True}}
     write_manifests(root, {}, org)
     result = synthesize(load_manifest_set([str(root)]), tmp_path / "out", only=["governance"])
     governance = json.loads(result.stack_file("governance").read_text())
@@ -185,6 +189,19 @@ def test_the_spot_valid_until_date_is_fixed_and_far_enough_ahead():
 # --------------------------------------------------------------------------- scale from zero
 
 
+def test_neuron_pools_run_the_neuron_ami_and_advertise_neuroncores(several):
+    """An Inferentia2 pool gets the EKS AL2023 Neuron AMI type and is tainted and templated with
+    the Neuron device plugin's resource, aws.amazon.com/neuroncore: an inf2.xlarge carries one
+    Inferentia2 chip of two NeuronCores (generators/catalog.py), the smaller of the pool's types."""
+    [group] = [g for g in resources(several.stacks["delta"], "aws_eks_node_group").values() if g["node_group_name"] == "delta-embed"]
+    assert group["ami_type"] == "AL2023_x86_64_NEURON"
+    assert group["taint"] == [{"key": "aws.amazon.com/neuroncore", "value": "true", "effect": "NO_SCHEDULE"}]
+    assert group["tags"][f"{CA_PREFIX}/node-template/resources/aws.amazon.com/neuroncore"] == "2"
+    assert not any("nvidia.com/gpu" in key for key in group["tags"])
+    [rag] = [g for g in resources(several.stacks["delta"], "aws_eks_node_group").values() if g["node_group_name"] == "delta-rag"]
+    assert rag["ami_type"] == "AL2023_x86_64_NVIDIA"
+
+
 def test_node_template_tags_are_on_the_auto_scaling_group(synthesized):
     """EKS does not copy node group tags to its Auto Scaling group, where cluster-autoscaler
     reads the node template (https://github.com/aws/containers-roadmap/issues/608,
@@ -198,7 +215,8 @@ def test_node_template_tags_are_on_the_auto_scaling_group(synthesized):
                 if tag["autoscaling_group_name"] == f"${{aws_eks_node_group.{group_key}.resources[0].autoscaling_groups[0].name}}"
             }
             assert wanted and on_asg == wanted, name
-            assert f"{CA_PREFIX}/node-template/resources/nvidia.com/gpu" in on_asg
+            resource = "aws.amazon.com/neuroncore" if group["ami_type"].endswith("NEURON") else "nvidia.com/gpu"
+            assert f"{CA_PREFIX}/node-template/resources/{resource}" in on_asg
 
 
 # --------------------------------------------------------------------------- off-hours on autoscaled pools

@@ -140,10 +140,10 @@ def needed_vcpus(manifests, region: str) -> dict[tuple[str, str], int]:
             continue
         for job in team.training:
             key = (job.instance_type[0].upper(), job.market)
-            need[key] = need.get(key, 0) + job.count * catalog.GPU_INSTANCE_TYPES[job.instance_type].vcpus
+            need[key] = need.get(key, 0) + job.count * catalog.INSTANCE_TYPES[job.instance_type].vcpus
         for pool in team.inference:
             key = (pool.instance_types[0][0].upper(), pool.market)
-            need[key] = need.get(key, 0) + pool.max_nodes * max(catalog.GPU_INSTANCE_TYPES[t].vcpus for t in pool.instance_types)
+            need[key] = need.get(key, 0) + pool.max_nodes * max(catalog.INSTANCE_TYPES[t].vcpus for t in pool.instance_types)
     return need
 
 

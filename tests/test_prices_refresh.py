@@ -46,7 +46,7 @@ def stubbed_clients():
     pricing = boto3.client("pricing", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
     ec2 = boto3.client("ec2", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
     pricing_stub, ec2_stub = Stubber(pricing), Stubber(ec2)
-    for name in catalog.GPU_INSTANCE_TYPES:
+    for name in catalog.INSTANCE_TYPES:
         expected = {"ServiceCode": "AmazonEC2", "Filters": ANY, "FormatVersion": "aws_v1"}
         if name == "g5.xlarge":
             # Two pages: the refresh must follow NextToken.
@@ -85,10 +85,10 @@ def stubbed_clients():
 
 def test_refresh_rebuilds_the_region_from_the_price_list_and_spot_history():
     pricing, ec2, pricing_stub, ec2_stub = stubbed_clients()
-    current = {"format": 1, "currency": "USD",
+    current = {"format": 2, "currency": "USD",
                "sources": {"old": {"url": "https://example.com", "read": "2026-01-01"}},
                "hours_per_month_always_on": {"value": 730, "source": "old"},
-               "spot_discount": {"p5": {"value": 0.4, "source": "old"}},
+               "spot_discount": {"p5": {"low": 0.5, "high": 0.7, "source": "old"}},
                "regions": {"us-east-1": {"on_demand_hourly_usd": {"g5.xlarge": {"usd": 1.006, "source": "old"}}}}}
     updated = command.refresh(current, REGION, pricing, ec2, NOW)
     pricing_stub.assert_no_pending_responses()
@@ -96,9 +96,12 @@ def test_refresh_rebuilds_the_region_from_the_price_list_and_spot_history():
     block = updated["regions"][REGION]
     assert {name: entry["usd"] for name, entry in block["on_demand_hourly_usd"].items()} == {"g5.xlarge": 1.123, "g5.2xlarge": 1.353}
     assert block["ebs_gp3_usd_per_gb_month"]["value"] == 0.088
-    # Latest price per type and AZ: 0.4492/1.123 = 0.4 and 0.6765/1.353 = 0.5; mean 0.45, discount 0.55.
-    assert updated["spot_discount"]["g5"]["value"] == pytest.approx(1 - (0.4492 / 1.123 + 0.6765 / 1.353) / 2, abs=0.005)
-    assert updated["spot_discount"]["p5"]["value"] == 0.4
+    # The latest price per type and AZ: g5.xlarge 0.4492 (not the older 0.9), g5.2xlarge 0.6765.
+    # Discounts 1 - 0.4492/1.123 and 1 - 0.6765/1.353; the range is their smallest and largest.
+    discounts = sorted([1 - 0.4492 / 1.123, 1 - 0.6765 / 1.353])
+    assert updated["spot_discount"]["g5"]["low"] == pytest.approx(discounts[0], abs=1e-4)
+    assert updated["spot_discount"]["g5"]["high"] == pytest.approx(discounts[1], abs=1e-4)
+    assert updated["spot_discount"]["p5"] == current["spot_discount"]["p5"]
     assert updated["regions"]["us-east-1"] == current["regions"]["us-east-1"]
     assert updated["sources"]["aws-price-list-api"]["read"] == "2026-11-26"
     assert check_catalog(updated) == []
@@ -107,8 +110,11 @@ def test_refresh_rebuilds_the_region_from_the_price_list_and_spot_history():
 def test_types_not_offered_or_priced_zero_are_left_out():
     pricing, ec2, *_ = stubbed_clients()
     updated = command.refresh(None, REGION, pricing, ec2, NOW)
-    assert "p5e.48xlarge" not in updated["regions"][REGION]["on_demand_hourly_usd"]
-    assert "g6.xlarge" not in updated["regions"][REGION]["on_demand_hourly_usd"]
+    block = updated["regions"][REGION]
+    assert "p5e.48xlarge" not in block["on_demand_hourly_usd"]
+    assert "g6.xlarge" not in block["on_demand_hourly_usd"]
+    # ... and listed as not offered, so the estimate says so instead of "not priced".
+    assert set(block["not_offered_on_demand"]["types"]) == set(catalog.INSTANCE_TYPES) - set(OFFERED)
 
 
 def test_on_demand_query_uses_the_linux_shared_no_software_filters():
@@ -125,16 +131,18 @@ def test_on_demand_query_uses_the_linux_shared_no_software_filters():
         assert command.on_demand_price(pricing, REGION, "g6.xlarge") == 0.9025
 
 
-def test_run_writes_the_file_atomically_and_keeps_other_regions(tmp_path, monkeypatch):
+def test_run_writes_the_file_atomically_and_keeps_other_regions(tmp_path):
     pricing, ec2, *_ = stubbed_clients()
-    monkeypatch.setattr(boto3, "client", lambda service, region_name: pricing if service == "pricing" else ec2)
-    monkeypatch.setattr(command.dt, "datetime", type("FixedNow", (dt.datetime,), {"now": classmethod(lambda cls, tz=None: NOW)}))
     output = tmp_path / "prices.json"
     from generators.pricing import DEFAULT_PATH
     output.write_text(DEFAULT_PATH.read_text())
-    assert command.run(argparse.Namespace(region=REGION, output=str(output))) == 0
+    clients = {"pricing": pricing, "ec2": ec2}
+    status = command.run(argparse.Namespace(region=REGION, output=str(output)), now=lambda: NOW,
+                         client=lambda service, region_name: clients[service])
+    assert status == 0
     written = json.loads(output.read_text())
     assert written["regions"][REGION]["on_demand_hourly_usd"]["g5.xlarge"]["usd"] == 1.123
+    assert written["sources"]["aws-price-list-api"]["read"] == NOW.date().isoformat()  # the injected clock
     assert "us-east-1" in written["regions"] and "us-west-2" in written["regions"]
     assert [p.name for p in tmp_path.iterdir()] == ["prices.json"]
 

@@ -24,17 +24,27 @@ def test_shipped_catalog_is_valid_and_every_figure_cites_a_dated_source():
         assert source["url"].startswith("https://") and len(source["read"]) == 10
 
 
-def test_every_us_region_prices_every_known_type_except_p5e_which_is_not_sold_on_demand():
+def test_every_region_either_prices_each_known_type_or_says_it_is_not_offered_there():
     data = shipped()
-    for region in ("us-east-1", "us-west-2"):
-        priced = set(data["regions"][region]["on_demand_hourly_usd"])
-        assert set(catalog.GPU_INSTANCE_TYPES) - priced == {"p5e.48xlarge"}, region
+    for region, block in data["regions"].items():
+        priced = set(block["on_demand_hourly_usd"])
+        absent = set(block.get("not_offered_on_demand", {}).get("types", []))
+        assert priced | absent == set(catalog.INSTANCE_TYPES), region
+        assert priced & absent == set(), region
+        assert "ebs_gp3_usd_per_gb_month" in block, region
+    # p5e is sold as Capacity Blocks only, in no region on demand.
+    assert all("p5e.48xlarge" in block["not_offered_on_demand"]["types"] for block in data["regions"].values())
 
 
-def test_every_family_has_a_spot_discount_between_zero_and_one():
+def test_spot_discounts_are_observed_ranges_and_cover_the_examples_spot_types():
     spot = shipped()["spot_discount"]
-    assert set(catalog.FAMILIES) <= set(spot)
-    assert all(0 < entry["value"] < 1 for entry in spot.values())
+    assert all(0 < entry["low"] <= entry["high"] < 1 and entry["basis"] for entry in spot.values())
+    spot_types = set()
+    for name in ("alpha", "bravo", "charlie"):
+        team = example(name)
+        spot_types |= {job["instance_type"] for job in team.get("training", []) if job["market"] == "spot"}
+        spot_types |= {t for pool in team.get("inference", []) if pool["market"] == "spot" for t in pool["instance_types"]}
+    assert spot_types and {t.split(".")[0] for t in spot_types} <= set(spot)
 
 
 def test_types_used_by_the_examples_and_the_benchmark_generator_are_priced():
@@ -51,12 +61,28 @@ def test_types_used_by_the_examples_and_the_benchmark_generator_are_priced():
             assert prices.on_demand_hourly(region, instance_type) > 0
 
 
-def test_missing_type_in_a_region_raises_with_the_catalog_field():
+def test_a_type_the_region_does_not_offer_says_so_and_where_it_is_offered():
     prices = load_catalog()
     with pytest.raises(MissingPrice) as caught:
-        prices.on_demand_hourly("eu-west-1", "p5e.48xlarge")
-    assert caught.value.field == "regions.eu-west-1.on_demand_hourly_usd.p5e.48xlarge"
+        prices.on_demand_hourly("eu-west-1", "g6.xlarge")
+    assert caught.value.field == "regions.eu-west-1.on_demand_hourly_usd.g6.xlarge"
+    assert "AWS does not offer g6.xlarge on demand in eu-west-1" in str(caught.value)
+    assert "priced in: us-east-1, us-west-2" in str(caught.value)
+
+
+def test_a_type_neither_priced_nor_listed_points_at_prices_refresh():
+    data = shipped()
+    del data["regions"]["eu-west-1"]["on_demand_hourly_usd"]["g5.xlarge"]
+    with pytest.raises(MissingPrice) as caught:
+        PriceCatalog("prices.json", data).on_demand_hourly("eu-west-1", "g5.xlarge")
+    assert "that type is not priced there" in str(caught.value)
     assert "prices refresh --region eu-west-1" in str(caught.value)
+
+
+def test_a_type_both_priced_and_listed_as_not_offered_is_refused():
+    data = shipped()
+    data["regions"]["eu-west-1"]["not_offered_on_demand"]["types"].append("g5.xlarge")
+    assert check_catalog(data) == ["regions.eu-west-1.not_offered_on_demand.types: g5.xlarge is both priced and listed as not offered"]
 
 
 def test_unknown_region_and_missing_gp3_raise_instead_of_pricing_zero():
@@ -70,7 +96,7 @@ def test_unknown_region_and_missing_gp3_raise_instead_of_pricing_zero():
 def test_missing_spot_family_raises():
     data = shipped()
     del data["spot_discount"]["g5"]
-    with pytest.raises(MissingPrice, match="g5 family"):
+    with pytest.raises(MissingPrice, match="no observed spot discount for the g5 family"):
         PriceCatalog("prices.json", data).spot_discount("g5.xlarge")
 
 
@@ -92,13 +118,19 @@ def test_a_figure_citing_an_unknown_source_is_refused():
 
 def test_a_spot_discount_of_one_or_more_is_refused():
     data = shipped()
-    data["spot_discount"]["g6"]["value"] = 1.0
-    assert check_catalog(data) == ["spot_discount.g6.value: expected a number < 1, got 1.0"]
+    data["spot_discount"]["g6"]["high"] = 1.0
+    assert check_catalog(data) == ["spot_discount.g6.high: expected a number < 1, got 1.0"]
+
+
+def test_a_spot_range_whose_low_is_above_its_high_is_refused():
+    data = shipped()
+    data["spot_discount"]["g6"]["low"] = data["spot_discount"]["g6"]["high"] + 0.01
+    assert check_catalog(data) == [f"spot_discount.g6.low: low {data['spot_discount']['g6']['low']!r} is above high {data['spot_discount']['g6']['high']!r}"]
 
 
 def test_invalid_json_names_the_file_line_and_column(tmp_path):
     path = tmp_path / "prices.json"
-    path.write_text('{"format": 1,\n  "sources": }')
+    path.write_text('{"format": 2,\n  "sources": }')
     with pytest.raises(ToolError, match=r"prices\.json:2:14: invalid JSON"):
         load_catalog(path)
 
@@ -106,7 +138,7 @@ def test_invalid_json_names_the_file_line_and_column(tmp_path):
 def test_a_malformed_catalog_names_file_line_and_column_of_each_problem(tmp_path):
     """Like manifests: every problem at file:line:col, the line found in the file the test wrote."""
     data = json.loads(DEFAULT_PATH.read_text(encoding="utf-8"))
-    data["spot_discount"]["g5"]["value"] = 1.5
+    data["spot_discount"]["g5"]["high"] = 1.5
     region = next(iter(data["regions"]))
     instance_type = next(iter(data["regions"][region]["on_demand_hourly_usd"]))
     data["regions"][region]["on_demand_hourly_usd"][instance_type]["usd"] = 0
@@ -114,13 +146,13 @@ def test_a_malformed_catalog_names_file_line_and_column_of_each_problem(tmp_path
     text = json.dumps(data, indent=2)
     path.write_text(text, encoding="utf-8")
     lines = text.splitlines()
-    spot_line = next(i for i, line in enumerate(lines, 1) if line.strip() == '"value": 1.5,')
+    spot_line = next(i for i, line in enumerate(lines, 1) if line.strip() == '"high": 1.5,')
     usd_line = next(i for i, line in enumerate(lines, 1) if line.strip() in ('"usd": 0,', '"usd": 0'))
 
     with pytest.raises(ToolError) as caught:
         load_catalog(path)
 
     reported = str(caught.value).splitlines()
-    assert reported[0].startswith(f"{path}:{spot_line}:") and ": spot_discount.g5.value: expected a number < 1, got 1.5" in reported[0]
+    assert reported[0].startswith(f"{path}:{spot_line}:") and ": spot_discount.g5.high: expected a number < 1, got 1.5" in reported[0]
     assert reported[1].startswith(f"{path}:{usd_line}:")
     assert f": regions.{region}.on_demand_hourly_usd.{instance_type}.usd: expected a number > 0, got 0" in reported[1]

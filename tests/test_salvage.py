@@ -32,7 +32,7 @@ def test_schema_and_rule_problems_of_one_file_come_in_one_run(tmp_path):
     assert fields(found) == sorted(
         ["training[0].count", "training[1].colour", "training[1].instance_type", "budget.monthly_usd", "schedule.timezone"]
     ), found
-    assert any(f.startswith("training[1].instance_type: 'm5.xlarge' is not a known GPU instance type") for f in found)
+    assert any(f.startswith("training[1].instance_type: 'm5.xlarge' is not a known accelerated (GPU or Neuron) instance type") for f in found)
 
 
 def test_the_rule_problem_points_at_the_line_of_the_item_not_its_index_after_dropping(tmp_path):

@@ -33,7 +33,7 @@ def test_invalid_manifests_write_nothing_and_exit_one(tmp_path):
     out = tmp_path / "out"
     result = subprocess.run([*CLI, "synth", str(tmp_path / "m"), "--out", str(out)], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
-    assert "training[0].instance_type: 'g5.xlarg' is not a known GPU instance type; did you mean g5.xlarge" in result.stderr
+    assert "training[0].instance_type: 'g5.xlarg' is not a known accelerated (GPU or Neuron) instance type; did you mean g5.xlarge" in result.stderr
     assert "Traceback" not in result.stderr
     assert not out.exists(), "nothing may be written from invalid manifests"
     assert "starting cdktf" not in result.stderr, "validation must come before the jsii start-up"

@@ -255,7 +255,7 @@ def test_deny_new_gpu_policy_denies_every_known_gpu_type_and_no_other(synths):
     [run] = [s for s in statements if s["Action"] == "ec2:RunInstances"]
     patterns = run["Condition"]["StringLike"]["ec2:InstanceType"]
     # Every GPU type, priced or not: g4ad, p3 and gr6 are GPUs the catalog does not price.
-    for instance_type in (*catalog.GPU_INSTANCE_TYPES, "g4ad.xlarge", "p3.2xlarge", "gr6.4xlarge", "p6-b200.48xlarge", "g7e.2xlarge"):
+    for instance_type in (*catalog.INSTANCE_TYPES, "g4ad.xlarge", "p3.2xlarge", "gr6.4xlarge", "p6-b200.48xlarge", "g7e.2xlarge"):
         assert any(glob_match(p, instance_type) for p in patterns), instance_type
     # Accelerators that are not GPUs, and CPU types, are never denied.
     for other in ("m5.large", "c7g.xlarge", "t3.micro", "r6i.2xlarge", "trn1.32xlarge", "inf2.xlarge", "f1.2xlarge"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import pytest
 
@@ -61,6 +61,17 @@ def add_entries(team: str, section: str, index: int, **counts: int):
     return mutate
 
 
+def neuron_allowed(team: str, dotted: str, value: Any):
+    """Allow the Neuron families in org.yaml, then set `dotted` in `team`."""
+    inner = team_rule(team, dotted, value)
+
+    def mutate(teams, org):
+        org["allowed_instance_types"] += ["inf2.*", "trn1.*"]
+        inner(teams, org)
+
+    return mutate
+
+
 RULES = [
     ("team name upper case and symbols", team_rule("alpha", "team", "Alpha_1"), "alpha.yaml", "team: got text 'Alpha_1'; expected lower-case letters"),
     ("team name reserved", team_rule("alpha", "team", "governance"), "alpha.yaml", "'governance' is reserved"),
@@ -100,8 +111,10 @@ RULES = [
     ("deny-new-gpu without roles", team_rule("alpha", "budget.on_exceed", "deny-new-gpu"), "alpha.yaml", "budget: action_role_names is required when on_exceed is deny-new-gpu"),
     ("stop-training without training", team_rule("bravo", "budget.on_exceed", "stop-training"), "bravo.yaml", "budget.on_exceed: stop-training needs at least one training entry"),
     ("stop-training over the SSM action limit", add_entries("alpha", "training", 0, more=64, most=64), "alpha.yaml", "budget.on_exceed: stop-training would stop 131 training instances; an AWS Budgets action stops at most 100"),
-    ("unknown instance type", team_rule("alpha", "training.0.instance_type", "g5.xlarg"), "alpha.yaml", "training[0].instance_type: 'g5.xlarg' is not a known GPU instance type; did you mean g5.xlarge"),
-    ("not a GPU type", team_rule("alpha", "training.0.instance_type", "m5.large"), "alpha.yaml", "'m5.large' is not a known GPU instance type"),
+    ("unknown instance type", team_rule("alpha", "training.0.instance_type", "g5.xlarg"), "alpha.yaml", "training[0].instance_type: 'g5.xlarg' is not a known accelerated (GPU or Neuron) instance type; did you mean g5.xlarge"),
+    ("not a GPU type", team_rule("alpha", "training.0.instance_type", "m5.large"), "alpha.yaml", "'m5.large' is not a known accelerated (GPU or Neuron) instance type"),
+    ("neuron training", neuron_allowed("alpha", "training.0.instance_type", "trn1.2xlarge"), "alpha.yaml", "training[0].instance_type: 'trn1.2xlarge' is an AWS Neuron type; training instances launch the NVIDIA Deep Learning AMI"),
+    ("pool mixes nvidia and neuron", neuron_allowed("bravo", "inference.0.instance_types", ["g5.xlarge", "inf2.xlarge"]), "bravo.yaml", "inference[0].instance_types: mixes NVIDIA and AWS Neuron types (g5.xlarge, inf2.xlarge)"),
     ("instance type not allowed", team_rule("alpha", "training.0.instance_type", "g4dn.xlarge"), "alpha.yaml", "training[0].instance_type: 'g4dn.xlarge' is not allowed by org policy (allowed: g5.*, g6.*, g6e.*, p4d.*, p5.*)"),
     ("pool instance type not allowed", team_rule("bravo", "inference.0.instance_types", ["g5.xlarge", "p5e.48xlarge"]), "bravo.yaml", "inference[0].instance_types[1]: 'p5e.48xlarge' is not allowed by org policy"),
     ("prod spot inference", team_rule("bravo", "inference.0.market", "spot"), "bravo.yaml", "inference[0].market: spot inference is not allowed for prod teams"),
@@ -113,7 +126,7 @@ RULES = [
     ("duplicate entry names", add_entry("alpha", "training", 0), "alpha.yaml", "training[2].name: name 'finetune' is already used by training[0]"),
     ("unknown field", team_rule("bravo", "inference.0.autoscalling", {}), "bravo.yaml", "inference[0].autoscalling: unknown field 'autoscalling'; did you mean 'autoscaling'?"),
     ("version", team_rule("alpha", "version", 2), "alpha.yaml", "version: got number 2; allowed: 1"),
-    ("org pattern matches nothing", org_rule("allowed_instance_types", ["g5.*", "m5.*"]), "org.yaml", "allowed_instance_types[1]: pattern 'm5.*' matches no known GPU instance type"),
+    ("org pattern matches nothing", org_rule("allowed_instance_types", ["g5.*", "m5.*"]), "org.yaml", "allowed_instance_types[1]: pattern 'm5.*' matches no known accelerated instance type"),
     ("org region code", org_rule("allowed_regions", ["us-east-1", "us-west-2", "eu-west-1", "Mars"]), "org.yaml", "allowed_regions[3]: 'Mars' is not an AWS region code"),
     ("org required tag twice", org_rule("required_tags", ["Team", "Team", "Project", "Owner", "Environment", "CostCenter", "ModelID"]), "org.yaml", "required_tags[1]: tag 'Team' is listed twice"),
     ("org s3 state without bucket", org_rule("state", {"backend": "s3"}), "org.yaml", "state: backend s3 needs both bucket and region"),

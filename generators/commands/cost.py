@@ -21,8 +21,9 @@ JSON output (`--format json`), stable keys (`schema_version` changes when one do
                            model_id, instance_type (a pool's types, comma-separated), market,
                            units {low, expected, high} (instances, nodes or GB), hours,
                            hours_basis (hours_per_month | schedule | always-on), hourly_usd
-                           (after spot; a pool's expected basis: the mean of its types),
-                           hourly_range_usd {low, expected, high} (pools: cheapest, mean,
+                           (after the expected spot discount; a pool's: the mean of its types),
+                           hourly_range_usd {low, expected, high} (spot: after the largest,
+                           middle and smallest observed discount; pools: cheapest, mean,
                            dearest), on_demand_hourly_usd, monthly_usd {low, expected, high},
                            savings_usd {schedule, spot}, usd_per_million_tokens (full load),
                            utilization_percent, usd_per_million_tokens_at_utilization, notes[]

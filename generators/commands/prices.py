@@ -1,11 +1,12 @@
 """`genai-finops prices refresh`: rebuild one region of the price catalog from AWS.
 
 On-demand prices come from the AWS Price List API (`pricing` `get_products`, served from
-us-east-1), one query per GPU instance type of generators/catalog.py, filtered to Linux,
-shared tenancy, no pre-installed software and used capacity. gp3 comes from the same API.
-The spot discount per family is 1 - mean(spot / on-demand) over the latest spot price of
-each type and availability zone (`ec2` `describe_spot_price_history`, Linux/UNIX).
-A type the Price List does not offer in the region is left out, never priced at zero.
+us-east-1), one query per accelerated instance type of generators/catalog.py, filtered to
+Linux, shared tenancy, no pre-installed software and used capacity. gp3 comes from the same API.
+The spot discount per family is the range (smallest, largest) of 1 - spot / on-demand over the
+latest spot price of each type and availability zone (`ec2` `describe_spot_price_history`,
+Linux/UNIX); a zone whose spot price has reached on-demand has no spot capacity and is left out.
+A type the Price List does not offer in the region is listed as not offered, never priced at zero.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import statistics
 import sys
 from pathlib import Path
+from typing import Any, Callable
 
 from generators.files import write_atomically
 from generators.errors import ToolError, UsageError
@@ -52,7 +53,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     refresh.add_argument("--output", metavar="FILE", help="catalog to update (default: generators/prices.json)")
 
 
-def run(args: argparse.Namespace) -> int:
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def run(args: argparse.Namespace, *, now: Callable[[], dt.datetime] = _now, client: Callable[..., Any] | None = None) -> int:
+    """`now` and `client` (boto3.client's signature) are the clock and the AWS clients; tests pass theirs."""
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -67,9 +73,10 @@ def run(args: argparse.Namespace) -> int:
     except json.JSONDecodeError as exc:
         raise ToolError(f"{output}: invalid JSON ({exc.msg}); fix or remove it first") from None
     try:
-        pricing = boto3.client("pricing", region_name=PRICING_API_REGION)
-        ec2 = boto3.client("ec2", region_name=args.region)
-        updated = refresh(current, args.region, pricing, ec2, dt.datetime.now(dt.timezone.utc))
+        client = client or boto3.client
+        pricing = client("pricing", region_name=PRICING_API_REGION)
+        ec2 = client("ec2", region_name=args.region)
+        updated = refresh(current, args.region, pricing, ec2, now())
     except (BotoCoreError, ClientError) as exc:
         raise ToolError(f"AWS call failed: {exc}") from None
     problems = check_catalog(updated)
@@ -93,8 +100,11 @@ def refresh(current: dict | None, region: str, pricing, ec2, now: dt.datetime) -
         "read": today,
         "what": f"AWS Price List API get_products, AmazonEC2, {region}: Linux, Shared tenancy, preInstalledSw NA, capacitystatus Used.",
     }
-    prices = {name: price for name in catalog.GPU_INSTANCE_TYPES if (price := on_demand_price(pricing, region, name)) is not None}
+    prices = {name: price for name in catalog.INSTANCE_TYPES if (price := on_demand_price(pricing, region, name)) is not None}
     block: dict = {"on_demand_hourly_usd": {name: {"usd": prices[name], "source": SOURCE_ID} for name in sorted(prices)}}
+    absent = sorted(set(catalog.INSTANCE_TYPES) - set(prices))
+    if absent:
+        block["not_offered_on_demand"] = {"types": absent, "source": SOURCE_ID}
     gp3 = gp3_price(pricing, region)
     if gp3 is not None:
         block["ebs_gp3_usd_per_gb_month"] = {"value": gp3, "source": SOURCE_ID}
@@ -106,15 +116,15 @@ def refresh(current: dict | None, region: str, pricing, ec2, now: dt.datetime) -
             "read": today,
             "what": f"EC2 describe_spot_price_history, Linux/UNIX, {region}: latest price per type and AZ against on-demand.",
         }
-        for family, value in discounts.items():
-            data["spot_discount"][family] = {"value": value, "source": SPOT_SOURCE_ID,
-                                             "basis": f"mean over {region} spot prices read {today}"}
+        for family, (low, high, zones) in discounts.items():
+            data["spot_discount"][family] = {"low": low, "high": high, "source": SPOT_SOURCE_ID,
+                                             "basis": f"{zones} type-zone spot prices in {region} read {today}"}
     return data
 
 
 def _empty() -> dict:
     return {
-        "format": 1,
+        "format": 2,
         "currency": "USD",
         "sources": {"aws-730-hours": {"url": "https://github.com/infracost/infracost/issues/1556", "read": "2026-11-26",
                                       "what": "730 hours a month is the AWS convention for an always-on resource."}},
@@ -167,8 +177,9 @@ def gp3_price(pricing, region: str) -> float | None:
     return min(prices) if prices else None
 
 
-def spot_discounts(ec2, on_demand: dict[str, float], now: dt.datetime) -> dict[str, float]:
-    """1 - mean(spot / on-demand) per family, from the latest spot price of each type and AZ."""
+def spot_discounts(ec2, on_demand: dict[str, float], now: dt.datetime) -> dict[str, tuple[float, float, int]]:
+    """Per family: the smallest and largest 1 - spot / on-demand over the latest spot price of
+    each type and AZ, and how many type-AZ prices that is. Zones at or above on-demand are left out."""
     if not on_demand:
         return {}
     latest: dict[tuple[str, str], tuple[dt.datetime, float]] = {}
@@ -189,7 +200,10 @@ def spot_discounts(ec2, on_demand: dict[str, float], now: dt.datetime) -> dict[s
         if not token:
             break
         request["NextToken"] = token
-    ratios: dict[str, list[float]] = {}
+    discounts: dict[str, list[float]] = {}
     for (instance_type, _zone), (_stamp, spot) in latest.items():
-        ratios.setdefault(instance_type.split(".", 1)[0], []).append(spot / on_demand[instance_type])
-    return {family: round(1 - statistics.fmean(values), 2) for family, values in sorted(ratios.items()) if 0 < statistics.fmean(values) < 1}
+        discount = 1 - spot / on_demand[instance_type]
+        if 0 < discount < 1:
+            discounts.setdefault(instance_type.split(".", 1)[0], []).append(discount)
+    return {family: (round(min(values), 4), round(max(values), 4), len(values))
+            for family, values in sorted(discounts.items()) if round(min(values), 4) > 0}
