@@ -11,8 +11,10 @@ from __future__ import annotations
 # DLAMI name without "deep", "learning" and "ami":
 # https://docs.aws.amazon.com/dlami/latest/devguide/find-dlami-id.html
 # "Deep Learning Base OSS Nvidia Driver GPU AMI (Amazon Linux 2023)" carries the NVIDIA driver,
-# CUDA and EFA for every family in generators/catalog.py (g4dn through p5en):
-# https://docs.aws.amazon.com/dlami/latest/devguide/appendix-ami-release-notes.html
+# CUDA and EFA for the NVIDIA families of generators/catalog.py; each release's notes list the
+# instance types it supports: https://docs.aws.amazon.com/dlami/latest/devguide/appendix-ami-release-notes.html
+# Training is NVIDIA-only (validation refuses a Neuron training type): a Neuron instance needs
+# the Neuron DLAMI, whose SSM parameter and root snapshot size genai-finops does not track yet.
 DLAMI_PARAMETER = "/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-gpu-amazon-linux-2023/latest/ami-id"
 
 # The DLAMI's root snapshot is 75 GiB, and EC2 refuses a root volume smaller than the snapshot

@@ -1,5 +1,6 @@
-"""Property: any mutation of a valid manifest is either accepted or refused with our own error
-naming the mutated field (or its parent). Never another exception, never a silent drop."""
+"""Property: any mutation of a valid manifest is either accepted, with the mutated value in the
+loaded model, or refused with our own error at the mutated field (or its parent or child), or
+by a rule whose message names it. Never another exception, never a silent drop."""
 
 from __future__ import annotations
 
@@ -63,31 +64,48 @@ def mutations(draw):
             path = (*path, key)
         else:
             parent[path[-1]] = draw(values)
-    return team, doc, path
+    return team, doc, path, kind
 
 
-def related(problem, mutated: str) -> bool:
-    """The problem's field is the mutated field, inside it or a parent, or its message names it
-    (a cross-field rule: deleting `training` is reported at `budget.on_exceed`, naming training)."""
-    top = mutated.split("[")[0].split(".")[0]
-    by_field = bool(problem.field) and (problem.field.startswith(top) or mutated.startswith(problem.field))
-    return by_field or top in problem.message
+def _within(inner: str, outer: str) -> bool:
+    return inner == outer or inner.startswith(outer + ".") or inner.startswith(outer + "[")
+
+
+def related(problem, path: tuple) -> bool:
+    """The problem is at the mutated field, inside it or at one of its parents; or a cross-field
+    rule names the mutated key in its message (deleting `training` is reported at
+    `budget.on_exceed`, "stop-training needs at least one training entry")."""
+    mutated = format_path(path)
+    if problem.field and (_within(problem.field, mutated) or _within(mutated, problem.field)):
+        return True
+    key = next((part for part in reversed(path) if isinstance(part, str)), "")
+    return bool(key) and key in problem.message
+
+
+def _at(value, path: tuple):
+    for part in path:
+        value = value[part]
+    return value
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutations())
 def test_mutated_manifest_is_accepted_or_refused_with_a_named_field(case):
-    team, doc, path = case
+    team, doc, path, kind = case
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         write_manifests(root, {team: doc})
         try:
             loaded = load_manifest_set([str(root)])
         except ManifestError as error:
-            mutated = format_path(path)
             assert error.problems
             assert all(p.message and p.line >= 1 and p.column >= 1 for p in error.problems)
-            assert any(related(p, mutated) for p in error.problems), (mutated, [str(p) for p in error.problems])
+            assert any(related(p, path) for p in error.problems), (format_path(path), [str(p) for p in error.problems])
         else:
             (only,) = loaded.teams
             assert only.manifest.team == team == doc["team"]
+            if kind != "delete":
+                # Accepted means kept: the value written is the value loaded (an unknown key is
+                # accepted only under `tags`, whose keys are free).
+                loaded_doc = only.manifest.model_dump(mode="json", by_alias=True)
+                assert _at(loaded_doc, path) == _at(doc, path), (format_path(path), _at(doc, path))

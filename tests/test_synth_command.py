@@ -39,18 +39,25 @@ def test_invalid_manifests_write_nothing_and_exit_one(tmp_path):
     assert "starting cdktf" not in result.stderr, "validation must come before the jsii start-up"
 
 
-def test_a_failed_synth_leaves_the_previous_output_as_it_was(synthesized_examples, tmp_path, monkeypatch):
+def test_an_interrupted_synth_leaves_the_previous_output_as_it_was(synthesized_examples, tmp_path):
+    """Ctrl-C while the stacks are being built (through the public progress callback, after the
+    staging directory exists and a stack has been constructed) changes nothing in the output."""
     out = tmp_path / "out"
     manifests = load_manifest_set(["manifests"])
     synthesis.synthesize(manifests, out, only=["bravo"])
     before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    seen = []
 
-    def fail_after_writing(plan, staging):
-        raise OSError("disk full")
+    def interrupt_on_the_second_stack(index, total, stack):
+        seen.append(stack.name)
+        staging = [p for p in tmp_path.iterdir() if p.name.startswith(".out.new-")]
+        assert staging, "the staging directory exists while stacks are built"
+        if len(seen) == 2:
+            raise KeyboardInterrupt
 
-    monkeypatch.setattr(synthesis, "_check_written", fail_after_writing)
-    with pytest.raises(OSError, match="disk full"):
-        synthesis.synthesize(manifests, out)
+    with pytest.raises(KeyboardInterrupt):
+        synthesis.synthesize(manifests, out, progress=interrupt_on_the_second_stack, reuse=False)
+    assert len(seen) == 2
     after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"], "the staging directory must be removed"

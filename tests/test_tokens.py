@@ -13,7 +13,6 @@ import dataclasses
 import json
 import subprocess
 import sys
-from pathlib import Path
 from typing import Iterator
 
 import pytest

@@ -160,8 +160,10 @@ def test_duplicate_team_across_files_names_both_files(tmp_path):
     write_manifests(tmp_path, teams)
     with pytest.raises(ManifestError) as caught:
         load_manifest_set([str(tmp_path)])
-    text = str(caught.value)
-    assert "team 'alpha' is already defined in" in text and "alpha.yaml" in text
+    duplicate = [str(p) for p in caught.value.problems if "already defined" in p.message]
+    # Reported once, at the second file's team field, naming the first file and its line.
+    assert duplicate == [f"{tmp_path}/teams/bravo.yaml:2:7: team: team 'alpha' is already defined in "
+                         f"{tmp_path}/teams/alpha.yaml:2; team names must be unique"]
 
 
 def test_problems_carry_line_and_column_of_the_field(tmp_path):
