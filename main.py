@@ -14,29 +14,26 @@ import sys
 from pathlib import Path
 
 from generators.app_builder import DEFAULT_OUT_DIR, plan_app
-from generators.commands._common import print_problems
-from generators.errors import ManifestError, UsageError
+from generators.cli import run_reporting
 from generators.loading import load_manifest_set
 
 
-def main() -> int:
-    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+def synth() -> int:
     paths = os.environ.get("GENAI_FINOPS_MANIFESTS", "manifests").split(os.pathsep)
     # cdktf-cli tells the app where it writes (`cdktf synth --output DIR`); the local backend's
     # path is relative to each stack's directory there. cdktf's App reads the same variable.
     out_dir = Path(os.environ.get("CDKTF_OUTDIR", DEFAULT_OUT_DIR))
-    try:
-        plan = plan_app(load_manifest_set(paths), out_dir=out_dir)
-    except ManifestError as error:
-        print_problems(error)
-        return 1
-    except UsageError as error:
-        print(f"main.py: {error}", file=sys.stderr)
-        return 2
+    plan = plan_app(load_manifest_set(paths), out_dir=out_dir)
     from stacks.app import build_app
 
     build_app(plan).synth()
     return 0
+
+
+def main() -> int:
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    # Bad manifests, usage and tool errors are reported as the CLI reports them.
+    return run_reporting("main.py", synth)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import importlib
 import os
 import pkgutil
 import sys
+from typing import Callable, NoReturn
 from types import ModuleType
 
 from generators import commands
@@ -56,17 +57,32 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        return int(args.run(args))
-    except UsageError as error:
+
+    def usage(error: UsageError) -> NoReturn:
         parser.exit(2, f"genai-finops {args.command}: error: {error}\n")
+
+    return run_reporting(f"genai-finops {args.command}", lambda: args.run(args), usage)
+
+
+def run_reporting(name: str, action: Callable[[], int], usage: Callable[[UsageError], NoReturn] | None = None) -> int:
+    """Run `action` and turn every error genai-finops raises into its message and exit code: the
+    one place a ManifestError, ToolError or UsageError reaches the user (the CLI and main.py,
+    the entry point `cdktf synth` runs, both come through here). 0/1 as the action returns,
+    1 for bad manifests or a failed tool, 2 for usage, 130 for Ctrl-C."""
+    try:
+        return int(action())
+    except UsageError as error:
+        if usage is not None:
+            usage(error)
+        print(f"{name}: error: {error}", file=sys.stderr)
+        return 2
     except ManifestError as error:
         from generators.commands._common import print_problems
 
         print_problems(error)
         return 1
     except ToolError as error:
-        print(f"genai-finops {args.command}: {error}", file=sys.stderr)
+        print(f"{name}: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -36,7 +36,6 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from generators.errors import ManifestError, Problem, UsageError
@@ -241,7 +240,7 @@ def estimate(manifests: ManifestSet, catalog: PriceCatalog, month: Month, gate: 
     for loaded in manifests.teams:
         missing: list[tuple[tuple, MissingPrice]] = []
         teams.append(estimate_team(loaded, manifests.org.max_team_monthly_usd, catalog, month, missing, gate))
-        problems.extend(_locate(loaded.path, missing))
+        problems.extend(_locate(loaded, missing))
     if problems:
         raise ManifestError(problems)
     return Estimate(month, catalog.path, catalog.hours_always_on, manifests.org.max_team_monthly_usd, tuple(teams), gate)
@@ -354,18 +353,9 @@ def _after_spot(on_demand: float, discount: SpotDiscount) -> Range:
     return Range(on_demand * (1 - discount.high), on_demand * (1 - discount.expected), on_demand * (1 - discount.low))
 
 
-def _locate(path: str, missing: list[tuple[tuple, MissingPrice]]) -> list[Problem]:
-    """Problems at the manifest fields; the file is parsed again only when a price is missing."""
-    if not missing:
-        return []
-    from generators.errors import format_path
-    from generators.yaml_source import load_yaml
-
-    try:
-        document = load_yaml(Path(path), path)
-    except ManifestError:
-        return [Problem(path, 1, 1, format_path(f), str(exc)) for f, exc in missing]
-    return [document.problem(f, str(exc)) for f, exc in missing]
+def _locate(loaded: LoadedTeam, missing: list[tuple[tuple, MissingPrice]]) -> list[Problem]:
+    """Problems at the manifest fields, from the positions kept when the manifest was loaded."""
+    return [loaded.problem(field_path, str(exc)) for field_path, exc in missing]
 
 
 # --------------------------------------------------------------------------- comparison

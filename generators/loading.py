@@ -157,7 +157,7 @@ def _describe(error: dict[str, Any], model: type[BaseModel], loc: FieldPath) -> 
         return "required field is missing"
     if kind == "extra_forbidden":
         owner = _model_at(model, loc[:-1])
-        allowed = list(owner.model_fields) if owner else []
+        allowed = [info.alias or field for field, info in owner.model_fields.items()] if owner else []
         hint = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
         text = f"unknown field '{name}'"
         if hint:
@@ -207,13 +207,15 @@ def _describe(error: dict[str, Any], model: type[BaseModel], loc: FieldPath) -> 
     return f"{error['msg']}; got {_yaml_kind(value)}"
 
 
+def schema_messages(error: ValidationError, model: type[BaseModel]) -> list[tuple[FieldPath, str, bool]]:
+    """(field path, message, whether it is about the key) for each pydantic error, in the words
+    manifests use."""
+    return [(tuple(item["loc"]), _describe(item, model, tuple(item["loc"])), item["type"] == "extra_forbidden")
+            for item in error.errors(include_url=False)]
+
+
 def schema_problems(document: SourceDocument, error: ValidationError, model: type[BaseModel]) -> list[Problem]:
-    problems = []
-    for item in error.errors(include_url=False):
-        loc: FieldPath = tuple(item["loc"])
-        message = _describe(item, model, loc)
-        problems.append(document.problem(loc, message, key=item["type"] == "extra_forbidden"))
-    return problems
+    return [document.problem(loc, message, key=key) for loc, message, key in schema_messages(error, model)]
 
 
 def parse_model(document: SourceDocument, model: type[BaseModel]) -> Any:
@@ -377,5 +379,5 @@ def load_manifest_set(paths: Iterable[str]) -> ManifestSet:
     return ManifestSet(
         org_path=org_doc.path,
         org=org,
-        teams=tuple(LoadedTeam(path=doc.path, manifest=manifest) for doc, manifest in sorted(teams, key=lambda t: t[1].team)),
+        teams=tuple(LoadedTeam(path=doc.path, manifest=manifest, source=doc) for doc, manifest in sorted(teams, key=lambda t: t[1].team)),
     )

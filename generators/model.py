@@ -16,6 +16,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from generators.amis import EKS_NODE_DEFAULT_VOLUME_GB, EKS_NODE_MIN_VOLUME_GB
+from generators.errors import Problem, format_path
+from generators.yaml_source import SourceDocument
 from policies.gfo_facts import TEAM_NAME_PATTERN, glob_match
 
 # Training and inference entry names become parts of AWS resource names (node group,
@@ -326,11 +328,21 @@ class OrgPolicy(StrictModel):
 
 
 class LoadedTeam(BaseModel):
-    """A validated team manifest and the file it came from (for error messages and reports)."""
+    """A validated team manifest, the file it came from, and the parsed document with the line
+    and column of every field, so a later step (cost's missing prices) can point at a field
+    without reading the file again."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
     path: str
     manifest: TeamManifest
+    source: SourceDocument | None = Field(default=None, exclude=True, repr=False)
+
+    def problem(self, field_path: tuple, message: str) -> Problem:
+        """A problem at `field_path` of this manifest (at the file's start if it was built
+        without its document, as tests that assemble a set by hand do)."""
+        if self.source is not None:
+            return self.source.problem(field_path, message)
+        return Problem(self.path, 1, 1, format_path(field_path), message)
 
 
 class ManifestSet(BaseModel):

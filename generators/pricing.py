@@ -8,17 +8,19 @@ largest); and the hours of an always-on month (730). Every figure names one of t
 the AWS Price List API and the EC2 spot price history.
 
 Cost must be wrong loudly: a type, family or region without a figure raises `MissingPrice`
-(the estimate turns it into a manifest problem), and a malformed file raises `ToolError`.
+(the estimate turns it into a manifest problem), and a malformed file is checked with a
+pydantic model (`CatalogFile`) and reported as manifests are, every problem at file:line:col.
 Nothing is ever priced at zero.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from generators.errors import ManifestError, ToolError, display_path, format_path
 from generators.yaml_source import load_yaml
@@ -96,8 +98,61 @@ class PriceCatalog:
         return float(entry["value"])
 
 
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class CatalogSource(_Strict):
+    url: Annotated[str, StringConstraints(pattern=r"^https://")]
+    read: Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+    what: str = ""
+
+
+class CitedFigure(_Strict):
+    value: Annotated[float, Field(gt=0)]
+    source: str
+
+
+class CitedPrice(_Strict):
+    usd: Annotated[float, Field(gt=0)]
+    source: str
+
+
+class SpotRange(_Strict):
+    low: Annotated[float, Field(gt=0, lt=1)]
+    high: Annotated[float, Field(gt=0, lt=1)]
+    source: str
+    basis: str = ""
+
+
+class NotOffered(_Strict):
+    types: list[str]
+    source: str
+
+
+class RegionPrices(_Strict):
+    ebs_gp3_usd_per_gb_month: CitedFigure | None = None
+    on_demand_hourly_usd: dict[str, CitedPrice] = {}
+    not_offered_on_demand: NotOffered | None = None
+
+
+class CatalogFile(_Strict):
+    """The shape of prices.json; `_cross_problems` adds the checks across fields."""
+
+    readme: str = Field(default="", alias="_readme")
+    format: Literal[FORMAT]
+    currency: Literal["USD"]
+    sources: Annotated[dict[str, CatalogSource], Field(min_length=1)]
+    hours_per_month_always_on: CitedFigure
+    spot_discount: dict[str, SpotRange]
+    regions: Annotated[dict[str, RegionPrices], Field(min_length=1)]
+
+
 def load_catalog(path: Path | str = DEFAULT_PATH) -> PriceCatalog:
-    """Read and check the catalog; every problem in the file is a ToolError naming the field."""
+    """Read and check the catalog; every problem in the file is reported as manifests' are,
+    `file:line:col: field: message`, all at once (a ManifestError, exit 1)."""
+    from generators.loading import schema_problems  # the manifests' reporter of pydantic errors
+
     path = Path(path)
     display = display_path(path)
     try:
@@ -106,85 +161,57 @@ def load_catalog(path: Path | str = DEFAULT_PATH) -> PriceCatalog:
         raise ToolError(f"{display}: cannot read the price catalog: {exc.strerror or exc}") from None
     except json.JSONDecodeError as exc:
         raise ToolError(f"{display}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
-    problems = catalog_problems(data)
+    document = load_yaml(path, display)  # JSON is YAML: the same reader gives every field's position
+    try:
+        CatalogFile.model_validate(data)
+    except ValidationError as error:
+        raise ManifestError(schema_problems(document, error, CatalogFile)) from None
+    problems = _cross_problems(data)
     if problems:
-        raise ToolError("\n".join(_located(path, display, problems)))
+        raise ManifestError([document.problem(where, message) for where, message in problems])
     return PriceCatalog(display, data)
 
 
-def _located(path: Path, display: str, problems: list[tuple[tuple[str, ...], str]]) -> list[str]:
-    """`file:line:col: field: message` for each problem, as manifests report theirs. JSON is YAML,
-    so the YAML reader gives the positions; if it cannot, the problems keep the file name only."""
-    try:
-        document = load_yaml(path, display)
-    except ManifestError:
-        return [f"{display}: {format_path(where)}: {message}" for where, message in problems]
-    return [str(document.problem(where, message)) for where, message in problems]
-
-
 def check_catalog(data: Any) -> list[str]:
-    """Every structural problem as `field: message`; an empty list means the catalog is usable."""
+    """Every problem as `field: message`, for a catalog held in memory (`prices refresh`)."""
     return [f"{format_path(where)}: {message}" if where else message for where, message in catalog_problems(data)]
 
 
-def catalog_problems(data: Any) -> list[tuple[tuple[str, ...], str]]:
-    """Every structural problem as (field path, message); the path locates it in the file."""
-    if not isinstance(data, dict):
-        return [((), "the catalog must be a JSON object")]
-    problems: list[tuple[tuple[str, ...], str]] = []
-    if data.get("format") != FORMAT:
-        problems.append((("format",), f"expected {FORMAT}, got {data.get('format')!r}"))
-    sources = data.get("sources")
-    if not isinstance(sources, dict) or not sources:
-        return problems + [(("sources",), "expected an object of cited sources")]
+def catalog_problems(data: Any) -> list[tuple[tuple, str]]:
+    """Every problem as (field path, message): the schema's, else the checks across fields."""
+    from generators.loading import schema_messages
 
-    def figure(field: tuple[str, ...], entry: Any, *keys: str, upper: float | None = None) -> None:
-        if not isinstance(entry, dict):
-            problems.append((field, f"expected an object with {', '.join(repr(k) for k in keys)} and 'source'"))
-            return
-        for key in keys:
-            value = entry.get(key)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-                problems.append(((*field, key), f"expected a number > 0, got {value!r} (a missing price is left out, never zero)"))
-            elif upper is not None and value >= upper:
-                problems.append(((*field, key), f"expected a number < {upper:g}, got {value!r}"))
-        if entry.get("source") not in sources:
-            problems.append(((*field, "source"), f"{entry.get('source')!r} is not a key of sources"))
+    try:
+        CatalogFile.model_validate(data)
+    except ValidationError as error:
+        return [(loc, message) for loc, message, _key in schema_messages(error, CatalogFile)]
+    return _cross_problems(data)
 
-    figure(("hours_per_month_always_on",), data.get("hours_per_month_always_on"), "value")
-    spot = data.get("spot_discount")
-    if not isinstance(spot, dict):
-        problems.append((("spot_discount",), "expected an object keyed by instance family"))
-    else:
-        for family, entry in spot.items():
-            before = len(problems)
-            figure(("spot_discount", family), entry, "low", "high", upper=1)
-            if len(problems) == before and entry["low"] > entry["high"]:
-                problems.append((("spot_discount", family, "low"), f"low {entry['low']!r} is above high {entry['high']!r}"))
-    regions = data.get("regions")
-    if not isinstance(regions, dict) or not regions:
-        return problems + [(("regions",), "expected an object keyed by region")]
-    for region, block in regions.items():
-        if not isinstance(block, dict):
-            problems.append((("regions", region), "expected an object"))
-            continue
+
+def _cross_problems(data: dict[str, Any]) -> list[tuple[tuple, str]]:
+    """What a field-by-field schema cannot see: every cited source exists, a spot range is
+    ordered, and no type is both priced and listed as not offered in a region."""
+    sources = data["sources"]
+    problems: list[tuple[tuple, str]] = []
+
+    def cited(field: tuple, entry: dict[str, Any]) -> None:
+        if entry["source"] not in sources:
+            problems.append(((*field, "source"), f"{entry['source']!r} is not a key of sources"))
+
+    cited(("hours_per_month_always_on",), data["hours_per_month_always_on"])
+    for family, entry in data["spot_discount"].items():
+        cited(("spot_discount", family), entry)
+        if entry["low"] > entry["high"]:
+            problems.append((("spot_discount", family, "low"), f"low {entry['low']!r} is above high {entry['high']!r}"))
+    for region, block in data["regions"].items():
         if "ebs_gp3_usd_per_gb_month" in block:
-            figure(("regions", region, "ebs_gp3_usd_per_gb_month"), block["ebs_gp3_usd_per_gb_month"], "value")
+            cited(("regions", region, "ebs_gp3_usd_per_gb_month"), block["ebs_gp3_usd_per_gb_month"])
         prices = block.get("on_demand_hourly_usd", {})
-        if not isinstance(prices, dict):
-            problems.append((("regions", region, "on_demand_hourly_usd"), "expected an object keyed by instance type"))
-            continue
         for instance_type, entry in prices.items():
-            figure(("regions", region, "on_demand_hourly_usd", instance_type), entry, "usd")
+            cited(("regions", region, "on_demand_hourly_usd", instance_type), entry)
         absent = block.get("not_offered_on_demand")
         if absent is not None:
-            field = ("regions", region, "not_offered_on_demand")
-            types = absent.get("types") if isinstance(absent, dict) else None
-            if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
-                problems.append((field, "expected an object with 'types' (a list of instance types) and 'source'"))
-            else:
-                if absent.get("source") not in sources:
-                    problems.append(((*field, "source"), f"{absent.get('source')!r} is not a key of sources"))
-                for instance_type in sorted(set(types) & set(prices)):
-                    problems.append(((*field, "types"), f"{instance_type} is both priced and listed as not offered"))
+            cited(("regions", region, "not_offered_on_demand"), absent)
+            for instance_type in sorted(set(absent["types"]) & set(prices)):
+                problems.append((("regions", region, "not_offered_on_demand", "types"), f"{instance_type} is both priced and listed as not offered"))
     return problems

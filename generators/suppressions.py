@@ -22,26 +22,27 @@ An entry names what it covers in one of two ways, each a shell-style glob (`*`, 
   `alpha/offhours/function` (scan prints it beside each failure). It stays the same when cdktf's
   hash changes, as cdk-nag's suppressions do; stack-level results have none.
 
-Every problem is reported with file:line:col, all at once: unknown keys, a missing or short
-reason (cdk-nag's rule: at least ten characters), a malformed check ID, a past expiry date,
-a duplicated entry.
+The file is checked with a pydantic model (`SuppressionFile`) and reported as manifests are,
+every problem at file:line:col, all at once: unknown keys, a missing or short reason (cdk-nag's
+rule: at least ten characters), a malformed check ID, a past expiry date, a duplicated entry.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import fnmatch
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from generators.errors import ManifestError, Problem
 from generators.yaml_source import SourceDocument, load_yaml
 
 # cdk-nag refuses suppression reasons shorter than this; a reviewer needs a sentence, not "ok".
 MIN_REASON_LENGTH = 10
-ENTRY_KEYS = ("check", "resource", "construct", "reason", "expires")
 # checkov IDs: CKV_AWS_79, CKV2_AWS_41, CKV_GFO_001, CKV_K8S_8 ...
 CHECK_ID_PATTERN = re.compile(r"^CKV2?_[A-Z0-9]+_[0-9]+$")
 
@@ -69,105 +70,114 @@ class Suppression:
         return f"{self.check} on {f'construct {self.construct}' if self.construct else self.resource}"
 
 
+class SuppressionEntry(BaseModel):
+    """One entry of the file, as written (YAML reads an unquoted 2027-06-30 as a date, a quoted
+    one as text; both mean the same day)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    check: str
+    resource: str | None = None
+    # `construct` is a BaseModel method's name, so the field takes it as its alias.
+    construct_path: str | None = Field(default=None, alias="construct")
+    reason: str = Field(default=None, validate_default=True)  # a missing reason gets the same guidance
+    expires: dt.date | None = None
+
+    @field_validator("check", mode="before")
+    @classmethod
+    def _check_id(cls, value: Any) -> Any:
+        if not isinstance(value, str) or not CHECK_ID_PATTERN.match(value):
+            raise ValueError(f"got {value!r}; expected a checkov check ID such as CKV_AWS_79 or CKV_GFO_001")
+        return value
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _reason(cls, value: Any) -> Any:
+        if not isinstance(value, str) or len(value.strip()) < MIN_REASON_LENGTH:
+            found = "missing" if value is None else f"got {value!r}"
+            raise ValueError(f"{found}; every suppression needs a reason a reviewer would accept "
+                             f"(at least {MIN_REASON_LENGTH} characters)")
+        return value.strip()
+
+    @field_validator("resource", "construct_path", mode="before")
+    @classmethod
+    def _glob(cls, value: Any) -> Any:
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise ValueError(f"got {value!r}; expected a glob such as '*/aws_sqs_queue.*' (resource) or '*/offhours/function' (construct)")
+        return value
+
+    @field_validator("expires", mode="before")
+    @classmethod
+    def _date(cls, value: Any) -> Any:
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                pass
+        if value is not None and not isinstance(value, dt.date):
+            raise ValueError(f"got {value!r}; expected a date YYYY-MM-DD")
+        return value
+
+
+class SuppressionFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    suppressions: list[SuppressionEntry] = []
+
+
 def load_suppressions(path: Path, display: str | None = None, today: dt.date | None = None) -> list[Suppression]:
-    """The validated entries of a suppression file; a ManifestError listing every problem otherwise."""
+    """The validated entries of a suppression file; a ManifestError listing every problem, at
+    file:line:col as manifests' are, otherwise."""
+    from generators.loading import schema_problems  # the manifests' reporter of pydantic errors
+
     document = load_yaml(path, display)
     today = today or dt.date.today()
+    if document.data.get("suppressions", []) is None:
+        document.data["suppressions"] = []
+    raw = document.data.get("suppressions")
+    named = [_names(document, ("suppressions", index), entry) for index, entry in enumerate(raw if isinstance(raw, list) else [])]
+    try:
+        parsed = SuppressionFile.model_validate(document.data)
+    except ValidationError as error:
+        problems = schema_problems(document, error, SuppressionFile) + [p for found in named for p in found]
+        raise ManifestError(sorted(problems, key=lambda p: (p.line, p.column))) from None
     problems: list[Problem] = []
-    for key in document.data:
-        if key != "suppressions":
-            problems.append(document.problem((key,), f"unknown key '{key}'; the file has one key, suppressions", key=True))
-    entries = document.data.get("suppressions")
-    if entries is None:
-        entries = []
-    if not isinstance(entries, list):
-        problems.append(document.problem(("suppressions",), "expected a list of entries (check, resource, reason, expires)"))
-        entries = []
-
     suppressions: list[Suppression] = []
     seen: dict[tuple[str, str, str], int] = {}
-    for index, entry in enumerate(entries):
-        parsed = _entry(document, index, entry, today, problems)
-        if parsed is None:
+    for index, entry in enumerate(parsed.suppressions):
+        here = ("suppressions", index)
+        before = len(problems)
+        problems += named[index]
+        if entry.expires is not None and entry.expires < today:
+            problems.append(document.problem(
+                (*here, "expires"), f"expired on {entry.expires.isoformat()}; fix the finding or review the suppression and set a new date"
+            ))
+        if len(problems) > before:
             continue
-        key = (parsed.check, parsed.resource, parsed.construct)
+        line, _ = document.locate(here)
+        suppression = Suppression(check=entry.check, resource=entry.resource or "", reason=entry.reason,
+                                  expires=entry.expires, line=line, construct=entry.construct_path or "")
+        key = (suppression.check, suppression.resource, suppression.construct)
         if key in seen:
-            problems.append(
-                document.problem(("suppressions", index), f"duplicate of the entry on line {seen[key]} ({parsed.describe()})")
-            )
+            problems.append(document.problem(here, f"duplicate of the entry on line {seen[key]} ({suppression.describe()})"))
             continue
-        seen[key] = parsed.line
-        suppressions.append(parsed)
+        seen[key] = line
+        suppressions.append(suppression)
     if problems:
         raise ManifestError(problems)
     return suppressions
 
 
-def _entry(document: SourceDocument, index: int, entry: object, today: dt.date, problems: list[Problem]) -> Suppression | None:
-    here = ("suppressions", index)
+def _names(document: SourceDocument, here: tuple, entry: Any) -> list[Problem]:
+    """An entry names what it covers by resource or by construct, exactly one of them (checked
+    on the entry as written, so it is reported beside any schema problem of the same entry)."""
     if not isinstance(entry, dict):
-        problems.append(document.problem(here, "expected a mapping with check, resource or construct, reason and optional expires"))
-        return None
-    before = len(problems)
-    for key in entry:
-        if key not in ENTRY_KEYS:
-            hint = difflib.get_close_matches(str(key), ENTRY_KEYS, n=1, cutoff=0.6)
-            suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
-            problems.append(document.problem((*here, key), f"unknown key '{key}'{suggestion} Allowed: {', '.join(ENTRY_KEYS)}", key=True))
-
-    check = entry.get("check")
-    if not isinstance(check, str) or not CHECK_ID_PATTERN.match(check):
-        found = "missing" if check is None else f"got {check!r}"
-        problems.append(document.problem((*here, "check"), f"{found}; expected a checkov check ID such as CKV_AWS_79 or CKV_GFO_001"))
-    resource, construct = entry.get("resource"), entry.get("construct")
-    if resource is not None and construct is not None:
-        problems.append(
-            document.problem((*here, "construct"), "give resource or construct, not both: one entry covers one kind of name", key=True)
-        )
-    elif construct is not None:
-        if not isinstance(construct, str) or not construct.strip():
-            problems.append(document.problem((*here, "construct"), f"got {construct!r}; expected a construct path glob such as '*/offhours/function'"))
-    elif not isinstance(resource, str) or not resource.strip():
-        found = "missing" if resource is None else f"got {resource!r}"
-        problems.append(
-            document.problem(
-                (*here, "resource"),
-                f"{found}; expected an address glob such as '*/aws_sqs_queue.*' or 'alpha/aws_instance.*' (or construct: a construct path glob)",
-            )
-        )
-    reason = entry.get("reason")
-    if not isinstance(reason, str) or len(reason.strip()) < MIN_REASON_LENGTH:
-        found = "missing" if reason is None else f"got {reason!r}"
-        problems.append(
-            document.problem(
-                (*here, "reason"),
-                f"{found}; every suppression needs a reason a reviewer would accept (at least {MIN_REASON_LENGTH} characters)",
-            )
-        )
-    expires = _expiry(document, (*here, "expires"), entry.get("expires"), today, problems)
-    if len(problems) > before:
-        return None
-    line, _ = document.locate(here)
-    return Suppression(check=check, resource=resource or "", reason=reason.strip(), expires=expires, line=line, construct=construct or "")
-
-
-def _expiry(document: SourceDocument, where: tuple, value: object, today: dt.date, problems: list[Problem]) -> dt.date | None:
-    if value is None:
-        return None
-    # YAML reads an unquoted 2027-06-30 as a date, a quoted one as text; both mean the same day.
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if isinstance(value, str):
-        try:
-            value = dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-    if not isinstance(value, dt.date):
-        problems.append(document.problem(where, f"got {value!r}; expected a date YYYY-MM-DD"))
-        return None
-    if value < today:
-        problems.append(
-            document.problem(where, f"expired on {value.isoformat()}; fix the finding or review the suppression and set a new date")
-        )
-        return None
-    return value
+        return []
+    if entry.get("resource") is not None and entry.get("construct") is not None:
+        return [document.problem((*here, "construct"), "give resource or construct, not both: one entry covers one kind of name", key=True)]
+    if entry.get("resource") is None and entry.get("construct") is None:
+        return [document.problem(
+            (*here, "resource"),
+            "missing; expected an address glob such as '*/aws_sqs_queue.*' or 'alpha/aws_instance.*' (or construct: a construct path glob)",
+        )]
+    return []

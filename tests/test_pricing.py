@@ -8,7 +8,7 @@ import json
 import pytest
 
 from generators import catalog
-from generators.errors import ToolError
+from generators.errors import ManifestError, ToolError
 from generators.pricing import DEFAULT_PATH, MissingPrice, PriceCatalog, check_catalog, load_catalog
 from tests.manifest_helpers import example
 
@@ -100,14 +100,21 @@ def test_missing_spot_family_raises():
         PriceCatalog("prices.json", data).spot_discount("g5.xlarge")
 
 
-@pytest.mark.parametrize("value", [0, -1.0, "1.006", None, True])
-def test_a_zero_negative_or_non_numeric_price_is_refused(tmp_path, value):
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [(0, "got number 0; must be greater than 0"), (-1.0, "got number -1.0; must be greater than 0"),
+     ("1.006", "got text '1.006'; expected a number"), (None, "got nothing (null); expected a number"),
+     (True, "got boolean true; expected a number")],
+)
+def test_a_zero_negative_or_non_numeric_price_is_refused(tmp_path, value, message):
     data = shipped()
     data["regions"]["us-east-1"]["on_demand_hourly_usd"]["g5.xlarge"]["usd"] = value
     path = tmp_path / "prices.json"
     path.write_text(json.dumps(data))
-    with pytest.raises(ToolError, match=r"regions\.us-east-1\.on_demand_hourly_usd\.g5\.xlarge\.usd: expected a number > 0"):
+    with pytest.raises(ManifestError) as caught:
         load_catalog(path)
+    [problem] = caught.value.problems
+    assert (problem.field, problem.message) == ("regions.us-east-1.on_demand_hourly_usd.g5.xlarge.usd", message)
 
 
 def test_a_figure_citing_an_unknown_source_is_refused():
@@ -119,7 +126,7 @@ def test_a_figure_citing_an_unknown_source_is_refused():
 def test_a_spot_discount_of_one_or_more_is_refused():
     data = shipped()
     data["spot_discount"]["g6"]["high"] = 1.0
-    assert check_catalog(data) == ["spot_discount.g6.high: expected a number < 1, got 1.0"]
+    assert check_catalog(data) == ["spot_discount.g6.high: got number 1.0; must be less than 1"]
 
 
 def test_a_spot_range_whose_low_is_above_its_high_is_refused():
@@ -149,10 +156,22 @@ def test_a_malformed_catalog_names_file_line_and_column_of_each_problem(tmp_path
     spot_line = next(i for i, line in enumerate(lines, 1) if line.strip() == '"high": 1.5,')
     usd_line = next(i for i, line in enumerate(lines, 1) if line.strip() in ('"usd": 0,', '"usd": 0'))
 
-    with pytest.raises(ToolError) as caught:
+    with pytest.raises(ManifestError) as caught:
         load_catalog(path)
 
-    reported = str(caught.value).splitlines()
-    assert reported[0].startswith(f"{path}:{spot_line}:") and ": spot_discount.g5.high: expected a number < 1, got 1.5" in reported[0]
+    reported = [str(p) for p in caught.value.problems]
+    assert reported[0].startswith(f"{path}:{spot_line}:") and reported[0].endswith(": spot_discount.g5.high: got number 1.5; must be less than 1")
     assert reported[1].startswith(f"{path}:{usd_line}:")
-    assert f": regions.{region}.on_demand_hourly_usd.{instance_type}.usd: expected a number > 0, got 0" in reported[1]
+    assert reported[1].endswith(f": regions.{region}.on_demand_hourly_usd.{instance_type}.usd: got number 0; must be greater than 0")
+
+
+def test_an_unknown_key_in_the_catalog_is_named_with_a_suggestion(tmp_path):
+    data = shipped()
+    data["regions"]["eu-west-1"]["on_demand_hourly"] = data["regions"]["eu-west-1"].pop("on_demand_hourly_usd")
+    path = tmp_path / "prices.json"
+    path.write_text(json.dumps(data, indent=2))
+    with pytest.raises(ManifestError) as caught:
+        load_catalog(path)
+    [problem] = caught.value.problems
+    assert problem.field == "regions.eu-west-1.on_demand_hourly"
+    assert problem.message.startswith("unknown field 'on_demand_hourly'; did you mean 'on_demand_hourly_usd'?")

@@ -78,8 +78,8 @@ def test_past_expiry_is_an_error_naming_the_date(tmp_path):
 def test_unknown_keys_are_errors_with_a_suggestion(tmp_path):
     found = problems(tmp_path, f"suppresions: []\nsuppressions:\n  - check: CKV_AWS_117\n    resource: '*'\n    reason: {REASON}\n    expiry: 2027-01-01\n")
     assert found == [
-        "suppressions.yaml:1:1: suppresions: unknown key 'suppresions'; the file has one key, suppressions",
-        "suppressions.yaml:6:5: suppressions[0].expiry: unknown key 'expiry'; did you mean 'expires'? Allowed: check, resource, construct, reason, expires",
+        "suppressions.yaml:1:1: suppresions: unknown field 'suppresions'; did you mean 'suppressions'? Allowed fields: suppressions",
+        "suppressions.yaml:6:5: suppressions[0].expiry: unknown field 'expiry'; did you mean 'expires'? Allowed fields: check, resource, construct, reason, expires",
     ]
 
 
@@ -96,7 +96,7 @@ def test_duplicate_entry_names_the_first_line(tmp_path):
 
 def test_entries_that_are_not_mappings_are_refused(tmp_path):
     found = problems(tmp_path, "suppressions:\n  - CKV_AWS_117\n")
-    assert found == ["suppressions.yaml:2:5: suppressions[0]: expected a mapping with check, resource or construct, reason and optional expires"]
+    assert found == ["suppressions.yaml:2:5: suppressions[0]: got text 'CKV_AWS_117'; expected a mapping of fields"]
 
 
 @pytest.mark.parametrize(

@@ -97,3 +97,20 @@ def test_cli_shows_progress_per_stack_and_a_summary(tmp_path):
     assert progress == ["[1/4] governance stack governance", "[2/4] team stack alpha", "[3/4] team stack bravo", "[4/4] team stack charlie"]
     assert result.stdout.startswith(f"wrote 4 stacks to {out}/stacks in ")
     assert json.loads((out / "stacks" / "alpha" / "cdk.tf.json").read_text())["resource"]["aws_instance"]
+
+
+def test_main_py_reports_bad_manifests_as_the_cli_does(tmp_path):
+    """cdktf synth runs main.py; a bad manifest there is the same located problem and exit 1 as
+    `genai-finops synth` gives, before any stack is built (generators.cli.run_reporting)."""
+    alpha = example("alpha")
+    alpha["training"][0]["instance_type"] = "g5.xlarg"
+    write_manifests(tmp_path / "m", {"alpha": alpha})
+    env = {**__import__("os").environ, "GENAI_FINOPS_MANIFESTS": str(tmp_path / "m"), "CDKTF_OUTDIR": str(tmp_path / "out")}
+    via_main = subprocess.run([sys.executable, "main.py"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    via_cli = subprocess.run([*CLI, "validate", str(tmp_path / "m")], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert via_main.returncode == via_cli.returncode == 1
+    assert "Traceback" not in via_main.stderr
+    problem = f"{tmp_path}/m/teams/alpha.yaml:"
+    [main_line] = [line for line in via_main.stderr.splitlines() if line.startswith(problem)]
+    assert main_line in via_cli.stderr.splitlines() or main_line in via_cli.stdout.splitlines()
+    assert not (tmp_path / "out").exists()
