@@ -24,9 +24,9 @@ def synth() -> int:
     # path is relative to each stack's directory there. cdktf's App reads the same variable.
     out_dir = Path(os.environ.get("CDKTF_OUTDIR", DEFAULT_OUT_DIR))
     plan = plan_app(load_manifest_set(paths), out_dir=out_dir)
-    from stacks.app import build_app
+    from stacks.app import build_app, synth_app
 
-    build_app(plan).synth()
+    synth_app(build_app(plan))
     return 0
 
 

@@ -118,11 +118,11 @@ def _copy_reused(out_dir: Path, staging: Path, reused: list[str], previous: dict
 
 
 def _synth_into(plan: AppPlan, staging: Path, progress) -> None:
-    from stacks.app import build_app  # the jsii start-up is paid here, and only here
+    from stacks.app import build_app, synth_app  # the jsii start-up is paid here, and only here
 
     app = build_app(plan, str(staging), progress)
     try:
-        app.synth()
+        synth_app(app)
     except Exception as error:  # jsii surfaces construct and validation errors as RuntimeError/JSIIError
         raise ToolError(f"cdktf synth failed: {error}") from error
 

@@ -12,16 +12,13 @@ encrypted with one customer managed key per team.
 
 from __future__ import annotations
 
-import atexit
 import json
 import os
-import shutil
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from cdktf import AssetType, Fn, ITerraformDependable, TerraformAsset
+from cdktf import App, AssetType, Fn, ITerraformDependable, TerraformAsset
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
@@ -94,30 +91,32 @@ MAX_RETRY_ATTEMPTS = 10
 # https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html#cron-based
 CRON_DAYS = {"mon": "MON", "tue": "TUE", "wed": "WED", "thu": "THU", "fri": "FRI", "sat": "SAT", "sun": "SUN"}
 
-_PACKAGES: dict[int, str] = {}
+# Where in the synth output directory the zip is built: inside it, so it lives and goes with the
+# output (genai-finops synth builds in a staging directory it swaps in or deletes as a whole).
+BUILD_DIR = ".build"
 
 
-def packaged_code() -> str:
-    """The function's zip (RUNTIME_FILES only, no __pycache__), built once per process.
+def packaged_code(directory: Path) -> Path:
+    """The function's zip (RUNTIME_FILES only, no __pycache__) in `directory`, built on first use.
 
     Built here rather than as a cdktf ARCHIVE asset: cdktf zips each archive asset in a Node
     child process of its own, ~270 ms a stack, which made off-hours 95% of the synth time of
-    100 teams. A FILE asset of one ready zip is copied instead.
+    100 teams. A FILE asset of one ready zip is copied instead. Byte-identical wherever and
+    whenever it is built (fixed entry dates and modes), so Terraform's hash changes only with
+    the code.
     """
-    pid = os.getpid()
-    if pid not in _PACKAGES:
-        stage = Path(tempfile.mkdtemp(prefix="genai-finops-offhours-"))
-        package = stage / "offhours.zip"
-        with zipfile.ZipFile(package, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    package = directory / "offhours.zip"
+    if not package.is_file():
+        directory.mkdir(parents=True, exist_ok=True)
+        partial = directory / f".offhours.zip.{os.getpid()}"
+        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for name in RUNTIME_FILES:
                 entry = zipfile.ZipInfo(name, date_time=ZIP_DATE_TIME)
                 entry.external_attr = ZIP_MODE << 16
                 entry.compress_type = zipfile.ZIP_DEFLATED
                 archive.writestr(entry, (SOURCE / name).read_bytes())
-        # A forked child inherits this hook; only the process that made the directory removes it.
-        atexit.register(lambda: os.getpid() == pid and shutil.rmtree(stage, ignore_errors=True))
-        _PACKAGES[pid] = str(package)
-    return _PACKAGES[pid]
+        os.replace(partial, package)
+    return package
 
 
 def cron_expression(hhmm: str, weekdays: list[str]) -> str:
@@ -211,7 +210,8 @@ class OffHoursSchedule(Construct):
             role=role.id,
             policy=json.dumps(self._runtime_policy(log_group.arn, function_dlq.arn, key.arn)),
         )
-        asset = TerraformAsset(self, "code", path=packaged_code(), type=AssetType.FILE)
+        package = packaged_code(Path(App.of(self).outdir) / BUILD_DIR)
+        asset = TerraformAsset(self, "code", path=str(package), type=AssetType.FILE)
         function = LambdaFunction(
             self,
             "function",

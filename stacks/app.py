@@ -6,11 +6,14 @@ Used by `genai-finops synth` (generators/synthesis.py) and by `main.py`, the ent
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Callable
 
 from cdktf import App
 
 from generators.app_builder import AppPlan, StackPlan
+from modules.offhours_schedule import BUILD_DIR
 from stacks.governance_stack import GovernanceStack
 from stacks.team_stack import TeamStack
 
@@ -27,3 +30,10 @@ def build_app(plan: AppPlan, outdir: str | None = None, progress: Progress | Non
         kind = GovernanceStack if stack.kind == "governance" else TeamStack
         kind(app, stack, plan.org, plan.stack_dir(stack.name))
     return app
+
+
+def synth_app(app: App) -> None:
+    """Write the app's stacks, then remove what was built only to be copied into them (the
+    off-hours function's zip, which each stack holds as its own asset)."""
+    app.synth()
+    shutil.rmtree(Path(app.outdir) / BUILD_DIR, ignore_errors=True)

@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -178,20 +177,31 @@ def test_function_waits_for_its_log_group_and_policies(synthesized):
     assert set(function["depends_on"]) == {f"aws_cloudwatch_log_group.{log_key}"} | policies
 
 
-def test_package_holds_only_the_runtime_files_and_is_reproducible():
-    package = Path(offhours_schedule.packaged_code())
+def test_package_holds_only_the_runtime_files_and_is_reproducible(tmp_path):
+    package = offhours_schedule.packaged_code(tmp_path / "one")
 
     with zipfile.ZipFile(package) as archive:
         assert sorted(archive.namelist()) == sorted(offhours_schedule.RUNTIME_FILES)
         for entry in archive.infolist():
             assert archive.read(entry) == (offhours_schedule.SOURCE / entry.filename).read_bytes()
             assert entry.date_time == offhours_schedule.ZIP_DATE_TIME
-    assert offhours_schedule.packaged_code() == str(package)
-    # A fresh process builds a byte-identical package (cdktf-cli and genai-finops synth agree).
-    probe = "from modules.offhours_schedule import packaged_code; print(open(packaged_code(), 'rb').read().hex())"
+    assert sorted(p.name for p in (tmp_path / "one").iterdir()) == ["offhours.zip"]
+    # Another process, another directory: byte-identical (cdktf-cli and genai-finops synth agree).
+    probe = f"from pathlib import Path; from modules.offhours_schedule import packaged_code; print(packaged_code(Path({str(tmp_path / 'two')!r})).read_bytes().hex())"
     other = subprocess.run([sys.executable, "-c", probe], cwd=offhours_schedule.SOURCE.parent.parent, capture_output=True, text=True, timeout=120)
     assert other.returncode == 0, other.stderr
     assert bytes.fromhex(other.stdout.strip()) == package.read_bytes()
+
+
+def test_the_package_is_built_inside_the_synth_output_and_only_its_copies_stay(synthesized_examples, tmp_path):
+    """No temporary directory outside the output and no exit hook: the zip is built in the output
+    directory (genai-finops synth's staging, swapped in or deleted as a whole), and once each
+    stack holds its copy as an asset the build is removed."""
+    assert not (synthesized_examples.out_dir / offhours_schedule.BUILD_DIR).exists()
+    expected = offhours_schedule.packaged_code(tmp_path).read_bytes()
+    for team in ("alpha", "charlie"):  # the teams with a schedule
+        assets = list((synthesized_examples.out_dir / "stacks" / team / "assets").rglob("*.zip"))
+        assert [a.read_bytes() for a in assets] == [expected], team
 
 
 def test_function_role_policy_grants_exactly_these_actions_on_these_resources(synthesized):
