@@ -25,6 +25,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from generators import focus_spec
 from generators.model import ManifestSet, TeamManifest
 from generators.pricing import PriceCatalog
 from generators.cost import Month
@@ -32,15 +33,14 @@ from generators.showback import USER_TAG_PREFIX, in_schedule
 
 EC2 = "Amazon Elastic Compute Cloud"
 SAVINGS_PLAN_DISCOUNT = 0.28  # an illustrative Compute Savings Plan rate for the generated data
-COLUMNS = (
-    "BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart", "ChargePeriodEnd", "ChargeCategory", "ChargeDescription",
-    "ProviderName", "PublisherName", "InvoiceIssuerName", "ServiceName", "RegionId", "ResourceId", "ResourceName",
-    "ResourceType", "SkuId", "PricingUnit", "ConsumedQuantity", "ConsumedUnit", "ListCost", "BilledCost", "EffectiveCost",
-    "BillingCurrency", "Tags",
-)
+# Every column FOCUS 1.2 makes mandatory and the optional ones genai-finops uses: the columns
+# the billing export selects (generators/focus_spec.py).
+COLUMNS = focus_spec.EXPORT_COLUMNS
+PAYER = ("111122223333", "genai-finops demo payer")  # the generated data's accounts: illustrative ids
+MEMBER = ("123456789012", "genai-finops demo workloads")
 
 
-NUMERIC = frozenset({"ConsumedQuantity", "ListCost", "BilledCost", "EffectiveCost"})
+NUMERIC = frozenset({"PricingQuantity", "ConsumedQuantity", "ListCost", "ContractedCost", "BilledCost", "EffectiveCost"})
 TIMESTAMPS = frozenset({"BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart", "ChargePeriodEnd"})
 
 
@@ -69,11 +69,24 @@ def rows(manifests: ManifestSet, catalog: PriceCatalog, month: Month, noise: Noi
     out: list[tuple] = []
 
     def add(start: dt.datetime, category: str, description: str, region: str, resource: str, name: str, kind: str,
-            sku: str, quantity: float, unit: str, list_cost: float, effective: float, billed: float, tags: str) -> None:
+            sku: str, quantity: float, unit: str, list_cost: float, effective: float, billed: float, tags: str,
+            pricing: str = "Standard") -> None:
         end = start + dt.timedelta(hours=1)
-        out.append((*billing, start.isoformat().replace("+00:00", "Z"), end.isoformat().replace("+00:00", "Z"), category,
-                    description, "AWS", "Amazon Web Services", "Amazon Web Services", EC2, region, resource, name, kind, sku,
-                    unit, quantity, unit, round(list_cost, 10), round(billed, 10), round(effective, 10), "USD", tags))
+        row = {
+            "BillingAccountId": PAYER[0], "BillingAccountName": PAYER[1], "SubAccountId": MEMBER[0], "SubAccountName": MEMBER[1],
+            "BillingPeriodStart": billing[0], "BillingPeriodEnd": billing[1],
+            "ChargePeriodStart": start.isoformat().replace("+00:00", "Z"), "ChargePeriodEnd": end.isoformat().replace("+00:00", "Z"),
+            "ChargeCategory": category, "ChargeClass": None, "ChargeDescription": description,
+            "ChargeFrequency": "Recurring" if category == "Purchase" else "Usage-Based",
+            "ProviderName": "AWS", "PublisherName": "Amazon Web Services", "InvoiceIssuerName": "Amazon Web Services",
+            "ServiceCategory": "Compute", "ServiceName": EC2, "RegionId": region, "ResourceId": resource, "ResourceName": name,
+            "ResourceType": kind, "SkuId": sku, "PricingCategory": pricing, "PricingQuantity": quantity, "PricingUnit": unit,
+            "ConsumedQuantity": quantity, "ConsumedUnit": unit, "ListCost": round(list_cost, 10),
+            # No negotiated prices here: the contracted cost is what is billed before commitments apply.
+            "ContractedCost": round(billed, 10), "BilledCost": round(billed, 10), "EffectiveCost": round(effective, 10),
+            "BillingCurrency": "USD", "Tags": tags,
+        }
+        out.append(tuple(row[column] for column in COLUMNS))
 
     def run_hours(team: TeamManifest) -> list[dt.datetime]:
         return [h for h in hours if team.schedule is None or in_schedule(team.schedule, h)]
@@ -96,8 +109,10 @@ def rows(manifests: ManifestSet, catalog: PriceCatalog, month: Month, noise: Noi
                     extra = [stop + dt.timedelta(hours=k) for stop in rng.sample(stops, min(noise.late_evenings, len(stops))) for k in (1, 2)]
                 for hour in sorted(set(job_hours) | set(extra)):
                     effective = hourly * (1 - SAVINGS_PLAN_DISCOUNT) if noise.savings_plan and job.market == "on-demand" else hourly
+                    covered = effective != hourly
                     add(hour, "Usage", f"{job.instance_type} {job.market}", team.region, resource, f"{team.team}-{job.name}-{index}",
-                        "Instance", job.instance_type, 1.0, "Hours", on_demand, effective, hourly, tags)
+                        "Instance", job.instance_type, 1.0, "Hours", on_demand, effective, hourly, tags,
+                        "Dynamic" if job.market == "spot" else "Committed" if covered else "Standard")
                 for hour in hours:  # the root volume is billed while the instance is stopped too
                     cost = job.root_volume_gb * gp3_hour
                     add(hour, "Usage", "gp3 storage", team.region, resource.replace("i-", "vol-"), f"{team.team}-{job.name}-{index}",
@@ -111,7 +126,8 @@ def rows(manifests: ManifestSet, catalog: PriceCatalog, month: Month, noise: Noi
                 resource = _resource_id(team.team, pool.name, str(node))
                 for hour in running:
                     add(hour, "Usage", f"{instance_type} {pool.market}", team.region, resource, f"{team.team}-{pool.name}",
-                        "Instance", instance_type, 1.0, "Hours", on_demand, hourly, hourly, tags)
+                        "Instance", instance_type, 1.0, "Hours", on_demand, hourly, hourly, tags,
+                        "Dynamic" if pool.market == "spot" else "Standard")
                     cost = pool.node_volume_gb * gp3_hour
                     add(hour, "Usage", "gp3 storage", team.region, resource.replace("i-", "vol-"), f"{team.team}-{pool.name}",
                         "Volume", "gp3", pool.node_volume_gb, "GB-Hours", cost, cost, cost, tags)
@@ -132,7 +148,7 @@ def write(out_dir: Path, data: list[tuple], fmt: str = "parquet") -> Path:
     """One file in AWS's layout (<prefix>/data/BILLING_PERIOD=YYYY-MM/...), written atomically."""
     import duckdb
 
-    period = data[0][0][:7] if data else "empty"
+    period = data[0][COLUMNS.index("BillingPeriodStart")][:7] if data else "empty"
     target_dir = out_dir / "data" / f"BILLING_PERIOD={period}"
     target_dir.mkdir(parents=True, exist_ok=True)
     name = {"parquet": "focus-00001.snappy.parquet", "csv": "focus-00001.csv.gz"}[fmt]

@@ -32,18 +32,14 @@ from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdent
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from constructs import Construct
 
+from generators import focus_spec
 from generators.model import Billing
 from modules.private_bucket import bucket_policy, private_bucket
 
 FOCUS_TABLE = "FOCUS_1_2_AWS"
-# The columns showback reads, and the FOCUS ones a reviewer reads next to them; every name is in
-# the FOCUS 1.2 column set (https://focus.finops.org/focus-specification/v1-2/).
-FOCUS_COLUMNS = (
-    "BilledCost", "BillingAccountId", "BillingCurrency", "BillingPeriodEnd", "BillingPeriodStart", "ChargeCategory",
-    "ChargeDescription", "ChargePeriodEnd", "ChargePeriodStart", "ConsumedQuantity", "ConsumedUnit", "EffectiveCost",
-    "ListCost", "PricingUnit", "ProviderName", "RegionId", "ResourceId", "ResourceName", "ServiceName", "SkuId",
-    "SubAccountId", "Tags",
-)
+# Every mandatory FOCUS 1.2 column, so the export is a FOCUS dataset other tools can read, and
+# the optional ones showback uses (generators/focus_spec.py is their one home).
+FOCUS_COLUMNS = focus_spec.EXPORT_COLUMNS
 # Hourly rows: off-schedule spend needs them (generators/showback.py).
 TIME_GRANULARITY = "HOURLY"
 # The two service principals that write exports, and what they check on the bucket, with the

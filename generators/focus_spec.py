@@ -1,0 +1,121 @@
+"""FOCUS 1.2, as far as genai-finops writes and reads it: the one home of its column facts.
+
+Transcribed from the specification's column pages at tag v1.2 of
+https://github.com/FinOps-Open-Cost-and-Usage-Spec/FOCUS_Spec (specification/columns/*.md,
+"Content Constraints": feature level, allows nulls, data type, allowed values), read 2026-11-27.
+
+Used by the generated test data (generators/focus_sample.py writes every mandatory column),
+the billing export (modules/billing_export.py selects them) and `conformance_problems`, which
+checks a FOCUS file the way the specification's MUST statements read.
+
+Why not the FinOps Foundation's `focus-validator`: its newest release on PyPI (1.0.0) knows
+FOCUS 0.5, 1.0-preview and a "1.0" whose rules still use the pre-1.0 column names (Provider,
+Publisher, InvoiceIssuer, ResourceID), so it refuses every FOCUS 1.0-1.2 dataset, AWS's export
+included, for missing columns that were only renamed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+VERSION = "1.2"
+SOURCE = "https://github.com/FinOps-Open-Cost-and-Usage-Spec/FOCUS_Spec/tree/v1.2/specification/columns"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    data_type: str  # String | Decimal | Date/Time | JSON
+    nullable: bool
+    allowed: tuple[str, ...] = ()
+
+
+# Feature level "Mandatory" in v1.2: every FOCUS dataset has these columns.
+MANDATORY: tuple[Column, ...] = (
+    Column("BilledCost", "Decimal", False),
+    Column("BillingAccountId", "String", False),
+    Column("BillingAccountName", "String", True),
+    Column("BillingCurrency", "String", False),
+    Column("BillingPeriodEnd", "Date/Time", False),
+    Column("BillingPeriodStart", "Date/Time", False),
+    Column("ChargeCategory", "String", False, ("Usage", "Purchase", "Tax", "Credit", "Adjustment")),
+    Column("ChargeClass", "String", True, ("Correction",)),
+    Column("ChargeDescription", "String", True),
+    Column("ChargePeriodEnd", "Date/Time", False),
+    Column("ChargePeriodStart", "Date/Time", False),
+    Column("ContractedCost", "Decimal", False),
+    Column("EffectiveCost", "Decimal", False),
+    Column("InvoiceIssuerName", "String", False),
+    Column("ListCost", "Decimal", False),
+    Column("PricingQuantity", "Decimal", True),
+    Column("PricingUnit", "String", True),
+    Column("ProviderName", "String", False),
+    Column("PublisherName", "String", False),
+    Column("ServiceCategory", "String", False, (
+        "AI and Machine Learning", "Analytics", "Business Applications", "Compute", "Databases", "Developer Tools",
+        "Multicloud", "Identity", "Integration", "Internet of Things", "Management and Governance", "Media", "Migration",
+        "Mobile", "Networking", "Security", "Storage", "Web", "Other",
+    )),
+    Column("ServiceName", "String", False),
+)
+
+# Conditional or recommended columns genai-finops uses (the attribution needs ResourceId and
+# Tags; the rest describe what was billed), with their allowed values where the spec lists them.
+USED_OPTIONAL: tuple[Column, ...] = (
+    Column("SubAccountId", "String", True),
+    Column("SubAccountName", "String", True),
+    Column("ChargeFrequency", "String", False, ("One-Time", "Recurring", "Usage-Based")),
+    Column("RegionId", "String", True),
+    Column("ResourceId", "String", True),
+    Column("ResourceName", "String", True),
+    Column("ResourceType", "String", True),
+    Column("SkuId", "String", True),
+    Column("PricingCategory", "String", True, ("Standard", "Dynamic", "Committed", "Other")),
+    Column("ConsumedQuantity", "Decimal", True),
+    Column("ConsumedUnit", "String", True),
+    Column("Tags", "JSON", True),
+)
+
+MANDATORY_NAMES: tuple[str, ...] = tuple(c.name for c in MANDATORY)
+EXPORT_COLUMNS: tuple[str, ...] = tuple(sorted({*MANDATORY_NAMES, *(c.name for c in USED_OPTIONAL)}))
+
+
+def conformance_problems(path: Path) -> list[str]:
+    """What in a FOCUS file (Parquet, or CSV with a header, gzip too) breaks v1.2's MUST
+    statements for the columns above: a missing mandatory column, a null where none is allowed,
+    a value outside the allowed ones, a cost that is not a number, a date/time that is not
+    UTC. One line per problem, with a count and an example; [] when it conforms."""
+    import duckdb
+
+    reader = f"read_parquet('{path}')" if path.name.endswith(".parquet") else f"read_csv('{path}', header = true, all_varchar = true)"
+    connection = duckdb.connect()
+    try:
+        connection.execute("SET TimeZone = 'UTC'")
+        present = {row[0]: str(row[1]) for row in connection.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()}
+        problems = [f"{path}: missing mandatory column {c.name}" for c in MANDATORY if c.name not in present]
+        for column in (*MANDATORY, *USED_OPTIONAL):
+            if column.name not in present:
+                continue
+            checks = []
+            if not column.nullable:
+                checks.append(("null", f"{column.name} IS NULL"))
+            if column.allowed:
+                values = ", ".join("'" + v.replace("'", "''") + "'" for v in column.allowed)
+                checks.append((f"not one of {', '.join(column.allowed)}", f"{column.name} IS NOT NULL AND CAST({column.name} AS VARCHAR) NOT IN ({values})"))
+            if column.data_type == "Decimal":
+                checks.append(("not a number", f"{column.name} IS NOT NULL AND TRY_CAST({column.name} AS DOUBLE) IS NULL"))
+            if column.data_type == "Date/Time":
+                # FOCUS Date/Time Format: ISO 8601 in UTC (a Z or +00:00 offset, or a UTC timestamp type)
+                text = f"CAST({column.name} AS VARCHAR)"
+                checks.append(("not an ISO 8601 UTC date/time",
+                               f"{column.name} IS NOT NULL AND NOT regexp_matches({text}, '^\\d{{4}}-\\d{{2}}-\\d{{2}}[T ]\\d{{2}}:\\d{{2}}(:\\d{{2}}(\\.\\d+)?)?(Z|\\+00(:?00)?)$')"))
+            for what, condition in checks:
+                count, example = connection.execute(
+                    f"SELECT count(*), any_value(CAST({column.name} AS VARCHAR)) FROM {reader} WHERE {condition}"
+                ).fetchone()
+                if count:
+                    problems.append(f"{path}: {column.name}: {count} row(s) {what}" + (f" (e.g. {example!r})" if example is not None else ""))
+        return problems
+    finally:
+        connection.close()
