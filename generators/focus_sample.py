@@ -25,7 +25,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from generators import focus_spec
+from generators import focus_spec, naming
 from generators.model import ManifestSet, TeamManifest
 from generators.pricing import PriceCatalog
 from generators.cost import Month
@@ -110,12 +110,12 @@ def rows(manifests: ManifestSet, catalog: PriceCatalog, month: Month, noise: Noi
                 for hour in sorted(set(job_hours) | set(extra)):
                     effective = hourly * (1 - SAVINGS_PLAN_DISCOUNT) if noise.savings_plan and job.market == "on-demand" else hourly
                     covered = effective != hourly
-                    add(hour, "Usage", f"{job.instance_type} {job.market}", team.region, resource, f"{team.team}-{job.name}-{index}",
+                    add(hour, "Usage", f"{job.instance_type} {job.market}", team.region, resource, naming.training_instance(team.team, job.name, index),
                         "Instance", job.instance_type, 1.0, "Hours", on_demand, effective, hourly, tags,
                         "Dynamic" if job.market == "spot" else "Committed" if covered else "Standard")
                 for hour in hours:  # the root volume is billed while the instance is stopped too
                     cost = job.root_volume_gb * gp3_hour
-                    add(hour, "Usage", "gp3 storage", team.region, resource.replace("i-", "vol-"), f"{team.team}-{job.name}-{index}",
+                    add(hour, "Usage", "gp3 storage", team.region, resource.replace("i-", "vol-"), naming.training_instance(team.team, job.name, index),
                         "Volume", "gp3", job.root_volume_gb, "GB-Hours", cost, cost, cost, tags)
         for pool in team.inference:
             instance_type = sorted(pool.instance_types)[0]

@@ -71,6 +71,12 @@ def node_group(team: str, pool: str) -> str:
     return f"{team}-{pool}"
 
 
+def training_instance(team: str, job: str, index: int) -> str:
+    """The Name tag of a training instance (and of its root volume): what the EC2 console,
+    the bill's Name tag and a Prometheus EC2 scrape see."""
+    return f"{team}-{job}-{index}"
+
+
 def launch_template(team: str, pool: str) -> str:
     return f"{PREFIX}-{team}-{pool}"
 

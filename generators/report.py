@@ -154,11 +154,21 @@ def render(data: ReportData) -> str:
     leaks = [("schedule savings", sum(t.schedule_savings_usd for t in est.teams)), ("spot savings", sum(t.spot_savings_usd for t in est.teams))]
     if sb:
         leaks += [("off-schedule spend", sum(t["off_schedule_usd"] or 0 for t in sb["teams"])), ("untagged spend", sb["unattributed_usd"])]
+        gpu = sb.get("gpu_utilization")
+        if gpu and gpu.get("idle_usd") is not None:
+            leaks.append(("idle GPU time", gpu["idle_usd"]))
     fills = [COLOURS["savings"]] * 2 + [COLOURS["leak"]] * (len(leaks) - 2)
     sections += ["<h2>Savings and leaks</h2>",
                  '<p class="legend"><span style="background:#6a1b9a"></span>saved <span style="background:#ef6c00"></span>leaked</p>',
                  bars("Savings the schedules and spot bring, and spend that leaks", leaks, fills),
                  table(["What", "USD per month"], [[label, _money(value)] for label, value in leaks])]
+    gpu = (sb or {}).get("gpu_utilization")
+    if gpu and gpu.get("idle_usd") is not None:
+        sections += ["<h3>Idle GPU time (DCGM)</h3>",
+                     table(["Team", "Pool or job", "Model", "GPU busy", "Actual", "Idle"],
+                           [[u["team"], f"{u['kind']} {u['name']}", u["model_id"],
+                             "-" if u["gpu_busy_share"] is None else f"{u['gpu_busy_share']:.0%}", _money(u["actual_usd"]), _money(u["idle_usd"])]
+                            for u in gpu["units"]])]
     if sb and sb["untagged_resources"]:
         sections += ["<h3>Top untagged resources</h3>",
                      table(["Resource", "Service", "Actual"], [[r["resource_id"], r["service"], _money(r["actual_usd"])]

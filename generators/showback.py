@@ -68,6 +68,7 @@ class Showback:
     unattributed_usd: float = 0.0
     untagged_resources: list[dict[str, Any]] = field(default_factory=list)
     total_usd: float = 0.0
+    gpu_utilization: dict[str, Any] | None = None  # with --prometheus: generators/gpu_idle.py
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -95,6 +96,7 @@ class Showback:
             "unattributed_usd": _usd(self.unattributed_usd),
             "untagged_resources": self.untagged_resources,
             "total_usd": _usd(self.total_usd),
+            **({"gpu_utilization": self.gpu_utilization} if self.gpu_utilization is not None else {}),
         }
 
 
@@ -307,6 +309,22 @@ def summarise(connection: Any) -> dict[str, Any]:
         "models": models,
         "untagged": untagged,
         "unattributed": float(unattributed),
+    }
+
+
+def add_gpu_utilization(report: Showback, units: list, unowned: int, metric: str) -> None:
+    """Busy share and idle dollars per pool and training job (generators/gpu_idle.py), in place."""
+    from generators import gpu_idle
+
+    spend = {(m["model_id"], m["team"]): m["actual_usd"] for m in report.models}
+    rows = gpu_idle.with_spend(units, spend)
+    measured = [r for r in rows if r["gpu_busy_share"] is not None]
+    report.gpu_utilization = {
+        "metric": metric,
+        "units": rows,
+        "unowned_series": unowned,
+        "idle_usd": _usd(sum(r["idle_usd"] for r in measured if r["idle_usd"] is not None)) if measured else None,
+        "note": None if measured or unowned else f"no {metric} series in Prometheus for this month",
     }
 
 

@@ -67,6 +67,14 @@ def _get(url: str, params: dict[str, str]) -> Any:
     return body["data"]
 
 
+def instant(url: str, query: str, at: dt.datetime) -> list[dict[str, Any]]:
+    """The series of an instant vector query evaluated at `at` (each {"metric": labels, "value": [t, v]})."""
+    data = _get(url, {"query": query, "time": f"{at.timestamp():.3f}"})
+    if data.get("resultType") != "vector":
+        raise ToolError(f"Prometheus answered {query} with {data.get('resultType')}, expected an instant vector")
+    return data["result"]
+
+
 def tokens(url: str, start: dt.datetime, end: dt.datetime, metrics: Metrics = Metrics()) -> dict[str, dict[str, float]]:
     """{model name: {"prompt": n, "generation": n}} for the counters' increase over (start, end]."""
     window = math.ceil((end - start + LOOKBACK).total_seconds())

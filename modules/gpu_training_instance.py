@@ -14,6 +14,7 @@ from cdktf_cdktf_provider_aws.instance import (
 )
 from constructs import Construct
 
+from generators import naming
 from generators.model import Network, TeamManifest, TrainingJob
 
 # A persistent Spot request "remains active until the ValidUntil date and time is reached"; left
@@ -63,7 +64,7 @@ class GpuTrainingInstance(Construct):
             )
         self.instances: list[Instance] = []
         for index in range(job.count):
-            name = f"{team.team}-{job.name}-{index}"
+            name = naming.training_instance(team.team, job.name, index)
             instance = Instance(
                 self,
                 str(index),

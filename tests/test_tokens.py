@@ -39,13 +39,18 @@ def generated(manifests) -> list[token_sample.Series]:
 
 
 @pytest.fixture(scope="module")
-def prometheus(generated, tmp_path_factory) -> Iterator[str]:
+def gauges(manifests) -> list[token_sample.Gauge]:
+    return token_sample.gpu_series_for(manifests, OCTOBER)
+
+
+@pytest.fixture(scope="module")
+def prometheus(generated, gauges, tmp_path_factory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("prometheus")
     renamed = [
         dataclasses.replace(s, metric=OTHER.prompt if s.metric == PROMPT_METRIC else OTHER.generation, model=f"tgi-{s.model}")
         for s in generated
     ]
-    token_sample.backfill(token_sample.write_openmetrics(root / "counters.om", generated + renamed), root / "tsdb")
+    token_sample.backfill(token_sample.write_openmetrics(root / "counters.om", generated + renamed, gauges), root / "tsdb")
     with token_sample.Prometheus(root / "tsdb") as server:
         yield server.url
 
@@ -131,3 +136,112 @@ def test_prometheus_url_comes_from_the_environment_too(prometheus, tmp_path, man
     )
     assert result.returncode == 0, result.stderr
     assert "tokens, $" in result.stdout and "per 1M output" in result.stdout
+
+
+# --------------------------------------------------------------------------- idle GPU
+
+
+def expected_busy(gauges: list[token_sample.Gauge], manifests, samples: bool = False) -> dict[tuple[str, str, str], float]:
+    """(team, kind, name) -> mean of its generated GPU samples / 100 (or, with `samples`, how
+    many there are), owners read from the generated labels: a node's pool from its
+    kube_node_labels series, a training job from the team and Name tag an EC2 scrape gives."""
+    from generators import gpu_idle
+
+    node_pool = {dict(g.labels)["node"]: (dict(g.labels)["label_team"], dict(g.labels)["label_app"])
+                 for g in gauges if g.metric == gpu_idle.NODE_LABELS_METRIC}
+    jobs = {(t.manifest.team, f"{t.manifest.team}-{j.name}-{i}"): j.name for t in manifests.teams for j in t.manifest.training for i in range(j.count)}
+    sums: dict[tuple[str, str, str], list[float]] = {}
+    for gauge in (g for g in gauges if g.metric == gpu_idle.UTIL_METRIC):
+        labels = dict(gauge.labels)
+        if "ec2_name" in labels:
+            owner = (labels["team"], "training", jobs[(labels["team"], labels["ec2_name"])])
+        elif labels["Hostname"] in node_pool:
+            owner = (node_pool[labels["Hostname"]][0], "inference", node_pool[labels["Hostname"]][1])
+        else:
+            continue
+        total = sums.setdefault(owner, [0.0, 0])
+        total[0] += sum(value for _, value in gauge.samples)
+        total[1] += len(gauge.samples)
+    return {owner: (count if samples else value / count / 100) for owner, (value, count) in sums.items()}
+
+
+def test_gpu_busy_share_per_pool_and_job_is_the_mean_of_its_samples(prometheus, gauges, manifests):
+    from generators import gpu_idle
+
+    units, unowned = gpu_idle.utilization(prometheus, manifests, OCTOBER)
+    busy = expected_busy(gauges, manifests)
+    measured = {(u.team, u.kind, u.name): u.busy_share for u in units if u.busy_share is not None}
+    assert set(measured) == set(busy) and len(busy) >= 4
+    for owner, share in busy.items():
+        assert measured[owner] == pytest.approx(share, abs=1e-9), owner
+    assert unowned == 1  # the GPU of a node no pool owns
+
+
+def test_showback_reports_idle_dollars_as_spend_times_the_idle_share(prometheus, gauges, tmp_path, manifests):
+    from generators import focus_sample
+    from generators.pricing import load_catalog
+
+    rows = focus_sample.rows(manifests, load_catalog(), OCTOBER)
+    billing = focus_sample.write(tmp_path, rows, "parquet")
+    result = subprocess.run(
+        [sys.executable, "-m", "generators.cli", "showback", "--billing", str(billing), "--month", "2026-10", "--format", "json",
+         "--prometheus", prometheus],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    gpu = json.loads(result.stdout)["gpu_utilization"]
+    busy, samples = expected_busy(gauges, manifests), expected_busy(gauges, manifests, samples=True)
+    # A unit's spend: its team and model's EffectiveCost in the generated rows, split between the
+    # team's units of that model by their GPU samples (alpha trains and evaluates one model).
+    column = {name: index for index, name in enumerate(focus_sample.COLUMNS)}
+    spend: dict[tuple[str, str], float] = {}
+    for row in rows:
+        tags = json.loads(row[column["Tags"]])
+        if "user:Team" in tags:
+            key = (tags["user:Team"], tags["user:ModelID"])
+            spend[key] = spend.get(key, 0.0) + row[column["EffectiveCost"]]
+    model_of = {(u["team"], u["kind"], u["name"]): u["model_id"] for u in gpu["units"]}
+    assert len({(t, m) for (t, _, _), m in model_of.items()}) < len(model_of), "the examples share a model between two units"
+    for unit in gpu["units"]:
+        owner = (unit["team"], unit["kind"], unit["name"])
+        siblings = [o for o, m in model_of.items() if o[0] == unit["team"] and m == unit["model_id"]]
+        share = samples[owner] / sum(samples[o] for o in siblings)
+        unit_spend = spend[(unit["team"], unit["model_id"])] * share
+        assert unit["gpu_busy_share"] == pytest.approx(busy[owner], abs=1e-4), owner
+        assert unit["actual_usd"] == pytest.approx(unit_spend, abs=0.01), owner
+        assert unit["idle_usd"] == pytest.approx(unit_spend * (1 - busy[owner]), abs=0.02), owner
+    assert gpu["idle_usd"] == pytest.approx(sum(u["idle_usd"] for u in gpu["units"]), abs=0.05)
+    assert gpu["unowned_series"] == 1
+
+
+def test_without_dcgm_series_the_showback_says_so(prometheus, tmp_path, manifests):
+    from generators import focus_sample
+    from generators.pricing import load_catalog
+
+    billing = focus_sample.write(tmp_path, focus_sample.rows(manifests, load_catalog(), OCTOBER), "parquet")
+    result = subprocess.run(
+        [sys.executable, "-m", "generators.cli", "showback", "--billing", str(billing), "--month", "2026-10",
+         "--prometheus", prometheus, "--gpu-util-metric", "no_such_gpu_metric"],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Idle GPU: no no_such_gpu_metric series in Prometheus for this month" in result.stdout
+
+
+def test_the_report_shows_idle_gpu_time_as_a_leak(prometheus, tmp_path, manifests):
+    from generators import focus_sample
+    from generators.pricing import load_catalog
+
+    billing = focus_sample.write(tmp_path, focus_sample.rows(manifests, load_catalog(), OCTOBER), "parquet")
+    args = ["--billing", str(billing), "--month", "2026-10", "--prometheus", prometheus]
+    shown = subprocess.run([sys.executable, "-m", "generators.cli", "showback", *args, "--format", "json"],
+                           cwd=REPO, capture_output=True, text=True, timeout=120)
+    html = tmp_path / "report.html"
+    done = subprocess.run([sys.executable, "-m", "generators.cli", "report", *args, "--html", str(html)],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert shown.returncode == done.returncode == 0, done.stderr
+    page = html.read_text()
+    idle = json.loads(shown.stdout)["gpu_utilization"]["idle_usd"]
+    assert "<h3>Idle GPU time (DCGM)</h3>" in page
+    # the report's money format: whole dollars from $1,000 up
+    assert f"<td>idle GPU time</td><td>{f'${idle:,.0f}' if idle >= 1000 else f'${idle:,.2f}'}</td>" in page

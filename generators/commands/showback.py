@@ -19,6 +19,11 @@ JSON output (`--format json`), stable keys (`schema_version` changes when one do
     unattributed_usd    spend with no Team tag; untagged_resources[]: the top ten by cost
                         (resource_id, service, actual_usd)
     total_usd           every row of the month
+    gpu_utilization     with --prometheus: metric, units[] (team, kind: inference | training,
+                        name, model_id, gpu_busy_share (0-1, mean of its GPUs' DCGM samples;
+                        null without series), gpu_samples, actual_usd (its model's spend, split
+                        between the team's units of that model by samples), idle_usd (actual x
+                        (1 - busy share))), unowned_series, idle_usd (the sum), note
 """
 
 from __future__ import annotations
@@ -77,6 +82,8 @@ def add_billing_arguments(parser: argparse.ArgumentParser, required: bool) -> No
     parser.add_argument("--prompt-metric", default="vllm:prompt_tokens_total", help="prompt token counter (default: vLLM's)")
     parser.add_argument("--generation-metric", default="vllm:generation_tokens_total", help="generation token counter (default: vLLM's)")
     parser.add_argument("--model-label", default="model_name", help="the counters' label naming the model (default: model_name)")
+    parser.add_argument("--gpu-util-metric", default="DCGM_FI_DEV_GPU_UTIL",
+                        help="per-GPU busy percent gauge (default: NVIDIA dcgm-exporter's); README, Idle GPU, for its labels")
 
 
 def compute(args: argparse.Namespace, manifests, month, estimate):
@@ -95,8 +102,13 @@ def compute(args: argparse.Namespace, manifests, month, estimate):
         from generators import tokens
 
         metrics = tokens.Metrics(args.prompt_metric, args.generation_metric, args.model_label)
-        counts = tokens.tokens(args.prometheus, month.start, min(month.end, cost.Month.now()), metrics)
+        end = min(month.end, cost.Month.now())
+        counts = tokens.tokens(args.prometheus, month.start, end, metrics)
         showback.add_tokens(report.models, manifests, counts, estimated_per_model(estimate))
+        from generators import gpu_idle
+
+        units, unowned = gpu_idle.utilization(args.prometheus, manifests, month, end, args.gpu_util_metric)
+        showback.add_gpu_utilization(report, units, unowned, args.gpu_util_metric)
     return report
 
 
@@ -204,8 +216,28 @@ def to_table(report, colour: bool = False) -> str:
     out += ["", "By model:"] + [f"  {m['model_id']} ({m['team']}): {money(m['actual_usd'])}{_tokens_text(m)}" for m in report.models]
     out += ["", f"Without a Team tag: {money(report.unattributed_usd)}"]
     out += [f"  {r['resource_id']} ({r['service']}): {money(r['actual_usd'])}" for r in report.untagged_resources if r["actual_usd"] > 0]
+    out += _gpu_lines(report)
     out += ["", f"Total: {money(report.total_usd)}"]
     return "\n".join(out)
+
+
+def _share(value) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def _gpu_lines(report) -> list[str]:
+    gpu = report.gpu_utilization
+    if gpu is None:
+        return []
+    if gpu["note"]:
+        return ["", f"Idle GPU: {gpu['note']}"]
+    out = ["", f"Idle GPU ({gpu['metric']}): {money(gpu['idle_usd'])} of GPU spend did no work"]
+    for u in gpu["units"]:
+        detail = "no GPU series" if u["gpu_busy_share"] is None else f"busy {_share(u['gpu_busy_share'])}, idle {money(u['idle_usd'])} of {money(u['actual_usd'])}"
+        out.append(f"  {u['team']} {u['kind']} {u['name']} ({u['model_id']}): {detail}")
+    if gpu["unowned_series"]:
+        out.append(f"  {gpu['unowned_series']} GPU series belong to no pool or training job")
+    return out
 
 
 def to_markdown(report) -> str:
@@ -223,6 +255,14 @@ def to_markdown(report) -> str:
     else:
         out += ["", "| Model | Team | Actual |", "| --- | --- | ---: |"]
         out += [f"| `{m['model_id']}` | `{m['team']}` | {money(m['actual_usd'])} |" for m in report.models]
+    gpu = report.gpu_utilization
+    if gpu is not None and gpu["note"]:
+        out += ["", f"**Idle GPU**: {gpu['note']}."]
+    elif gpu is not None:
+        out += ["", f"**Idle GPU** ({gpu['metric']}): {money(gpu['idle_usd'])} of GPU spend did no work.", "",
+                "| Team | Kind | Name | Model | GPU busy | Actual | Idle |", "| --- | --- | --- | --- | ---: | ---: | ---: |"]
+        out += [f"| `{u['team']}` | {u['kind']} | `{u['name']}` | `{u['model_id']}` | {_share(u['gpu_busy_share'])} | "
+                f"{money(u['actual_usd'])} | {money(u['idle_usd'])} |" for u in gpu["units"]]
     out += ["", f"**Without a Team tag**: {money(report.unattributed_usd)} (total {money(report.total_usd)})."]
     top = [r for r in report.untagged_resources if r["actual_usd"] > 0]
     if top:
