@@ -49,7 +49,7 @@ from generators import naming
 from generators.model import TeamManifest, hour_minute
 from lambdas.offhours import contract
 from lambdas.offhours.permissions import handler_policy_statements
-from modules.iam_documents import POLICY_VERSION, account_administers_key
+from modules.iam_documents import account_administers_key, policy_document
 
 SOURCE = Path(__file__).resolve().parent.parent / "lambdas" / "offhours"
 # What Lambda imports at run time; tests/test_offhours_handler.py checks handler.py runs with
@@ -169,7 +169,7 @@ class OffHoursSchedule(Construct):
             "key",
             description=f"Encrypts the off-hours logs and dead letters of team {team} (genai-finops)",
             enable_key_rotation=True,
-            policy=json.dumps(self._key_policy(log_group_name)),
+            policy=policy_document(*self._key_policy(log_group_name)),
             tags=self._tags,
         )
         log_group = CloudwatchLogGroup(
@@ -187,7 +187,7 @@ class OffHoursSchedule(Construct):
             self,
             "role",
             name=naming.offhours_role(team),
-            assume_role_policy=json.dumps(_trust("lambda.amazonaws.com")),
+            assume_role_policy=policy_document(*_trust("lambda.amazonaws.com")),
             tags=self._tags,
         )
         self.role_arn: str = role.arn
@@ -196,19 +196,14 @@ class OffHoursSchedule(Construct):
             "handler-policy",
             name="stop-start-team-capacity",
             role=role.id,
-            policy=json.dumps(
-                {
-                    "Version": POLICY_VERSION,
-                    "Statement": handler_policy_statements(team, region, self._account, naming.budget(team), self._partition),
-                }
-            ),
+            policy=policy_document(*handler_policy_statements(team, region, self._account, naming.budget(team), self._partition)),
         )
         runtime_policy = IamRolePolicy(
             self,
             "runtime-policy",
             name="logs-traces-dead-letters",
             role=role.id,
-            policy=json.dumps(self._runtime_policy(log_group.arn, function_dlq.arn, key.arn)),
+            policy=policy_document(*self._runtime_policy(log_group.arn, function_dlq.arn, key.arn)),
         )
         package = packaged_code(Path(App.of(self).outdir) / BUILD_DIR)
         asset = TerraformAsset(self, "code", path=str(package), type=AssetType.FILE)
@@ -247,7 +242,7 @@ class OffHoursSchedule(Construct):
             self,
             "scheduler-role",
             name=naming.offhours_scheduler_role(team),
-            assume_role_policy=json.dumps(self._scheduler_trust(group.arn)),
+            assume_role_policy=policy_document(*self._scheduler_trust(group.arn)),
             tags=self._tags,
         )
         scheduler_policy = IamRolePolicy(
@@ -255,7 +250,7 @@ class OffHoursSchedule(Construct):
             "scheduler-policy",
             name="invoke-offhours-function",
             role=scheduler_role.id,
-            policy=json.dumps(self._scheduler_policy(function.arn, scheduler_dlq.arn, key.arn)),
+            policy=policy_document(*self._scheduler_policy(function.arn, scheduler_dlq.arn, key.arn)),
         )
         schedule = manifest.schedule
         timed: list[tuple[str, str, list[str], str]] = []
@@ -355,85 +350,73 @@ class OffHoursSchedule(Construct):
     def _arn(self, service: str, resource: str) -> str:
         return f"arn:{self._partition}:{service}:{self._manifest.region}:{self._account}:{resource}"
 
-    def _key_policy(self, log_group_name: str) -> dict[str, Any]:
-        return {
-            "Version": POLICY_VERSION,
-            "Statement": [
-                account_administers_key(self._partition, self._account),
-                # CloudWatch Logs may use the key for this one log group only:
-                # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
-                {
-                    "Sid": "CloudWatchLogsEncryptsTheOffHoursLogGroup",
-                    "Effect": "Allow",
-                    "Principal": {"Service": f"logs.{self._manifest.region}.amazonaws.com"},
-                    "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-                    "Resource": "*",
-                    "Condition": {
-                        "ArnEquals": {"kms:EncryptionContext:aws:logs:arn": self._arn("logs", f"log-group:{log_group_name}")}
-                    },
+    def _key_policy(self, log_group_name: str) -> list[dict[str, Any]]:
+        return [
+            account_administers_key(self._partition, self._account),
+            # CloudWatch Logs may use the key for this one log group only:
+            # https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
+            {
+                "Sid": "CloudWatchLogsEncryptsTheOffHoursLogGroup",
+                "Effect": "Allow",
+                "Principal": {"Service": f"logs.{self._manifest.region}.amazonaws.com"},
+                "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                "Resource": "*",
+                "Condition": {
+                    "ArnEquals": {"kms:EncryptionContext:aws:logs:arn": self._arn("logs", f"log-group:{log_group_name}")}
                 },
-            ],
-        }
+            },
+        ]
 
-    def _runtime_policy(self, log_group_arn: str, dlq_arn: str, key_arn: str) -> dict[str, Any]:
-        return {
-            "Version": POLICY_VERSION,
-            "Statement": [
-                # What AWSLambdaBasicExecutionRole grants, for this function's log group only:
-                # https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-prereqs.html
-                {
-                    "Sid": "WriteOwnLogGroup",
-                    "Effect": "Allow",
-                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                    "Resource": f"{log_group_arn}:*",
-                },
-                # Active tracing; X-Ray's write actions support no resource-level permissions:
-                # https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html
-                # https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html
-                {
-                    "Sid": "WriteTracesHasNoResourceLevelPermissions",
-                    "Effect": "Allow",
-                    "Action": ["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
-                    "Resource": "*",
-                },
-                # Lambda sends failed asynchronous events to the DLQ with the function's role:
-                # https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
-                {"Sid": "SendToOwnDeadLetterQueue", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": dlq_arn},
-                _encrypted_queue_producer(key_arn),
-            ],
-        }
+    def _runtime_policy(self, log_group_arn: str, dlq_arn: str, key_arn: str) -> list[dict[str, Any]]:
+        return [
+            # What AWSLambdaBasicExecutionRole grants, for this function's log group only:
+            # https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-prereqs.html
+            {
+                "Sid": "WriteOwnLogGroup",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": f"{log_group_arn}:*",
+            },
+            # Active tracing; X-Ray's write actions support no resource-level permissions:
+            # https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html
+            # https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html
+            {
+                "Sid": "WriteTracesHasNoResourceLevelPermissions",
+                "Effect": "Allow",
+                "Action": ["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
+                "Resource": "*",
+            },
+            # Lambda sends failed asynchronous events to the DLQ with the function's role:
+            # https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
+            {"Sid": "SendToOwnDeadLetterQueue", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": dlq_arn},
+            _encrypted_queue_producer(key_arn),
+        ]
 
-    def _scheduler_trust(self, group_arn: str) -> dict[str, Any]:
+    def _scheduler_trust(self, group_arn: str) -> list[dict[str, Any]]:
         # The execution role trust policy EventBridge Scheduler documents, with its confused-deputy
         # conditions; Scheduler's source ARN is the schedule group, here the team's own group:
         # https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html#setting-up-execution-role
         trust = _trust("scheduler.amazonaws.com")
-        trust["Statement"][0]["Condition"] = {
+        trust[0]["Condition"] = {
             "StringEquals": {"aws:SourceAccount": self._account},
             "ArnEquals": {"aws:SourceArn": group_arn},
         }
         return trust
 
-    def _scheduler_policy(self, function_arn: str, dlq_arn: str, key_arn: str) -> dict[str, Any]:
-        return {
-            "Version": POLICY_VERSION,
-            "Statement": [
-                # https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-templated.html
-                {"Sid": "InvokeOnlyTheOffHoursFunction", "Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": function_arn},
-                # Scheduler writes dead letters with the schedule's execution role:
-                # https://docs.aws.amazon.com/scheduler/latest/UserGuide/configuring-schedule-dlq.html
-                {"Sid": "SendToScheduleDeadLetterQueue", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": dlq_arn},
-                # The same two key actions also let Scheduler decrypt the schedules' encrypted input.
-                _encrypted_queue_producer(key_arn),
-            ],
-        }
+    def _scheduler_policy(self, function_arn: str, dlq_arn: str, key_arn: str) -> list[dict[str, Any]]:
+        return [
+            # https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-templated.html
+            {"Sid": "InvokeOnlyTheOffHoursFunction", "Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": function_arn},
+            # Scheduler writes dead letters with the schedule's execution role:
+            # https://docs.aws.amazon.com/scheduler/latest/UserGuide/configuring-schedule-dlq.html
+            {"Sid": "SendToScheduleDeadLetterQueue", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": dlq_arn},
+            # The same two key actions also let Scheduler decrypt the schedules' encrypted input.
+            _encrypted_queue_producer(key_arn),
+        ]
 
 
-def _trust(service: str) -> dict[str, Any]:
-    return {
-        "Version": POLICY_VERSION,
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
-    }
+def _trust(service: str) -> list[dict[str, Any]]:
+    return [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]
 
 
 def _encrypted_queue_producer(key_arn: str) -> dict[str, Any]:

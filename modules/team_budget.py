@@ -8,7 +8,6 @@ roles, `stop-training` stops the team's training instances through Systems Manag
 
 from __future__ import annotations
 
-import json
 from typing import Any, Mapping, Sequence
 
 from cdktf_cdktf_provider_aws.budgets_budget import BudgetsBudget, BudgetsBudgetCostFilter, BudgetsBudgetNotification
@@ -34,7 +33,7 @@ from generators import naming
 from policies.gfo_facts import ACCELERATED_INSTANCE_TYPE_GLOBS
 from generators.model import TeamManifest
 from generators.tags import TEAM_TAG
-from modules.iam_documents import POLICY_VERSION, account_administers_key
+from modules.iam_documents import account_administers_key, policy_document
 
 BUDGETS_PRINCIPAL = "budgets.amazonaws.com"
 
@@ -113,50 +112,44 @@ class TeamBudget(Construct):
             "alerts-key",
             description=f"Encrypts the budget alerts of team {team} (genai-finops)",
             enable_key_rotation=True,
-            policy=json.dumps(self._key_policy()),
+            policy=policy_document(*self._key_policy()),
             tags=self._tags,
         )
         topic = SnsTopic(self, "alerts", name=naming.budget_topic(team), kms_master_key_id=key.arn, tags=self._tags)
         # The statement AWS Budgets documents for publishing to a topic, with its confused-deputy
         # conditions: https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-sns-policy.html
-        policy = {
-            "Version": POLICY_VERSION,
-            "Statement": [
-                {
-                    "Sid": "AWSBudgetsSNSPublishingPermissions",
-                    "Effect": "Allow",
-                    "Principal": {"Service": BUDGETS_PRINCIPAL},
-                    "Action": "SNS:Publish",
-                    "Resource": topic.arn,
-                    "Condition": {
-                        "StringEquals": {"aws:SourceAccount": self._account},
-                        "ArnLike": {"aws:SourceArn": f"arn:{self._partition}:budgets::{self._account}:*"},
-                    },
-                }
-            ],
-        }
-        topic_policy = SnsTopicPolicy(self, "alerts-policy", arn=topic.arn, policy=json.dumps(policy))
+        policy = [
+            {
+                "Sid": "AWSBudgetsSNSPublishingPermissions",
+                "Effect": "Allow",
+                "Principal": {"Service": BUDGETS_PRINCIPAL},
+                "Action": "SNS:Publish",
+                "Resource": topic.arn,
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": self._account},
+                    "ArnLike": {"aws:SourceArn": f"arn:{self._partition}:budgets::{self._account}:*"},
+                },
+            }
+        ]
+        topic_policy = SnsTopicPolicy(self, "alerts-policy", arn=topic.arn, policy=policy_document(*policy))
         return topic, topic_policy
 
-    def _key_policy(self) -> dict[str, Any]:
-        return {
-            "Version": POLICY_VERSION,
-            "Statement": [
-                account_administers_key(self._partition, self._account),
-                # The statement SNS documents for an AWS service publishing to an encrypted topic,
-                # with AWS Budgets as the service:
-                # https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
-                # No aws:Source* condition: the documented statement has none, and a condition key
-                # the service does not send would drop every alert without an error.
-                {
-                    "Sid": "AllowAWSBudgetsToPublishEncrypted",
-                    "Effect": "Allow",
-                    "Principal": {"Service": BUDGETS_PRINCIPAL},
-                    "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
-                    "Resource": "*",
-                },
-            ],
-        }
+    def _key_policy(self) -> list[dict[str, Any]]:
+        return [
+            account_administers_key(self._partition, self._account),
+            # The statement SNS documents for an AWS service publishing to an encrypted topic,
+            # with AWS Budgets as the service:
+            # https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
+            # No aws:Source* condition: the documented statement has none, and a condition key
+            # the service does not send would drop every alert without an error.
+            {
+                "Sid": "AllowAWSBudgetsToPublishEncrypted",
+                "Effect": "Allow",
+                "Principal": {"Service": BUDGETS_PRINCIPAL},
+                "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+                "Resource": "*",
+            },
+        ]
 
     def _notifications(self, topic_arn: str) -> list[BudgetsBudgetNotification]:
         budget = self._manifest.budget
@@ -185,30 +178,27 @@ class TeamBudget(Construct):
 
     # ------------------------------------------------------------------ actions
 
-    def _execution_role(self, policy: dict[str, Any]) -> tuple[IamRole, IamRolePolicy]:
+    def _execution_role(self, policy: list[dict[str, Any]]) -> tuple[IamRole, IamRolePolicy]:
         team = self._manifest.team
         # Only AWS Budgets acting for this account may assume the role (confused-deputy guard):
         # https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-action-role.html
-        trust = {
-            "Version": POLICY_VERSION,
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": BUDGETS_PRINCIPAL},
-                    "Action": "sts:AssumeRole",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": self._account}},
-                }
-            ],
-        }
+        trust = [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": BUDGETS_PRINCIPAL},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": self._account}},
+            }
+        ]
         role = IamRole(
             self,
             "action-role",
             name=naming.budget_action_role(team),
             description=f"Runs the on_exceed budget action of team {team} (genai-finops)",
-            assume_role_policy=json.dumps(trust),
+            assume_role_policy=policy_document(*trust),
             tags=self._tags,
         )
-        permissions = IamRolePolicy(self, "action-permissions", role=role.name, policy=json.dumps(policy))
+        permissions = IamRolePolicy(self, "action-permissions", role=role.name, policy=policy_document(*policy))
         return role, permissions
 
     def _action(
@@ -243,27 +233,24 @@ class TeamBudget(Construct):
         # Every accelerated type, GPU or Neuron, priced by the catalog or not (policies/gfo_facts.py
         # is the one definition).
         gpu_types = list(ACCELERATED_INSTANCE_TYPE_GLOBS)
-        deny = {
-            "Version": POLICY_VERSION,
-            "Statement": [
-                # ec2:InstanceType is set on the instance resource of RunInstances, so the deny
-                # matches accelerated launches only: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html
-                {
-                    "Sid": "DenyNewGpuInstances",
-                    "Effect": "Deny",
-                    "Action": "ec2:RunInstances",
-                    "Resource": "*",
-                    "Condition": {"StringLike": {"ec2:InstanceType": gpu_types}},
-                },
-                {"Sid": "DenyNewGpuNodeCapacity", "Effect": "Deny", "Action": list(EKS_CAPACITY_ACTIONS), "Resource": "*"},
-            ],
-        }
+        deny = [
+            # ec2:InstanceType is set on the instance resource of RunInstances, so the deny
+            # matches accelerated launches only: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html
+            {
+                "Sid": "DenyNewGpuInstances",
+                "Effect": "Deny",
+                "Action": "ec2:RunInstances",
+                "Resource": "*",
+                "Condition": {"StringLike": {"ec2:InstanceType": gpu_types}},
+            },
+            {"Sid": "DenyNewGpuNodeCapacity", "Effect": "Deny", "Action": list(EKS_CAPACITY_ACTIONS), "Resource": "*"},
+        ]
         policy = IamPolicy(
             self,
             "deny-new-gpu",
             name=naming.deny_gpu_policy(team),
             description=f"Attached by AWS Budgets when team {team} exceeds its budget (genai-finops)",
-            policy=json.dumps(deny),
+            policy=policy_document(*deny),
             tags=self._tags,
         )
         role_arns = [
@@ -280,18 +267,15 @@ class TeamBudget(Construct):
         # https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-action-role.html):
         # only this policy, only these roles. iam:PolicyARN is documented for both actions:
         # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#ck_PolicyARN
-        permissions = {
-            "Version": POLICY_VERSION,
-            "Statement": [
-                {
-                    "Sid": "AttachAndDetachTheDenyPolicyOnly",
-                    "Effect": "Allow",
-                    "Action": ["iam:AttachRolePolicy", "iam:DetachRolePolicy"],
-                    "Resource": role_arns,
-                    "Condition": {"ArnEquals": {"iam:PolicyARN": policy.arn}},
-                }
-            ],
-        }
+        permissions = [
+            {
+                "Sid": "AttachAndDetachTheDenyPolicyOnly",
+                "Effect": "Allow",
+                "Action": ["iam:AttachRolePolicy", "iam:DetachRolePolicy"],
+                "Resource": role_arns,
+                "Condition": {"ArnEquals": {"iam:PolicyARN": policy.arn}},
+            }
+        ]
         role, attached = self._execution_role(permissions)
         self._action(
             budget,
@@ -316,34 +300,31 @@ class TeamBudget(Construct):
         # aws:ResourceTag; DescribeInstanceStatus has no resource-level permissions:
         # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html).
         called_via_ssm = {"ForAnyValue:StringEquals": {"aws:CalledVia": ["ssm.amazonaws.com"]}}
-        permissions = {
-            "Version": POLICY_VERSION,
-            "Statement": [
-                {
-                    "Sid": "StartTheStopAutomation",
-                    "Effect": "Allow",
-                    "Action": "ssm:StartAutomationExecution",
-                    "Resource": f"arn:{self._partition}:ssm:{region}:*:automation-definition/{STOP_EC2_AUTOMATION}:*",
+        permissions = [
+            {
+                "Sid": "StartTheStopAutomation",
+                "Effect": "Allow",
+                "Action": "ssm:StartAutomationExecution",
+                "Resource": f"arn:{self._partition}:ssm:{region}:*:automation-definition/{STOP_EC2_AUTOMATION}:*",
+            },
+            {
+                "Sid": "DescribeInstanceStatusViaSsm",
+                "Effect": "Allow",
+                "Action": "ec2:DescribeInstanceStatus",
+                "Resource": "*",
+                "Condition": called_via_ssm,
+            },
+            {
+                "Sid": "StopTeamInstancesViaSsm",
+                "Effect": "Allow",
+                "Action": "ec2:StopInstances",
+                "Resource": f"arn:{self._partition}:ec2:{region}:{self._account}:instance/*",
+                "Condition": {
+                    **called_via_ssm,
+                    "StringEquals": {f"aws:ResourceTag/{TEAM_TAG}": self._manifest.team},
                 },
-                {
-                    "Sid": "DescribeInstanceStatusViaSsm",
-                    "Effect": "Allow",
-                    "Action": "ec2:DescribeInstanceStatus",
-                    "Resource": "*",
-                    "Condition": called_via_ssm,
-                },
-                {
-                    "Sid": "StopTeamInstancesViaSsm",
-                    "Effect": "Allow",
-                    "Action": "ec2:StopInstances",
-                    "Resource": f"arn:{self._partition}:ec2:{region}:{self._account}:instance/*",
-                    "Condition": {
-                        **called_via_ssm,
-                        "StringEquals": {f"aws:ResourceTag/{TEAM_TAG}": self._manifest.team},
-                    },
-                },
-            ],
-        }
+            },
+        ]
         role, attached = self._execution_role(permissions)
         self._action(
             budget,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Mapping
 
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
@@ -13,6 +12,7 @@ from constructs import Construct
 
 from generators import naming
 from generators.model import TeamManifest
+from modules.iam_documents import policy_document
 
 # The instances have no public IP and no SSH key: people reach them through Session Manager,
 # which needs exactly this AWS managed policy on the instance role
@@ -25,16 +25,13 @@ SSM_CORE_POLICY = "AmazonSSMManagedInstanceCore"
 class TrainingInstanceProfile(Construct):
     def __init__(self, scope: Construct, id: str, *, team: TeamManifest, tags: Mapping[str, str]) -> None:
         super().__init__(scope, id)
-        trust = {
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
-        }
+        trust = {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
         role = IamRole(
             self,
             "role",
             name=naming.training_role(team.team),
             description=f"GPU training instances of team {team.team} (genai-finops)",
-            assume_role_policy=json.dumps(trust),
+            assume_role_policy=policy_document(trust),
             tags=dict(tags),
         )
         partition = DataAwsPartition(self, "partition").partition
