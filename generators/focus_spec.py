@@ -32,53 +32,52 @@ class Column:
 
 
 # Feature level "Mandatory" in v1.2: every FOCUS dataset has these columns.
-MANDATORY: tuple[Column, ...] = (
-    Column("BilledCost", "Decimal", False),
-    Column("BillingAccountId", "String", False),
-    Column("BillingAccountName", "String", True),
-    Column("BillingCurrency", "String", False),
-    Column("BillingPeriodEnd", "Date/Time", False),
-    Column("BillingPeriodStart", "Date/Time", False),
-    Column("ChargeCategory", "String", False, ("Usage", "Purchase", "Tax", "Credit", "Adjustment")),
-    Column("ChargeClass", "String", True, ("Correction",)),
-    Column("ChargeDescription", "String", True),
-    Column("ChargePeriodEnd", "Date/Time", False),
-    Column("ChargePeriodStart", "Date/Time", False),
-    Column("ContractedCost", "Decimal", False),
-    Column("EffectiveCost", "Decimal", False),
-    Column("InvoiceIssuerName", "String", False),
-    Column("ListCost", "Decimal", False),
-    Column("PricingQuantity", "Decimal", True),
-    Column("PricingUnit", "String", True),
-    Column("ProviderName", "String", False),
-    Column("PublisherName", "String", False),
-    Column("ServiceCategory", "String", False, (
+_MANDATORY_NAMES = (
+    "BilledCost", "BillingAccountId", "BillingAccountName", "BillingCurrency", "BillingPeriodEnd", "BillingPeriodStart",
+    "ChargeCategory", "ChargeClass", "ChargeDescription", "ChargePeriodEnd", "ChargePeriodStart", "ContractedCost",
+    "EffectiveCost", "InvoiceIssuerName", "ListCost", "PricingQuantity", "PricingUnit", "ProviderName", "PublisherName",
+    "ServiceCategory", "ServiceName",
+)
+# Conditional or recommended columns genai-finops uses (the attribution needs ResourceId and
+# Tags; the rest describe what was billed).
+_USED_OPTIONAL_NAMES = (
+    "SubAccountId", "SubAccountName", "ChargeFrequency", "RegionId", "ResourceId", "ResourceName", "ResourceType", "SkuId",
+    "PricingCategory", "ConsumedQuantity", "ConsumedUnit", "Tags",
+)
+# "Allows nulls: False" (every other column above allows them).
+_NOT_NULL = frozenset({
+    "BilledCost", "BillingAccountId", "BillingCurrency", "BillingPeriodEnd", "BillingPeriodStart", "ChargeCategory",
+    "ChargePeriodEnd", "ChargePeriodStart", "ContractedCost", "EffectiveCost", "InvoiceIssuerName", "ListCost",
+    "ProviderName", "PublisherName", "ServiceCategory", "ServiceName", "ChargeFrequency",
+})
+# "Data type" other than String.
+_TYPES = {
+    **dict.fromkeys(("BilledCost", "ContractedCost", "EffectiveCost", "ListCost", "PricingQuantity", "ConsumedQuantity"), "Decimal"),
+    **dict.fromkeys(("BillingPeriodEnd", "BillingPeriodStart", "ChargePeriodEnd", "ChargePeriodStart"), "Date/Time"),
+    "Tags": "JSON",
+}
+# "Value format: Allowed values".
+_ALLOWED = {
+    "ChargeCategory": ("Usage", "Purchase", "Tax", "Credit", "Adjustment"),
+    "ChargeClass": ("Correction",),
+    "ChargeFrequency": ("One-Time", "Recurring", "Usage-Based"),
+    "PricingCategory": ("Standard", "Dynamic", "Committed", "Other"),
+    "ServiceCategory": (
         "AI and Machine Learning", "Analytics", "Business Applications", "Compute", "Databases", "Developer Tools",
         "Multicloud", "Identity", "Integration", "Internet of Things", "Management and Governance", "Media", "Migration",
         "Mobile", "Networking", "Security", "Storage", "Web", "Other",
-    )),
-    Column("ServiceName", "String", False),
-)
+    ),
+}
 
-# Conditional or recommended columns genai-finops uses (the attribution needs ResourceId and
-# Tags; the rest describe what was billed), with their allowed values where the spec lists them.
-USED_OPTIONAL: tuple[Column, ...] = (
-    Column("SubAccountId", "String", True),
-    Column("SubAccountName", "String", True),
-    Column("ChargeFrequency", "String", False, ("One-Time", "Recurring", "Usage-Based")),
-    Column("RegionId", "String", True),
-    Column("ResourceId", "String", True),
-    Column("ResourceName", "String", True),
-    Column("ResourceType", "String", True),
-    Column("SkuId", "String", True),
-    Column("PricingCategory", "String", True, ("Standard", "Dynamic", "Committed", "Other")),
-    Column("ConsumedQuantity", "Decimal", True),
-    Column("ConsumedUnit", "String", True),
-    Column("Tags", "JSON", True),
-)
 
-MANDATORY_NAMES: tuple[str, ...] = tuple(c.name for c in MANDATORY)
-EXPORT_COLUMNS: tuple[str, ...] = tuple(sorted({*MANDATORY_NAMES, *(c.name for c in USED_OPTIONAL)}))
+def _columns(names: tuple[str, ...]) -> tuple[Column, ...]:
+    return tuple(Column(n, _TYPES.get(n, "String"), n not in _NOT_NULL, _ALLOWED.get(n, ())) for n in names)
+
+
+MANDATORY: tuple[Column, ...] = _columns(_MANDATORY_NAMES)
+USED_OPTIONAL: tuple[Column, ...] = _columns(_USED_OPTIONAL_NAMES)
+MANDATORY_NAMES: tuple[str, ...] = _MANDATORY_NAMES
+EXPORT_COLUMNS: tuple[str, ...] = tuple(sorted({*_MANDATORY_NAMES, *_USED_OPTIONAL_NAMES}))
 
 
 def conformance_problems(path: Path) -> list[str]:

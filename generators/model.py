@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from generators.amis import EKS_NODE_DEFAULT_VOLUME_GB, EKS_NODE_MIN_VOLUME_GB
 from generators.errors import Problem, format_path
@@ -44,6 +44,23 @@ EntryName = Annotated[str, StringConstraints(pattern=ENTRY_NAME_PATTERN, max_len
 Email = Annotated[str, StringConstraints(pattern=EMAIL_PATTERN, max_length=254)]
 K8sName = Annotated[str, StringConstraints(pattern=K8S_NAME_PATTERN, max_length=63)]
 HHMM = Annotated[str, StringConstraints(pattern=HHMM_PATTERN)]
+
+
+def repeated(values: list, show=str) -> str:
+    """The values listed more than once, in order, as text ("" when none is): for "listed twice"."""
+    return ", ".join(show(v) for v in sorted({v for v in values if values.count(v) > 1}))
+
+
+def _once_each(values: list, what: str, show=str) -> list:
+    twice = repeated(values, show)
+    if twice:
+        raise ValueError(f"{what} listed twice: {twice}")
+    return values
+
+
+def _once(what: str, show=str) -> AfterValidator:
+    """A list field's check that no item is listed twice, naming the items that are."""
+    return AfterValidator(lambda values: _once_each(values, what, show))
 NonEmpty = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 Percent = Annotated[float, Field(gt=0, le=1000)]
 RoleName = Annotated[str, StringConstraints(pattern=IAM_ROLE_NAME_PATTERN)]
@@ -62,17 +79,10 @@ class Schedule(StrictModel):
     """When GPU capacity may run. Outside these hours the off-hours function stops it."""
 
     timezone: NonEmpty = Field(description="IANA time zone name, e.g. Europe/Berlin.")
-    weekdays: list[Weekday] = Field(min_length=1, description="Days on which capacity runs.")
+    weekdays: Annotated[list[Weekday], _once("weekdays")] = Field(min_length=1, description="Days on which capacity runs.")
     start: HHMM = Field(description='Local start time, "HH:MM" (quote it in YAML).')
     stop: HHMM = Field(description='Local stop time, "HH:MM" (quote it in YAML).')
 
-    @field_validator("weekdays")
-    @classmethod
-    def _unique_weekdays(cls, value: list[str]) -> list[str]:
-        duplicates = sorted({d for d in value if value.count(d) > 1})
-        if duplicates:
-            raise ValueError(f"weekdays listed twice: {', '.join(duplicates)}")
-        return value
 
     @model_validator(mode="after")
     def _start_before_stop(self) -> Schedule:
@@ -103,7 +113,9 @@ class Budget(StrictModel):
     """Monthly AWS Budget for the team, filtered on its Team cost-allocation tag."""
 
     monthly_usd: float = Field(gt=0, description="Monthly budget in USD; > 0 and <= org max_team_monthly_usd.")
-    alerts_percent: list[Percent] = Field(min_length=1, description="ACTUAL spend thresholds, percent of the budget.")
+    alerts_percent: Annotated[list[Percent], _once("thresholds", show=lambda p: f"{p:g}")] = Field(
+        min_length=1, description="ACTUAL spend thresholds, percent of the budget."
+    )
     forecast_alert_percent: Percent | None = Field(default=None, description="Optional FORECASTED threshold.")
     notify: list[Email] | None = Field(default=None, min_length=1, description="Alert recipients; defaults to [owner].")
     on_exceed: OnExceed = Field(default="notify", description="What happens when the budget is exceeded.")
@@ -111,13 +123,6 @@ class Budget(StrictModel):
         default_factory=list, description="IAM roles the deny-new-gpu policy is attached to."
     )
 
-    @field_validator("alerts_percent")
-    @classmethod
-    def _unique_thresholds(cls, value: list[float]) -> list[float]:
-        duplicates = sorted({p for p in value if value.count(p) > 1})
-        if duplicates:
-            raise ValueError(f"thresholds listed twice: {', '.join(f'{p:g}' for p in duplicates)}")
-        return value
 
     @model_validator(mode="after")
     def _roles_for_deny(self) -> Budget:
@@ -166,7 +171,9 @@ class InferencePool(StrictModel):
 
     name: EntryName = Field(description="Unique within the manifest.")
     cluster: NonEmpty = Field(description="A key of org.clusters, in the manifest's region.")
-    instance_types: list[NonEmpty] = Field(min_length=1, description="GPU instance types for the node group.")
+    instance_types: Annotated[list[NonEmpty], _once("instance types")] = Field(
+        min_length=1, description="GPU instance types for the node group."
+    )
     market: Market
     min_nodes: int = Field(ge=0)
     max_nodes: int = Field(ge=1, description="EKS refuses a max size of 0.")
@@ -190,13 +197,6 @@ class InferencePool(StrictModel):
         description="Each node's encrypted gp3 root volume in GiB; default 100.",
     )
 
-    @field_validator("instance_types")
-    @classmethod
-    def _unique_types(cls, value: list[str]) -> list[str]:
-        duplicates = sorted({t for t in value if value.count(t) > 1})
-        if duplicates:
-            raise ValueError(f"instance types listed twice: {', '.join(duplicates)}")
-        return value
 
     @model_validator(mode="after")
     def _node_bounds(self) -> InferencePool:

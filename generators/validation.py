@@ -15,7 +15,7 @@ from pathlib import Path
 
 from generators import amis, catalog, labels, naming, tags
 from generators.errors import Problem, format_path
-from generators.model import OrgPolicy, TeamManifest
+from generators.model import OrgPolicy, TeamManifest, repeated
 from generators.yaml_source import SourceDocument
 from policies import gfo_facts as facts
 
@@ -234,9 +234,9 @@ def _budget(doc: SourceDocument, manifest: TeamManifest, org: OrgPolicy) -> list
     recipients = manifest.alert_recipients
     if len(recipients) > MAX_EMAIL_SUBSCRIBERS:
         problems.append(doc.problem(("budget", "notify"), f"{len(recipients)} e-mail addresses; AWS Budgets allows at most {MAX_EMAIL_SUBSCRIBERS} per notification"))
-    duplicates = sorted({r for r in recipients if recipients.count(r) > 1})
-    if duplicates:
-        problems.append(doc.problem(("budget", "notify"), f"listed twice: {', '.join(duplicates)}"))
+    twice = repeated(recipients)
+    if twice:
+        problems.append(doc.problem(("budget", "notify"), f"listed twice: {twice}"))
     if budget.on_exceed == "stop-training" and not manifest.training and "training" not in doc.incomplete:
         problems.append(doc.problem(("budget", "on_exceed"), "stop-training needs at least one training entry to stop; use notify or deny-new-gpu"))
     stoppable = sum(job.count for job in manifest.training)

@@ -37,6 +37,14 @@ def load_output(out_dir: Path) -> dict[str, dict]:
     return {path.parent.name: json.loads(path.read_text()) for path in sorted(out_dir.glob("stacks/*/cdk.tf.json"))}
 
 
+@pytest.fixture(scope="module")
+def moto():
+    """A moto server on 127.0.0.1, one per test module (tests/moto_server.py)."""
+    from tests.moto_server import module_server
+
+    yield from module_server()
+
+
 @pytest.fixture(scope="session")
 def synthesized_examples(tmp_path_factory) -> Synthesized:
     from generators.loading import load_manifest_set

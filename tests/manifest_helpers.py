@@ -34,3 +34,17 @@ def _write(path: Path, content: dict | str | bytes) -> None:
         path.write_text(content)
     else:
         path.write_text(yaml.safe_dump(content, sort_keys=False))
+
+
+def heavy_modules_after(body: str, heavy: tuple[str, ...]) -> tuple[str, list[str]]:
+    """Run `body` (which sets `code`) in a fresh interpreter at the repository root; what it set
+    `code` to and which of the `heavy` top-level packages it had imported by then."""
+    import json
+    import subprocess
+    import sys
+
+    probe = "import json, sys\n" + body + f"\nprint(code, json.dumps([m for m in sys.modules if m.split('.')[0] in {heavy!r}]))\n"
+    result = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    code, _, modules = result.stdout.strip().splitlines()[-1].partition(" ")
+    return code, json.loads(modules)

@@ -27,7 +27,7 @@ import subprocess
 import sys
 from pathlib import Path
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import threading
 
@@ -39,7 +39,7 @@ from botocore.stub import Stubber
 from generators import naming
 from lambdas.offhours import contract, handler as offhours
 from lambdas.offhours.permissions import handler_policy_statements, policy_actions
-from tests.moto_server import MotoServer, module_server, point_boto3_at
+from tests.moto_server import MotoServer, point_boto3_at
 
 REGION = "us-east-1"
 OTHER_REGION = "us-west-2"
@@ -49,11 +49,6 @@ ROLE = f"arn:aws:iam::{ACCOUNT}:role/genai-shared-nodes"
 BUDGET = naming.budget("alpha")
 # Every operation the handler called in this module, as IAM actions ("ec2:StopInstances").
 CALLED_ACTIONS: set[str] = set()
-
-
-@pytest.fixture(scope="module")
-def moto() -> Iterator[MotoServer]:
-    yield from module_server()
 
 
 @dataclass

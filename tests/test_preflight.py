@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from botocore.stub import Stubber
@@ -25,17 +25,12 @@ from generators import catalog, cli
 from generators.loading import load_manifest_set
 from generators.preflight import QUOTAS, READ_ONLY_ACTIONS, Preflight, needs_by_region
 from tests.manifest_helpers import example, write_manifests
-from tests.moto_server import MotoServer, module_server, point_boto3_at
+from tests.moto_server import MotoServer, point_boto3_at
 
 ACCOUNT = "123456789012"
 # HeadBucket has no action of its own: IAM authorizes it as s3:ListBucket.
 IAM_ACTION = {"s3:HeadBucket": "s3:ListBucket"}
 CALLED: set[str] = set()
-
-
-@pytest.fixture(scope="module")
-def moto() -> Iterator[MotoServer]:
-    yield from module_server()
 
 
 @dataclass

@@ -12,7 +12,6 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -25,7 +24,7 @@ from generators.model import WEEKDAYS
 from generators.pricing import load_catalog
 from generators.showback import download_s3, showback
 from tests.manifest_helpers import REPO
-from tests.moto_server import MotoServer, module_server, point_boto3_at
+from tests.moto_server import point_boto3_at
 
 OCTOBER = Month(2026, 10)
 COL = {name: index for index, name in enumerate(focus_sample.COLUMNS)}
@@ -173,11 +172,6 @@ def test_a_corrupt_file_is_one_line(manifests, tmp_path):
 
 
 # --------------------------------------------------------------------------- S3 (moto server)
-
-
-@pytest.fixture(scope="module")
-def moto() -> Iterator[MotoServer]:
-    yield from module_server()
 
 
 def test_s3_exports_are_read_like_local_ones(manifests, generated, parquet, moto, monkeypatch, tmp_path_factory, tmp_path):

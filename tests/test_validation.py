@@ -103,6 +103,8 @@ RULES = [
     ("training root under the DLAMI snapshot", team_rule("alpha", "training.0.root_volume_gb", 60), "alpha.yaml", "training[0].root_volume_gb: 60 GiB is smaller than the 75 GiB root snapshot of the Deep Learning AMI"),
     ("cronjob name too long", team_rule("charlie", "inference.0.name", "s" * 40), "charlie.yaml", "inference[0].name: makes the Kubernetes CronJob name"),
     ("weekday twice", team_rule("alpha", "schedule.weekdays", ["mon", "mon"]), "alpha.yaml", "weekdays listed twice: mon"),
+    ("threshold twice", team_rule("alpha", "budget.alerts_percent", [50, 80, 50.0]), "alpha.yaml", "budget.alerts_percent: thresholds listed twice: 50"),
+    ("pool type twice", team_rule("bravo", "inference.0.instance_types", ["g5.xlarge", "g5.xlarge"]), "bravo.yaml", "inference[0].instance_types: instance types listed twice: g5.xlarge"),
     ("budget zero", team_rule("alpha", "budget.monthly_usd", 0), "alpha.yaml", "budget.monthly_usd: got number 0; must be greater than 0"),
     ("budget over org cap", team_rule("alpha", "budget.monthly_usd", 100001), "alpha.yaml", "budget.monthly_usd: 100001 USD is over the org cap of 100000 USD"),
     ("more than ten notifications", team_rule("alpha", "budget.alerts_percent", list(range(10, 110, 10))), "alpha.yaml", "budget.alerts_percent: 11 notifications (alerts plus forecast); AWS Budgets allows at most 10"),
