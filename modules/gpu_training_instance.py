@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Mapping
 
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.instance import (
@@ -15,7 +14,8 @@ from cdktf_cdktf_provider_aws.instance import (
 from constructs import Construct
 
 from generators import naming
-from generators.model import Network, TeamManifest, TrainingJob
+from generators.model import Network, TrainingJob
+from modules.context import TeamContext
 
 # A persistent Spot request "remains active until the ValidUntil date and time is reached"; left
 # out, it is "7 days from the current date" (RunInstances SpotMarketOptions.ValidUntil:
@@ -45,11 +45,10 @@ class GpuTrainingInstance(Construct):
         id: str,
         *,
         job: TrainingJob,
-        team: TeamManifest,
         network: Network,
         ami_id: str,
         instance_profile: str,
-        tags: Mapping[str, str],
+        context: TeamContext,
     ) -> None:
         super().__init__(scope, id)
         market = None
@@ -64,7 +63,7 @@ class GpuTrainingInstance(Construct):
             )
         self.instances: list[Instance] = []
         for index in range(job.count):
-            name = naming.training_instance(team.team, job.name, index)
+            name = naming.training_instance(context.team, job.name, index)
             instance = Instance(
                 self,
                 str(index),
@@ -85,10 +84,10 @@ class GpuTrainingInstance(Construct):
                     volume_size=job.root_volume_gb,
                     delete_on_termination=True,
                     # Provider default_tags do not reach volumes; tag the root volume itself.
-                    tags={**tags, "Name": name},
+                    tags={**context.tags, "Name": name},
                 ),
                 instance_market_options=market,
-                tags={**tags, "Name": name},
+                tags={**context.tags, "Name": name},
                 # A new Deep Learning AMI is published often; picking it up must not replace a
                 # running training box. New instances get the current AMI.
                 lifecycle=TerraformResourceLifecycle(ignore_changes=["ami"]),

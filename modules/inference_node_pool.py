@@ -22,8 +22,9 @@ from cdktf_cdktf_provider_aws.launch_template import (
 )
 from constructs import Construct
 
-from generators import catalog, labels, naming
-from generators.model import Cluster, InferencePool, TeamManifest
+from generators import catalog, naming
+from generators.model import Cluster, InferencePool
+from modules.context import TeamContext
 from lambdas.offhours.contract import MAX_NODES_TAG, MIN_NODES_TAG
 
 # AL2 GPU AMIs reached end of support in November 2025; AL2023 NVIDIA and AL2023 Neuron are the
@@ -79,7 +80,7 @@ class InferenceNodePool(Construct):
     """`pool` as an EKS managed node group plus the launch template that tags what it launches."""
 
     @staticmethod
-    def _ignored_scaling(team: TeamManifest) -> str:
+    def _ignored_scaling(offhours_managed: bool) -> str:
         """What of the scaling Terraform leaves alone after creation.
 
         The cluster-autoscaler owns the desired size, so Terraform never sets it back. When the
@@ -88,11 +89,11 @@ class InferenceNodePool(Construct):
         budget cap. A changed min_nodes/max_nodes then reaches the pool through the node group's
         bound tags, which the apply changes and the function applies (modules/offhours_schedule.py).
         """
-        return "scaling_config" if team.capacity_function else "scaling_config[0].desired_size"
+        return "scaling_config" if offhours_managed else "scaling_config[0].desired_size"
 
     @staticmethod
-    def _bound_tags(pool: InferencePool, team: TeamManifest) -> dict[str, str]:
-        if not team.capacity_function:
+    def _bound_tags(pool: InferencePool, offhours_managed: bool) -> dict[str, str]:
+        if not offhours_managed:
             return {}
         return {MIN_NODES_TAG: str(pool.min_nodes), MAX_NODES_TAG: str(pool.max_nodes)}
 
@@ -102,18 +103,21 @@ class InferenceNodePool(Construct):
         id: str,
         *,
         pool: InferencePool,
-        team: TeamManifest,
         cluster: Cluster,
-        tags: Mapping[str, str],
+        node_labels: Mapping[str, str],
+        offhours_managed: bool,
+        context: TeamContext,
     ) -> None:
+        """`node_labels`: the pool's Kubernetes node labels (generators/labels.py).
+        `offhours_managed`: whether the team's off-hours function scales this pool."""
         super().__init__(scope, id)
-        name = naming.node_group(team.team, pool.name)
-        node_labels = labels.node_labels(team, pool)
+        name = naming.node_group(context.team, pool.name)
+        tags = context.tags
         instance_tags = {**tags, "Name": name}
         self.launch_template = LaunchTemplate(
             self,
             "launch-template",
-            name=naming.launch_template(team.team, pool.name),
+            name=naming.launch_template(context.team, pool.name),
             description=f"GPU nodes of {name} (genai-finops)",
             update_default_version=True,
             metadata_options=LaunchTemplateMetadataOptions(
@@ -153,13 +157,13 @@ class InferenceNodePool(Construct):
             scaling_config=EksNodeGroupScalingConfig(
                 min_size=pool.min_nodes, max_size=pool.max_nodes, desired_size=pool.desired_nodes
             ),
-            labels=node_labels,
+            labels=dict(node_labels),
             taint=[accelerator_taint(kind)],
             launch_template=EksNodeGroupLaunchTemplate(
                 id=self.launch_template.id, version=Token.as_string(self.launch_template.latest_version)
             ),
-            tags={**tags, **autoscaler_tags(pool.cluster, node_labels, kind, accelerators), **self._bound_tags(pool, team)},
-            lifecycle=TerraformResourceLifecycle(ignore_changes=[self._ignored_scaling(team)]),
+            tags={**tags, **autoscaler_tags(pool.cluster, node_labels, kind, accelerators), **self._bound_tags(pool, offhours_managed)},
+            lifecycle=TerraformResourceLifecycle(ignore_changes=[self._ignored_scaling(offhours_managed)]),
         )
         self.node_group_name: str = name
         # EKS does not copy node group tags to the Auto Scaling group it creates

@@ -16,7 +16,7 @@ import json
 import os
 import zipfile
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 from cdktf import App, AssetType, Fn, ITerraformDependable, TerraformAsset
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
@@ -49,6 +49,7 @@ from generators import naming
 from generators.model import TeamManifest, hour_minute
 from lambdas.offhours import contract
 from lambdas.offhours.permissions import handler_policy_statements
+from modules.context import TeamContext
 from modules.iam_documents import account_administers_key, policy_document
 
 SOURCE = Path(__file__).resolve().parent.parent / "lambdas" / "offhours"
@@ -148,16 +149,18 @@ class OffHoursSchedule(Construct):
         scope: Construct,
         id: str,
         *,
-        manifest: TeamManifest,
-        tags: Mapping[str, str],
+        team: TeamManifest,
         budget_topic_arn: str,
+        context: TeamContext,
         node_groups: Sequence[ITerraformDependable] = (),
     ) -> None:
+        """`team`: the manifest whose schedule, pools and budget action the function serves."""
         super().__init__(scope, id)
+        manifest = team
         if not manifest.capacity_function:
             raise ValueError(f"team {manifest.team} has no schedule and no deny-new-gpu pools; it gets no off-hours function")
         self._manifest = manifest
-        self._tags = dict(tags)
+        self._tags = dict(context.tags)
         self._account = DataAwsCallerIdentity(self, "account").account_id
         self._partition = DataAwsPartition(self, "partition").partition
         team, region = manifest.team, manifest.region

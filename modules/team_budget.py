@@ -8,7 +8,7 @@ roles, `stop-training` stops the team's training instances through Systems Manag
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 from cdktf_cdktf_provider_aws.budgets_budget import BudgetsBudget, BudgetsBudgetCostFilter, BudgetsBudgetNotification
 from cdktf_cdktf_provider_aws.budgets_budget_action import (
@@ -31,7 +31,8 @@ from constructs import Construct
 
 from generators import naming
 from policies.gfo_facts import ACCELERATED_INSTANCE_TYPE_GLOBS
-from generators.model import TeamManifest
+from generators.model import Budget
+from modules.context import TeamContext
 from generators.tags import TEAM_TAG
 from modules.iam_documents import account_administers_key, policy_document
 
@@ -61,36 +62,42 @@ EKS_CAPACITY_ACTIONS = ("eks:CreateNodegroup", "eks:UpdateNodegroupConfig")
 
 
 class TeamBudget(Construct):
-    """The budget, its alert topic and key, and the on_exceed action of one team."""
+    """The budget, its alert topic and key, and the on_exceed action of one team.
+
+    `recipients`: who the alerts go to (the manifest's notify, else its owner).
+    `training_instance_ids`: what a stop-training action stops."""
 
     def __init__(
         self,
         scope: Construct,
         id: str,
         *,
-        manifest: TeamManifest,
-        tags: Mapping[str, str],
+        budget: Budget,
+        recipients: Sequence[str],
         training_instance_ids: Sequence[str],
+        context: TeamContext,
     ) -> None:
         super().__init__(scope, id)
-        self._manifest = manifest
-        self._tags = dict(tags)
+        self._budget = budget
+        self._recipients = list(recipients)
+        self._context = context
+        self._tags = dict(context.tags)
         self._account = DataAwsCallerIdentity(self, "account").account_id
         self._partition = DataAwsPartition(self, "partition").partition
-        self.budget_name: str = naming.budget(manifest.team)
+        self.budget_name: str = naming.budget(context.team)
 
         topic, topic_policy = self._topic()
         self.topic_arn: str = topic.arn
-        budget = BudgetsBudget(
+        aws_budget = BudgetsBudget(
             self,
             "budget",
             name=self.budget_name,
             budget_type="COST",
             time_unit="MONTHLY",
-            limit_amount=_amount(manifest.budget.monthly_usd),
+            limit_amount=_amount(budget.monthly_usd),
             limit_unit="USD",
             cost_filter=[
-                BudgetsBudgetCostFilter(name="TagKeyValue", values=[f"{USER_TAG_PREFIX}{TEAM_TAG}${manifest.team}"])
+                BudgetsBudgetCostFilter(name="TagKeyValue", values=[f"{USER_TAG_PREFIX}{TEAM_TAG}${context.team}"])
             ],
             notification=self._notifications(topic.arn),
             tags=self._tags,
@@ -98,15 +105,15 @@ class TeamBudget(Construct):
             # created, so the topic policy has to exist first.
             depends_on=[topic_policy],
         )
-        if manifest.budget.on_exceed == "deny-new-gpu":
-            self._deny_new_gpu(budget)
-        elif manifest.budget.on_exceed == "stop-training":
-            self._stop_training(budget, training_instance_ids)
+        if budget.on_exceed == "deny-new-gpu":
+            self._deny_new_gpu(aws_budget)
+        elif budget.on_exceed == "stop-training":
+            self._stop_training(aws_budget, training_instance_ids)
 
     # ------------------------------------------------------------------ alerts
 
     def _topic(self) -> tuple[SnsTopic, SnsTopicPolicy]:
-        team = self._manifest.team
+        team = self._context.team
         key = KmsKey(
             self,
             "alerts-key",
@@ -152,7 +159,7 @@ class TeamBudget(Construct):
         ]
 
     def _notifications(self, topic_arn: str) -> list[BudgetsBudgetNotification]:
-        budget = self._manifest.budget
+        budget = self._budget
         thresholds = [("ACTUAL", percent) for percent in budget.alerts_percent]
         if budget.forecast_alert_percent is not None:
             thresholds.append(("FORECASTED", budget.forecast_alert_percent))
@@ -164,7 +171,7 @@ class TeamBudget(Construct):
                 comparison_operator="GREATER_THAN",
                 threshold=percent,
                 threshold_type="PERCENTAGE",
-                subscriber_email_addresses=list(self._manifest.alert_recipients),
+                subscriber_email_addresses=list(self._recipients),
                 subscriber_sns_topic_arns=[topic_arn],
             )
             for kind, percent in sorted(thresholds)
@@ -172,14 +179,14 @@ class TeamBudget(Construct):
 
     def _subscribers(self) -> list[BudgetsBudgetActionSubscriber]:
         return [
-            *(BudgetsBudgetActionSubscriber(subscription_type="EMAIL", address=a) for a in self._manifest.alert_recipients),
+            *(BudgetsBudgetActionSubscriber(subscription_type="EMAIL", address=a) for a in self._recipients),
             BudgetsBudgetActionSubscriber(subscription_type="SNS", address=self.topic_arn),
         ]
 
     # ------------------------------------------------------------------ actions
 
     def _execution_role(self, policy: list[dict[str, Any]]) -> tuple[IamRole, IamRolePolicy]:
-        team = self._manifest.team
+        team = self._context.team
         # Only AWS Budgets acting for this account may assume the role (confused-deputy guard):
         # https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-action-role.html
         trust = [
@@ -229,7 +236,7 @@ class TeamBudget(Construct):
         )
 
     def _deny_new_gpu(self, budget: BudgetsBudget) -> None:
-        team = self._manifest.team
+        team = self._context.team
         # Every accelerated type, GPU or Neuron, priced by the catalog or not (policies/gfo_facts.py
         # is the one definition).
         gpu_types = list(ACCELERATED_INSTANCE_TYPE_GLOBS)
@@ -255,7 +262,7 @@ class TeamBudget(Construct):
         )
         role_arns = [
             arn
-            for name in self._manifest.budget.action_role_names
+            for name in self._budget.action_role_names
             # Role names are unique in an account whatever their path, so these two match
             # exactly the named role: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html
             for arn in (
@@ -282,7 +289,7 @@ class TeamBudget(Construct):
             action_type="APPLY_IAM_POLICY",
             definition=BudgetsBudgetActionDefinition(
                 iam_action_definition=BudgetsBudgetActionDefinitionIamActionDefinition(
-                    policy_arn=policy.arn, roles=list(self._manifest.budget.action_role_names)
+                    policy_arn=policy.arn, roles=list(self._budget.action_role_names)
                 )
             ),
             role=role,
@@ -290,7 +297,7 @@ class TeamBudget(Construct):
         )
 
     def _stop_training(self, budget: BudgetsBudget, instance_ids: Sequence[str]) -> None:
-        region = self._manifest.region
+        region = self._context.region
         # The STOP_EC2_INSTANCES part of AWSBudgetsActions_RolePolicyForResourceAdministrationWithSSM
         # (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSBudgetsActions_RolePolicyForResourceAdministrationWithSSM.html,
         # listed in https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-action-role.html):
@@ -321,7 +328,7 @@ class TeamBudget(Construct):
                 "Resource": f"arn:{self._partition}:ec2:{region}:{self._account}:instance/*",
                 "Condition": {
                     **called_via_ssm,
-                    "StringEquals": {f"aws:ResourceTag/{TEAM_TAG}": self._manifest.team},
+                    "StringEquals": {f"aws:ResourceTag/{TEAM_TAG}": self._context.team},
                 },
             },
         ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Mapping
 
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.iam_instance_profile import IamInstanceProfile
@@ -11,7 +10,7 @@ from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAtt
 from constructs import Construct
 
 from generators import naming
-from generators.model import TeamManifest
+from modules.context import TeamContext
 from modules.iam_documents import policy_document
 
 # The instances have no public IP and no SSH key: people reach them through Session Manager,
@@ -23,18 +22,18 @@ SSM_CORE_POLICY = "AmazonSSMManagedInstanceCore"
 
 
 class TrainingInstanceProfile(Construct):
-    def __init__(self, scope: Construct, id: str, *, team: TeamManifest, tags: Mapping[str, str]) -> None:
+    def __init__(self, scope: Construct, id: str, *, context: TeamContext) -> None:
         super().__init__(scope, id)
         trust = {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
         role = IamRole(
             self,
             "role",
-            name=naming.training_role(team.team),
-            description=f"GPU training instances of team {team.team} (genai-finops)",
+            name=naming.training_role(context.team),
+            description=f"GPU training instances of team {context.team} (genai-finops)",
             assume_role_policy=policy_document(trust),
-            tags=dict(tags),
+            tags=dict(context.tags),
         )
         partition = DataAwsPartition(self, "partition").partition
         IamRolePolicyAttachment(self, "ssm-core", role=role.name, policy_arn=f"arn:{partition}:iam::aws:policy/{SSM_CORE_POLICY}")
-        profile = IamInstanceProfile(self, "profile", name=naming.training_role(team.team), role=role.name, tags=dict(tags))
+        profile = IamInstanceProfile(self, "profile", name=naming.training_role(context.team), role=role.name, tags=dict(context.tags))
         self.name: str = profile.name

@@ -13,6 +13,7 @@ from constructs import Construct
 from generators import labels, tags
 from generators.app_builder import StackPlan
 from generators.model import OrgPolicy
+from modules.context import TeamContext
 from modules.deep_learning_ami import DeepLearningAmi
 from modules.gpu_training_instance import GpuTrainingInstance
 from modules.inference_node_pool import InferenceNodePool
@@ -33,40 +34,47 @@ class TeamStack(TerraformStack):
         AwsProvider(self, "aws", region=team.region, default_tags=[AwsProviderDefaultTags(tags=base)])
         configure_state(self, plan.state, stack_dir)
 
+        # The stack decides each construct's context (tags with the model's ModelID, or the
+        # team's base tags) and which optional parts exist; the constructs build what they get.
+        context = TeamContext(team=team.team, region=team.region, tags=base)
+
+        def for_model(model_id: str) -> TeamContext:
+            return TeamContext(team=team.team, region=team.region, tags=tags.model_tags(team, org, model_id))
+
         instance_ids: list[str] = []
         if team.training:
             ami = DeepLearningAmi(self, "deep-learning-ami")
-            profile = TrainingInstanceProfile(self, "training-profile", team=team, tags=base)
+            profile = TrainingInstanceProfile(self, "training-profile", context=context)
             for job in team.training:
                 training = GpuTrainingInstance(
                     self,
                     f"training-{job.name}",
                     job=job,
-                    team=team,
                     network=org.networks[team.region],
                     ami_id=ami.ami_id,
                     instance_profile=profile.name,
-                    tags=tags.model_tags(team, org, job.model_id),
+                    context=for_model(job.model_id),
                 )
                 instance_ids.extend(training.instance_ids)
 
         kubernetes: dict[str, KubernetesProvider] = {}
         node_groups = []
         for pool in team.inference:
+            pool_labels = labels.node_labels(team, pool)
             node_groups.append(
                 InferenceNodePool(
                     self,
                     f"inference-{pool.name}",
                     pool=pool,
-                    team=team,
                     cluster=org.clusters[pool.cluster],
-                    tags=tags.model_tags(team, org, pool.model_id),
+                    node_labels=pool_labels,
+                    offhours_managed=team.capacity_function,
+                    context=for_model(pool.model_id),
                 ).node_group
             )
             if pool.autoscaling is not None:
                 if pool.cluster not in kubernetes:
                     kubernetes[pool.cluster] = self._kubernetes_provider(pool.cluster, team.region)
-                pool_labels = labels.node_labels(team, pool)
                 ServingAutoscaler(
                     self,
                     f"autoscaler-{pool.name}",
@@ -84,9 +92,11 @@ class TeamStack(TerraformStack):
                         provider=kubernetes[pool.cluster],
                     )
 
-        budget = TeamBudget(self, "budget", manifest=team, tags=base, training_instance_ids=instance_ids)
+        budget = TeamBudget(
+            self, "budget", budget=team.budget, recipients=team.alert_recipients, training_instance_ids=instance_ids, context=context
+        )
         if team.capacity_function:
-            OffHoursSchedule(self, "offhours", manifest=team, tags=base, budget_topic_arn=budget.topic_arn, node_groups=node_groups)
+            OffHoursSchedule(self, "offhours", team=team, budget_topic_arn=budget.topic_arn, node_groups=node_groups, context=context)
 
     def _kubernetes_provider(self, cluster: str, region: str) -> KubernetesProvider:
         """A Kubernetes provider for one shared cluster, authenticated per request by `aws eks get-token`.

@@ -13,6 +13,7 @@ import pytest
 from generators import naming, tags
 from generators.loading import load_manifest_set
 from modules import offhours_schedule
+from modules.context import TeamContext
 from modules.offhours_schedule import OffHoursSchedule, cron_expression
 
 TEAM = "alpha"
@@ -37,9 +38,9 @@ def synthesized(manifests) -> dict[str, Any]:
     construct = OffHoursSchedule(
         stack,
         "offhours",
-        manifest=alpha,
-        tags=tags.base_tags(alpha, manifests.org),
+        team=alpha,
         budget_topic_arn="arn:aws:sns:us-east-1:123456789012:genai-finops-alpha-budget-alerts",
+        context=TeamContext(team=alpha.team, region=alpha.region, tags=tags.base_tags(alpha, manifests.org)),
     )
     for attribute in ("function_arn", "function_name", "role_arn"):
         TerraformOutput(stack, attribute, value=getattr(construct, attribute))
@@ -323,4 +324,5 @@ def test_construct_refuses_a_team_without_schedule(synthesized, manifests):
     assert bravo.schedule is None
     stack = TerraformStack(cdktf.Testing.app(), "bravo")
     with pytest.raises(ValueError, match="team bravo has no schedule and no deny-new-gpu pools"):
-        OffHoursSchedule(stack, "offhours", manifest=bravo, tags=tags.base_tags(bravo, manifests.org), budget_topic_arn="arn:aws:sns:us-east-1:123456789012:t")
+        OffHoursSchedule(stack, "offhours", team=bravo, budget_topic_arn="arn:aws:sns:us-east-1:123456789012:t",
+                         context=TeamContext(team=bravo.team, region=bravo.region, tags=tags.base_tags(bravo, manifests.org)))

@@ -50,12 +50,15 @@ def build(app, name: str, manifest: TeamManifest, training_instances: int) -> Sy
     from cdktf_cdktf_provider_aws.instance import Instance
     from cdktf_cdktf_provider_aws.provider import AwsProvider
 
+    from modules.context import TeamContext
     from modules.team_budget import TeamBudget
 
     stack = TerraformStack(app, name)
     AwsProvider(stack, "aws", region=manifest.region)
     instances = [Instance(stack, f"train-{n}", ami="ami-0123456789abcdef0", instance_type="g5.xlarge") for n in range(training_instances)]
-    budget = TeamBudget(stack, "budget", manifest=manifest, tags=TAGS, training_instance_ids=[i.id for i in instances])
+    budget = TeamBudget(stack, "budget", budget=manifest.budget, recipients=manifest.alert_recipients,
+                        training_instance_ids=[i.id for i in instances],
+                        context=TeamContext(team=manifest.team, region=manifest.region, tags=TAGS))
     # What the rest of a stack sees of the construct: its attributes, used as values.
     TerraformOutput(stack, "topic_arn", value=budget.topic_arn)
     return Synth(manifest, stack, budget, [f"${{aws_instance.{name_of(i)}.id}}" for i in instances])
