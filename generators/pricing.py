@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from generators.errors import ManifestError, ToolError, display_path, format_path
+from generators.loading import schema_messages, schema_problems  # the manifests' reporter of pydantic errors
 from generators.yaml_source import load_yaml
 
 DEFAULT_PATH = Path(__file__).with_name("prices.json")
@@ -151,8 +152,6 @@ class CatalogFile(_Strict):
 def load_catalog(path: Path | str = DEFAULT_PATH) -> PriceCatalog:
     """Read and check the catalog; every problem in the file is reported as manifests' are,
     `file:line:col: field: message`, all at once (a ManifestError, exit 1)."""
-    from generators.loading import schema_problems  # the manifests' reporter of pydantic errors
-
     path = Path(path)
     display = display_path(path)
     try:
@@ -179,8 +178,6 @@ def check_catalog(data: Any) -> list[str]:
 
 def catalog_problems(data: Any) -> list[tuple[tuple, str]]:
     """Every problem as (field path, message): the schema's, else the checks across fields."""
-    from generators.loading import schema_messages
-
     try:
         CatalogFile.model_validate(data)
     except ValidationError as error:

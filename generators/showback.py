@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
+from generators import gpu_idle
 from generators.cost import Month
 from generators.errors import ToolError
 from generators.model import WEEKDAYS, ManifestSet, Schedule
@@ -314,8 +315,6 @@ def summarise(connection: Any) -> dict[str, Any]:
 
 def add_gpu_utilization(report: Showback, units: list, unowned: int, metric: str) -> None:
     """Busy share and idle dollars per pool and training job (generators/gpu_idle.py), in place."""
-    from generators import gpu_idle
-
     spend = {(m["model_id"], m["team"]): m["actual_usd"] for m in report.models}
     rows = gpu_idle.with_spend(units, spend)
     measured = [r for r in rows if r["gpu_busy_share"] is not None]

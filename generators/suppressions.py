@@ -39,6 +39,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from generators.errors import ManifestError, Problem
+from generators.loading import schema_problems  # the manifests' reporter of pydantic errors
 from generators.yaml_source import SourceDocument, load_yaml
 
 # cdk-nag refuses suppression reasons shorter than this; a reviewer needs a sentence, not "ok".
@@ -128,8 +129,6 @@ class SuppressionFile(BaseModel):
 def load_suppressions(path: Path, display: str | None = None, today: dt.date | None = None) -> list[Suppression]:
     """The validated entries of a suppression file; a ManifestError listing every problem, at
     file:line:col as manifests' are, otherwise."""
-    from generators.loading import schema_problems  # the manifests' reporter of pydantic errors
-
     document = load_yaml(path, display)
     today = today or dt.date.today()
     if document.data.get("suppressions", []) is None:
