@@ -1,7 +1,8 @@
 """`genai-finops`: validate, price, synthesize and scan GPU/LLM team manifests.
 
-Subcommands are discovered from `generators.commands`; each is one module. Exit codes:
-0 success, 1 the input or a policy failed, 2 usage error.
+Subcommands are discovered from `generators.commands` and, for the ones that build stacks,
+`stacks.commands` (named here, never imported by the rest of generators/); each is one module.
+Exit codes: 0 success, 1 the input or a policy failed, 2 usage error.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import sys
 from typing import Callable, NoReturn
 from types import ModuleType
 
-from generators import commands
 from generators.errors import ManifestError, ToolError, UsageError
 
 EPILOG = """\
@@ -28,9 +28,16 @@ exit codes: 0 success, 1 invalid input or a failed policy/budget gate, 2 usage e
 """
 
 
+COMMAND_PACKAGES = ("generators.commands", "stacks.commands")
+
+
 def _command_modules() -> list[ModuleType]:
-    names = sorted(m.name for m in pkgutil.iter_modules(commands.__path__) if not m.name.startswith("_"))
-    return [importlib.import_module(f"{commands.__name__}.{name}") for name in names]
+    found = {}
+    for package in map(importlib.import_module, COMMAND_PACKAGES):
+        for module in pkgutil.iter_modules(package.__path__):
+            if not module.name.startswith("_"):
+                found[module.name] = f"{package.__name__}.{module.name}"
+    return [importlib.import_module(found[name]) for name in sorted(found)]
 
 
 def build_parser() -> argparse.ArgumentParser:

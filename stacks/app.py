@@ -1,6 +1,6 @@
 """The cdktf App for an AppPlan: the one place that turns the plan into stacks.
 
-Used by `genai-finops synth` (generators/synthesis.py) and by `main.py`, the entry point
+Used by `genai-finops synth` (stacks/synthesis.py) and by `main.py`, the entry point
 `cdktf synth` runs, so both produce the same stacks.
 """
 

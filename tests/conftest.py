@@ -1,6 +1,6 @@
 """Session-wide fixtures: the jsii start-up (~20 s) is paid once per test session.
 
-`synthesized_examples` runs the real `generators.synthesis.synthesize` (real cdktf, real
+`synthesized_examples` runs the real `stacks.synthesis.synthesize` (real cdktf, real
 providers, nothing mocked) over the shipped manifests once; tests assert on the Terraform JSON
 it wrote. Tests that need another manifest set call `synthesize` themselves: the jsii runtime
 is already up by then, so each extra synth costs about a second.
@@ -48,7 +48,7 @@ def moto():
 @pytest.fixture(scope="session")
 def synthesized_examples(tmp_path_factory) -> Synthesized:
     from generators.loading import load_manifest_set
-    from generators.synthesis import synthesize
+    from stacks.synthesis import synthesize
 
     out = tmp_path_factory.mktemp("synth") / "cdktf.out"
     result = synthesize(load_manifest_set(["manifests"]), out)

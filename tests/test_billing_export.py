@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from generators.loading import load_manifest_set
-from generators.synthesis import synthesize
+from stacks.synthesis import synthesize
 from modules.billing_export import FOCUS_COLUMNS, FOCUS_TABLE, WRITERS
 from generators.showback import REQUIRED_COLUMNS, OPTIONAL_COLUMNS
 from tests.manifest_helpers import example, write_manifests

@@ -21,7 +21,7 @@ from generators import naming
 from generators.amis import DLAMI_ROOT_SNAPSHOT_GB, EKS_NODE_DEFAULT_VOLUME_GB
 from generators.errors import ManifestError, UsageError
 from generators.loading import load_manifest_set
-from generators.synthesis import synthesize
+from stacks.synthesis import synthesize
 from lambdas.offhours import contract
 from modules.gpu_training_instance import SPOT_REQUEST_VALID_UNTIL
 from modules.inference_node_pool import CA_PREFIX

@@ -13,7 +13,7 @@ import pytest
 from generators import checkov_adapter, synth_cache
 from generators.app_builder import plan_app
 from generators.loading import load_manifest_set
-from generators.synthesis import synthesize
+from stacks.synthesis import synthesize
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKOV = os.environ.get("GENAI_FINOPS_CHECKOV") or str(ROOT / ".venv" / "tools" / "checkov" / "bin" / "checkov")

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from generators import synthesis
+from stacks import synthesis
 from generators.errors import UsageError
 from generators.loading import load_manifest_set
 from tests.conftest import load_output

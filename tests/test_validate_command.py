@@ -108,3 +108,16 @@ def test_shipped_schema_files_match_the_model():
     for args, name in ((("schema",), "team"), (("schema", "--org"), "org")):
         shipped = json.loads((REPO / "schemas" / f"{name}.schema.json").read_text())
         assert shipped == json.loads(run(*args).stdout), f"run: genai-finops {' '.join(args)} > schemas/{name}.schema.json"
+
+
+def test_generators_never_import_the_stacks_or_the_constructs():
+    """The arrow runs stacks -> modules -> generators: nothing under generators/ imports stacks/
+    or modules/ (the CLI only names the package of the commands that build stacks)."""
+    import ast
+
+    offenders = []
+    for path in (REPO / "generators").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            offenders += [f"{path.relative_to(REPO)}: {name}" for name in names if name.split(".")[0] in ("stacks", "modules")]
+    assert offenders == []

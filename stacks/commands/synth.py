@@ -40,7 +40,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from generators.synthesis import synthesize
+    from stacks.synthesis import synthesize
 
     manifests = load_manifests(args)
     started = time.perf_counter()
