@@ -242,7 +242,10 @@ def sums_sql(source: str, team: str, model: str, month: Month) -> str:
                count(*) AS n,
                sum(CAST(EffectiveCost AS DOUBLE)) AS cost,
                coalesce(sum(CAST(EffectiveCost AS DOUBLE)) FILTER (WHERE ResourceId LIKE 'i-%' OR ResourceId LIKE '%:instance/i-%'), 0) AS instance_cost,
-               bool_and({end} - {start} = INTERVAL 1 HOUR) AS hourly,
+               -- Every row of a group starts at the group's hour, so the group is hourly when its
+               -- earliest and latest ends are that hour's end: two cheap aggregates instead of an
+               -- interval per row (benchmarks/showback_scale.py: the 10 M-row query 1.86 s -> 1.32 s).
+               (min({end}) = {start} + INTERVAL 1 HOUR AND max({end}) = {start} + INTERVAL 1 HOUR) AS hourly,
                max({end}) AS horizon
         FROM {source}
         WHERE {start} >= TIMESTAMPTZ '{_utc(month.start)}' AND {start} < TIMESTAMPTZ '{_utc(month.end)}'
@@ -267,7 +270,7 @@ def athena_sql(table: str, month: Month) -> str:
     return sqlglot.transpile(sums_sql(table, tag(TEAM_TAG), tag(MODEL_TAG), month), read="duckdb", write="athena")[0]
 
 
-def query(files: list[Path], month: Month) -> dict[str, Any]:
+def query(files: list[Path], month: Month, schedules: dict[str, Schedule] | None = None) -> dict[str, Any]:
     """The attribution over local files, with DuckDB."""
     import duckdb
 
@@ -277,7 +280,7 @@ def query(files: list[Path], month: Month) -> dict[str, Any]:
         connection.execute("SET TimeZone = 'UTC'")
         source = f"({_relation_sql(files, present)}) AS billed"
         connection.execute(f"CREATE TEMP TABLE sums AS {sums_sql(source, 'team', 'model_id', month)}")
-        return summarise(connection)
+        return summarise(connection, schedules or {})
     except ToolError:
         raise
     except Exception as error:
@@ -286,13 +289,30 @@ def query(files: list[Path], month: Month) -> dict[str, Any]:
         connection.close()
 
 
-def summarise(connection: Any) -> dict[str, Any]:
-    """Every figure showback reports, from the `sums` table (local or fetched from Athena)."""
+def summarise(connection: Any, schedules: dict[str, Schedule]) -> dict[str, Any]:
+    """Every figure showback reports, from the `sums` table (local or fetched from Athena).
+
+    Off-schedule spend is computed here too, in SQL, for the teams in `schedules`: an hour is
+    outside when, in the team's time zone, its weekday is not a schedule day or its start is not
+    in [start, stop) (as `in_schedule` decides it). Only one row per team comes back."""
     count, total, horizon = connection.execute("SELECT coalesce(sum(n), 0), coalesce(sum(cost), 0), max(horizon) FROM sums").fetchone()
     by_team = connection.execute("SELECT team, sum(cost) FROM sums WHERE team IS NOT NULL GROUP BY team").fetchall()
-    hourly = connection.execute(
-        "SELECT team, period_start, sum(instance_cost), bool_and(hourly) FROM sums WHERE team IS NOT NULL GROUP BY team, period_start"
-    ).fetchall()
+    connection.execute("CREATE OR REPLACE TEMP TABLE schedules (team VARCHAR, tz VARCHAR, days INTEGER[], start_at VARCHAR, stop_at VARCHAR)")
+    if schedules:
+        connection.executemany(
+            "INSERT INTO schedules VALUES (?, ?, ?, ?, ?)",
+            [(team, s.timezone, [WEEKDAYS.index(d) + 1 for d in s.weekdays], s.start, s.stop) for team, s in sorted(schedules.items())],
+        )
+    local = "timezone(k.tz, sums.period_start)"
+    off_schedule = connection.execute(f"""
+        SELECT sums.team,
+               coalesce(sum(sums.instance_cost) FILTER (WHERE NOT (list_contains(k.days, isodow({local}))
+                                                                AND strftime({local}, '%H:%M') >= k.start_at
+                                                                AND strftime({local}, '%H:%M') < k.stop_at)), 0),
+               bool_and(sums.hourly)
+        FROM sums JOIN schedules AS k ON sums.team = k.team
+        GROUP BY sums.team
+    """).fetchall()
     models = connection.execute(
         "SELECT model_id, team, sum(cost) FROM sums WHERE model_id IS NOT NULL GROUP BY model_id, team ORDER BY model_id, team"
     ).fetchall()
@@ -306,7 +326,7 @@ def summarise(connection: Any) -> dict[str, Any]:
         "total": float(total),
         "horizon": horizon,
         "by_team": {team: float(cost) for team, cost in by_team},
-        "hourly": hourly,
+        "off_schedule": {team: (float(cost), bool(hourly)) for team, cost, hourly in off_schedule},
         "models": models,
         "untagged": untagged,
         "unattributed": float(unattributed),
@@ -332,7 +352,7 @@ ATHENA_POLL_SECONDS = 1.0
 ATHENA_TIMEOUT_SECONDS = 900
 
 
-def query_athena(billing: Any, month: Month, client: Any, sleep: Any = None) -> dict[str, Any]:
+def query_athena(billing: Any, month: Month, client: Any, sleep: Any = None, schedules: dict[str, Schedule] | None = None) -> dict[str, Any]:
     """The same attribution in Athena over `billing.athena_table`, in `billing.athena_workgroup`;
     its per team/model/hour sums are fetched and summarised locally like DuckDB's.
     https://docs.aws.amazon.com/athena/latest/APIReference/API_StartQueryExecution.html"""
@@ -377,7 +397,7 @@ def query_athena(billing: Any, month: Month, client: Any, sleep: Any = None) -> 
             connection.executemany(f"INSERT INTO text_sums VALUES ({', '.join('?' for _ in names)})", raw[1:])
         casts = ", ".join(f"CAST({name} AS {kind}) AS {name}" for name, kind in SUMS_COLUMNS)
         connection.execute(f"CREATE TEMP TABLE sums AS SELECT {casts} FROM text_sums")
-        return summarise(connection)
+        return summarise(connection, schedules or {})
     finally:
         connection.close()
 
@@ -445,14 +465,15 @@ def showback(
 ) -> Showback:
     """From local FOCUS files (`sources`) with DuckDB, or with `athena_client` from the org's
     billing.athena_table."""
+    schedules = {loaded.manifest.team: loaded.manifest.schedule for loaded in manifests.teams if loaded.manifest.schedule}
     if athena_client is not None:
         billing = manifests.org.billing
         files: list[Path] = []
-        data = query_athena(billing, month, athena_client)
+        data = query_athena(billing, month, athena_client, schedules=schedules)
         where = f"Athena table {billing.athena_table}"
     else:
         files = billing_files(sources)
-        data = query(files, month)
+        data = query(files, month, schedules)
         where = ", ".join(sources)
     if data["rows"] == 0:
         raise ToolError(f"no billing rows for {month} in {where} (ChargePeriodStart in {month}, UTC): check --month and --billing")
@@ -462,9 +483,6 @@ def showback(
     month_hours = (month.end - month.start).total_seconds() / 3600
 
     manifests_by_team = {loaded.manifest.team: loaded.manifest for loaded in manifests.teams}
-    hourly_by_team: dict[str, list[tuple[dt.datetime, float, bool]]] = {}
-    for team, start, cost, is_hour in data["hourly"]:
-        hourly_by_team.setdefault(team, []).append((start, float(cost), bool(is_hour)))
 
     teams: list[TeamSpend] = []
     for team in sorted(set(manifests_by_team) | set(data["by_team"])):
@@ -476,11 +494,11 @@ def showback(
         elif manifest.schedule is None:
             note = "no schedule"
         else:
-            rows = hourly_by_team.get(team, [])
-            if rows and not all(is_hour for _, _, is_hour in rows):
+            cost, hourly = data["off_schedule"].get(team, (0.0, True))
+            if not hourly:
                 note = "cannot be computed: the export is not hourly"
             else:
-                off = sum(cost for start, cost, _ in rows if not in_schedule(manifest.schedule, start))
+                off = cost
         teams.append(
             TeamSpend(
                 team=team,
