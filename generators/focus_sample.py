@@ -40,8 +40,9 @@ PAYER = ("111122223333", "genai-finops demo payer")  # the generated data's acco
 MEMBER = ("123456789012", "genai-finops demo workloads")
 
 
-NUMERIC = frozenset({"PricingQuantity", "ConsumedQuantity", "ListCost", "ContractedCost", "BilledCost", "EffectiveCost"})
-TIMESTAMPS = frozenset({"BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart", "ChargePeriodEnd"})
+_TYPED = {c.name: c.data_type for c in (*focus_spec.MANDATORY, *focus_spec.USED_OPTIONAL)}
+NUMERIC = frozenset(name for name, kind in _TYPED.items() if kind == "Decimal")
+TIMESTAMPS = frozenset(name for name, kind in _TYPED.items() if kind == "Date/Time")
 
 
 @dataclass(frozen=True)

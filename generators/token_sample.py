@@ -25,6 +25,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from generators import catalog, gpu_idle, naming
 from generators.cost import Month
 from generators.model import ManifestSet
 from generators.showback import in_schedule
@@ -91,8 +92,6 @@ def gpu_series_for(manifests: ManifestSet, month: Month) -> list[Gauge]:
     order, inside the schedule; training for its hours_per_month, else the schedule, else all
     month), the kube_node_labels that tie a node to its pool, the team and ec2_name labels an
     EC2 scrape gives training instances, and one GPU of a node no pool owns."""
-    from generators import catalog, gpu_idle, naming
-
     steps = [month.start + index * STEP for index in range(int((month.end - month.start) / STEP))]
     out: list[Gauge] = []
 
