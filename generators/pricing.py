@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from generators.errors import ManifestError, ToolError, display_path, format_path
-from generators.loading import schema_messages, schema_problems  # the manifests' reporter of pydantic errors
+from generators.loading import schema_messages  # the manifests' words for pydantic errors
 from generators.yaml_source import load_yaml
 
 DEFAULT_PATH = Path(__file__).with_name("prices.json")
@@ -160,14 +160,12 @@ def load_catalog(path: Path | str = DEFAULT_PATH) -> PriceCatalog:
         raise ToolError(f"{display}: cannot read the price catalog: {exc.strerror or exc}") from None
     except json.JSONDecodeError as exc:
         raise ToolError(f"{display}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
-    document = load_yaml(path, display)  # JSON is YAML: the same reader gives every field's position
-    try:
-        CatalogFile.model_validate(data)
-    except ValidationError as error:
-        raise ManifestError(schema_problems(document, error, CatalogFile)) from None
-    problems = _cross_problems(data)
+    problems = _problems(data)
     if problems:
-        raise ManifestError([document.problem(where, message) for where, message in problems])
+        # Only now is the file read for positions (JSON is YAML: the same reader gives every
+        # field's line and column); a good catalog is parsed once.
+        document = load_yaml(path, display)
+        raise ManifestError([document.problem(where, message, key=key) for where, message, key in problems])
     return PriceCatalog(display, data)
 
 
@@ -178,11 +176,17 @@ def check_catalog(data: Any) -> list[str]:
 
 def catalog_problems(data: Any) -> list[tuple[tuple, str]]:
     """Every problem as (field path, message): the schema's, else the checks across fields."""
+    return [(where, message) for where, message, _key in _problems(data)]
+
+
+def _problems(data: Any) -> list[tuple[tuple, str, bool]]:
+    """(field path, message, whether it is about the key) for each problem: the schema's in the
+    manifests' words, else the checks across fields."""
     try:
         CatalogFile.model_validate(data)
     except ValidationError as error:
-        return [(loc, message) for loc, message, _key in schema_messages(error, CatalogFile)]
-    return _cross_problems(data)
+        return schema_messages(error, CatalogFile)
+    return [(where, message, False) for where, message in _cross_problems(data)]
 
 
 def _cross_problems(data: dict[str, Any]) -> list[tuple[tuple, str]]:
