@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generators import focus_spec, naming
-from generators.model import ManifestSet, TeamManifest
+from generators.model import ManifestSet, TeamManifest, TrainingJob
 from generators.pricing import PriceCatalog
 from generators.cost import Month
 from generators.showback import USER_TAG_PREFIX, in_schedule
@@ -63,10 +63,25 @@ def _tags(team: TeamManifest, model_id: str) -> str:
     return json.dumps({f"{USER_TAG_PREFIX}{k}": v for k, v in sorted(values.items())}, separators=(",", ":"))
 
 
+def month_hours(month: Month) -> list[dt.datetime]:
+    """The start of every hour of the month, UTC."""
+    return [month.start + dt.timedelta(hours=h) for h in range(int((month.end - month.start).total_seconds() // 3600))]
+
+
+def running_hours(team: TeamManifest, hours: list[dt.datetime]) -> list[dt.datetime]:
+    """The hours the team's capacity runs: inside its schedule, else all of them."""
+    return [h for h in hours if team.schedule is None or in_schedule(team.schedule, h)]
+
+
+def job_hours(job: TrainingJob, running: list[dt.datetime]) -> list[dt.datetime]:
+    """The hours a training job runs: the first hours_per_month of the team's, else all of them."""
+    return running[: int(job.hours_per_month)] if job.hours_per_month else running
+
+
 def rows(manifests: ManifestSet, catalog: PriceCatalog, month: Month, noise: Noise = Noise(), seed: int = 7) -> list[tuple]:
     rng = random.Random(seed)
     billing = (month.start.isoformat().replace("+00:00", "Z"), month.end.isoformat().replace("+00:00", "Z"))
-    hours = [month.start + dt.timedelta(hours=h) for h in range(int((month.end - month.start).total_seconds() // 3600))]
+    hours = month_hours(month)
     out: list[tuple] = []
 
     def add(start: dt.datetime, category: str, description: str, region: str, resource: str, name: str, kind: str,
@@ -89,18 +104,15 @@ def rows(manifests: ManifestSet, catalog: PriceCatalog, month: Month, noise: Noi
         }
         out.append(tuple(row[column] for column in COLUMNS))
 
-    def run_hours(team: TeamManifest) -> list[dt.datetime]:
-        return [h for h in hours if team.schedule is None or in_schedule(team.schedule, h)]
-
     for loaded in manifests.teams:
         team = loaded.manifest
         gp3_hour = catalog.gp3_gb_month(team.region) / catalog.hours_always_on
-        running = run_hours(team)
+        running = running_hours(team, hours)
         for job in team.training:
             on_demand = catalog.on_demand_hourly(team.region, job.instance_type)
             hourly = on_demand * (1 - catalog.spot_discount(job.instance_type).expected) if job.market == "spot" else on_demand
             tags = _tags(team, job.model_id)
-            job_hours = running[: int(job.hours_per_month)] if job.hours_per_month else running
+            ran = job_hours(job, running)
             for index in range(job.count):
                 resource = _resource_id(team.team, job.name, str(index))
                 extra = []
@@ -108,7 +120,7 @@ def rows(manifests: ManifestSet, catalog: PriceCatalog, month: Month, noise: Noi
                     # left running past the stop on a few evenings: what off-hours should have stopped
                     stops = sorted({h.replace(minute=0) for h in running if not in_schedule(team.schedule, h + dt.timedelta(hours=1))})
                     extra = [stop + dt.timedelta(hours=k) for stop in rng.sample(stops, min(noise.late_evenings, len(stops))) for k in (1, 2)]
-                for hour in sorted(set(job_hours) | set(extra)):
+                for hour in sorted(set(ran) | set(extra)):
                     effective = hourly * (1 - SAVINGS_PLAN_DISCOUNT) if noise.savings_plan and job.market == "on-demand" else hourly
                     covered = effective != hourly
                     add(hour, "Usage", f"{job.instance_type} {job.market}", team.region, resource, naming.training_instance(team.team, job.name, index),

@@ -25,7 +25,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from generators import catalog, gpu_idle, naming
+from generators import catalog, focus_sample, gpu_idle, naming
 from generators.cost import Month
 from generators.model import ManifestSet
 from generators.showback import in_schedule
@@ -98,10 +98,10 @@ def gpu_series_for(manifests: ManifestSet, month: Month) -> list[Gauge]:
     def util(labels: dict[str, str], busy: list[tuple[dt.datetime, float]]) -> Gauge:
         return Gauge(gpu_idle.UTIL_METRIC, tuple(sorted(labels.items())), tuple((at.timestamp(), value) for at, value in busy))
 
-    hours = [month.start + dt.timedelta(hours=h) for h in range(int((month.end - month.start) / dt.timedelta(hours=1)))]
+    hours = focus_sample.month_hours(month)
     for team_index, loaded in enumerate(manifests.teams):
         team = loaded.manifest
-        running_hours = [h for h in hours if team.schedule is None or in_schedule(team.schedule, h)]
+        running_hours = focus_sample.running_hours(team, hours)
         open_hours = set(running_hours)
         running = [at for at in steps if at.replace(minute=0) in open_hours]
         for pool_index, pool in enumerate(team.inference):
@@ -114,7 +114,7 @@ def gpu_series_for(manifests: ManifestSet, month: Month) -> list[Gauge]:
                 for gpu in range(gpus):
                     out.append(util({"Hostname": host, "gpu": str(gpu)}, [(at, low if i % 2 else high) for i, at in enumerate(running)]))
         for job in team.training:
-            job_hours = set(running_hours[: int(job.hours_per_month)] if job.hours_per_month else running_hours)
+            job_hours = set(focus_sample.job_hours(job, running_hours))
             ran = [at for at in steps if at.replace(minute=0) in job_hours]
             gpus = catalog.INSTANCE_TYPES[job.instance_type].accelerators
             for index in range(job.count):
