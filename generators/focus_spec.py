@@ -32,7 +32,7 @@ class Column:
 
 
 # Feature level "Mandatory" in v1.2: every FOCUS dataset has these columns.
-_MANDATORY_NAMES = (
+MANDATORY_NAMES: tuple[str, ...] = (
     "BilledCost", "BillingAccountId", "BillingAccountName", "BillingCurrency", "BillingPeriodEnd", "BillingPeriodStart",
     "ChargeCategory", "ChargeClass", "ChargeDescription", "ChargePeriodEnd", "ChargePeriodStart", "ContractedCost",
     "EffectiveCost", "InvoiceIssuerName", "ListCost", "PricingQuantity", "PricingUnit", "ProviderName", "PublisherName",
@@ -74,10 +74,9 @@ def _columns(names: tuple[str, ...]) -> tuple[Column, ...]:
     return tuple(Column(n, _TYPES.get(n, "String"), n not in _NOT_NULL, _ALLOWED.get(n, ())) for n in names)
 
 
-MANDATORY: tuple[Column, ...] = _columns(_MANDATORY_NAMES)
+MANDATORY: tuple[Column, ...] = _columns(MANDATORY_NAMES)
 USED_OPTIONAL: tuple[Column, ...] = _columns(_USED_OPTIONAL_NAMES)
-MANDATORY_NAMES: tuple[str, ...] = _MANDATORY_NAMES
-EXPORT_COLUMNS: tuple[str, ...] = tuple(sorted({*_MANDATORY_NAMES, *_USED_OPTIONAL_NAMES}))
+EXPORT_COLUMNS: tuple[str, ...] = tuple(sorted({*MANDATORY_NAMES, *_USED_OPTIONAL_NAMES}))
 
 
 def conformance_problems(path: Path) -> list[str]:
