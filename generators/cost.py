@@ -43,6 +43,8 @@ from generators.model import WEEKDAYS, LoadedTeam, ManifestSet, Schedule, hour_m
 from generators.pricing import NO_DISCOUNT, MissingPrice, PriceCatalog, SpotDiscount
 
 UTC = dt.timezone.utc
+# Billing data exists from AWS's first bills on; far-future years only overflow date arithmetic.
+MONTH_YEARS = (2000, 2200)
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ class Month:
             parsed = dt.datetime.strptime(text, "%Y-%m")
         except ValueError:
             raise UsageError(f"--month {text!r}: expected YYYY-MM, e.g. 2026-03") from None
+        if not MONTH_YEARS[0] <= parsed.year <= MONTH_YEARS[1]:
+            raise UsageError(f"--month {text!r}: the year must be from {MONTH_YEARS[0]} to {MONTH_YEARS[1]}")
         return cls(parsed.year, parsed.month)
 
     @classmethod

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from generators import naming
 from generators.cost import Month
 from generators.model import ManifestSet
-from generators.tokens import instant
+from generators.tokens import Client, client_for, instant
 
 UTIL_METRIC = "DCGM_FI_DEV_GPU_UTIL"
 NODE_LABELS_METRIC = "kube_node_labels"
@@ -58,10 +58,11 @@ class UnitUtilization:
         }
 
 
-def utilization(url: str, manifests: ManifestSet, month: Month, end_at=None, metric: str = UTIL_METRIC) -> tuple[list[UnitUtilization], int]:
+def utilization(url: str | Client, manifests: ManifestSet, month: Month, end_at=None, metric: str = UTIL_METRIC) -> tuple[list[UnitUtilization], int]:
     """Every pool and training job of the manifests with its busy share (None without series),
     and how many GPU series belonged to none of them."""
     end = end_at or month.end
+    url = client_for(url)
     window = f"{math.ceil((end - month.start).total_seconds())}s"
     sums = instant(url, f"sum_over_time({metric}[{window}])", end)
     counts = instant(url, f"count_over_time({metric}[{window}])", end)

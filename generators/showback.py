@@ -20,6 +20,7 @@ gzipped CSV); schedules and forecasts are applied in Python to per-team hourly s
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -27,7 +28,8 @@ from zoneinfo import ZoneInfo
 
 from generators import gpu_idle
 from generators.cost import Month
-from generators.errors import ToolError
+from generators.errors import ToolError, display_path
+from generators.safe_text import message, visible
 from generators.model import WEEKDAYS, ManifestSet, Schedule
 from generators.tags import MODEL_ID_TAG as MODEL_TAG
 from generators.tags import TEAM_TAG
@@ -38,7 +40,7 @@ USER_TAG_PREFIX = "user:"
 # Without these a row cannot be placed in time or costed. The rest are read when present: a file
 # without Tags has no team to attribute to (all its spend is unattributed), but still counts.
 REQUIRED_COLUMNS = ("ChargePeriodStart", "ChargePeriodEnd", "EffectiveCost")
-OPTIONAL_COLUMNS = ("Tags", "ResourceId", "ServiceName", "ProviderName")
+OPTIONAL_COLUMNS = ("Tags", "ResourceId", "ServiceName", "ProviderName", "ChargeCategory")
 SUFFIXES = (".parquet", ".csv", ".csv.gz")
 TOP_UNTAGGED = 10
 
@@ -65,11 +67,15 @@ class Showback:
     rows: int
     complete: bool  # the data reaches the end of the month
     teams: list[TeamSpend] = field(default_factory=list)
+    # Spend under a Team tag no manifest has (a typo, a team that left): a leak, shown apart.
+    unknown_teams: list[dict[str, Any]] = field(default_factory=list)
     models: list[dict[str, Any]] = field(default_factory=list)
     unattributed_usd: float = 0.0
     untagged_resources: list[dict[str, Any]] = field(default_factory=list)
     total_usd: float = 0.0
     gpu_utilization: dict[str, Any] | None = None  # with --prometheus: generators/gpu_idle.py
+    # Series of a Prometheus answer passed over (malformed values, negative counters), one each.
+    notes: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -93,11 +99,13 @@ class Showback:
                 }
                 for t in self.teams
             ],
+            "unknown_teams": self.unknown_teams,
             "models": self.models,
             "unattributed_usd": _usd(self.unattributed_usd),
             "untagged_resources": self.untagged_resources,
             "total_usd": _usd(self.total_usd),
             **({"gpu_utilization": self.gpu_utilization} if self.gpu_utilization is not None else {}),
+            "notes": self.notes,
         }
 
 
@@ -108,53 +116,91 @@ def _usd(value: float | None) -> float | None:
 # --------------------------------------------------------------------------- finding the files
 
 
-def download_s3(source: str, into: Path, new_client: Any = None) -> Path:
-    """Copy the FOCUS files under s3://bucket/prefix into `into` (the default AWS credential
-    chain; AWS_ENDPOINT_URL is honoured), keeping their keys as paths; returns that directory."""
+# An export bucket is written by others: what one run copies is bounded. AWS's FOCUS export of a
+# large account is a few files per day; a month of 10 M hourly rows is ~300 MB of Parquet
+# (benchmarks/showback_scale.py), so these leave room for the largest real ones.
+MAX_S3_OBJECTS = 20_000
+MAX_S3_BYTES = 32 * 1024**3
+
+
+def _bad_key(key: str) -> str | None:
+    """Why an S3 key cannot be a billing file's name, or None. Keys are written by whoever can
+    write the bucket: they never become paths here (files are saved under names of our own), but
+    a key with `..`, a leading `/`, an empty part or a control character is no export's."""
+    if visible(key) != key:
+        return "it holds control or bidirectional-formatting characters"
+    if key.startswith("/"):
+        return "it starts with /"
+    if any(part in ("", ".", "..") for part in key.split("/")):
+        return "it has an empty, '.' or '..' part"
+    return None
+
+
+def download_s3(source: str, into: Path, new_client: Any = None) -> dict[Path, str]:
+    """Copy the FOCUS files under s3://bucket/prefix into `into`, a private directory (the
+    default AWS credential chain; AWS_ENDPOINT_URL is honoured). Each object is saved under a
+    name of our own (its index and suffix), never under its key, so no key can write outside
+    `into` or collide with another; returns {local path: s3://bucket/key} for messages."""
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
+    shown = message(source)
     bucket, _, prefix = source.removeprefix("s3://").partition("/")
     if not bucket:
-        raise ToolError(f"--billing {source}: expected s3://bucket/prefix")
+        raise ToolError(f"--billing {shown}: expected s3://bucket/prefix")
     if new_client is None:
         import boto3
 
         new_client = lambda: boto3.client("s3")  # noqa: E731
     client = new_client()
-    target = into / bucket
+    saved: dict[Path, str] = {}
     try:
         pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-        keys = [item["Key"] for page in pages for item in page.get("Contents", []) if item["Key"].endswith(SUFFIXES)]
-        for key in keys:
-            path = target / key
-            path.parent.mkdir(parents=True, exist_ok=True)
+        objects = [item for page in pages for item in page.get("Contents", []) if str(item.get("Key", "")).endswith(SUFFIXES)]
+        for item in objects:
+            reason = _bad_key(item["Key"])
+            if reason:
+                raise ToolError(f"--billing {shown}: refusing the object {message(item['Key'])!r}: {reason}")
+        if len(objects) > MAX_S3_OBJECTS:
+            raise ToolError(f"--billing {shown}: {len(objects):,} FOCUS files under that prefix, more than {MAX_S3_OBJECTS:,}; name a narrower prefix (one billing period)")
+        size = sum(int(item.get("Size", 0)) for item in objects)
+        if size > MAX_S3_BYTES:
+            raise ToolError(f"--billing {shown}: {size / 1024**3:,.1f} GiB under that prefix, more than {MAX_S3_BYTES // 1024**3} GiB; name a narrower prefix or use --engine athena")
+        for index, item in enumerate(objects):
+            key = item["Key"]
+            suffix = next(s for s in SUFFIXES if key.endswith(s) and not (s == ".csv" and key.endswith(".csv.gz")))
+            path = into / f"{index:06d}{suffix}"
             client.download_file(bucket, key, str(path))
+            saved[path] = f"s3://{bucket}/{key}"
     except NoCredentialsError as error:
-        raise ToolError(f"--billing {source}: no AWS credentials found ({error})") from error
+        raise ToolError(f"--billing {shown}: no AWS credentials found") from error
     except (ClientError, BotoCoreError) as error:
         code = getattr(error, "response", {}).get("Error", {}).get("Code", type(error).__name__)
-        raise ToolError(f"--billing {source}: cannot read the bucket ({code}): check the name, region and your access") from error
-    if not keys:
-        raise ToolError(f"--billing {source}: no FOCUS files (.parquet, .csv, .csv.gz) under that prefix")
-    return target
+        raise ToolError(f"--billing {shown}: cannot read the bucket ({message(code, 80)}): check the name, region and your access") from error
+    if not saved:
+        raise ToolError(f"--billing {shown}: no FOCUS files (.parquet, .csv, .csv.gz) under that prefix")
+    return saved
 
 
 def billing_files(sources: Iterable[str]) -> list[Path]:
-    """The FOCUS files under each source (a directory, searched recursively, or a file)."""
-    found: list[Path] = []
+    """The FOCUS files under each source (a directory, searched recursively, or a file), each
+    once: a file named twice (`--billing DIR DIR/sub`, or through a link) is read once, by its
+    resolved path."""
+    found: dict[Path, Path] = {}
     for source in sources:
         path = Path(source)
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.is_file() and p.name.endswith(SUFFIXES))
+            candidates = sorted(p for p in path.rglob("*") if p.is_file() and p.name.endswith(SUFFIXES))
         elif path.is_file():
             if not path.name.endswith(SUFFIXES):
-                raise ToolError(f"--billing {source}: not a FOCUS file (.parquet, .csv or .csv.gz)")
-            found.append(path)
+                raise ToolError(f"--billing {message(source)}: not a FOCUS file (.parquet, .csv or .csv.gz)")
+            candidates = [path]
         else:
-            raise ToolError(f"--billing {source}: no such file or directory")
+            raise ToolError(f"--billing {message(source)}: no such file or directory")
+        for candidate in candidates:
+            found.setdefault(candidate.resolve(), candidate)
     if not found:
-        raise ToolError(f"--billing {', '.join(sources)}: no FOCUS files (.parquet, .csv, .csv.gz) found")
-    return found
+        raise ToolError(f"--billing {message(', '.join(sources))}: no FOCUS files (.parquet, .csv, .csv.gz) found")
+    return list(found.values())
 
 
 # --------------------------------------------------------------------------- the query
@@ -162,79 +208,230 @@ def billing_files(sources: Iterable[str]) -> list[Path]:
 
 def _tag_sql(key: str, as_map: bool) -> str:
     """The tag's value under `key` or AWS's `user:key`: map lookups where Parquet holds a MAP
-    (as AWS writes it; no per-row JSON), JSON paths where the column is JSON text (CSV)."""
+    (as AWS writes it; no per-row JSON), JSON paths where the column is JSON text (CSV; a value
+    that is not JSON is counted as a bad row by the checks, never a crash)."""
     # AWS's own form first: coalesce then looks the plain key up only where it is missing.
     if as_map:
         return f"coalesce(Tags['{USER_TAG_PREFIX}{key}'], Tags['{key}'])"
     return (
-        f"coalesce(json_extract_string(Tags, '$.\"{USER_TAG_PREFIX}{key}\"'), json_extract_string(Tags, '$.\"{key}\"'))"
+        f"CASE WHEN json_valid(Tags) THEN coalesce(json_extract_string(Tags, '$.\"{USER_TAG_PREFIX}{key}\"'), "
+        f"json_extract_string(Tags, '$.\"{key}\"')) END"
     )
 
 
-def _relation_sql(files: list[Path], present: dict[Path, dict[str, str]]) -> str:
-    """One SELECT per file kind, each giving the required columns, the optional ones (NULL where
-    no file of that kind has them) and `team` and `model_id` from Tags, unioned by name."""
+# CSV files are read with the columns of their header and no type sniffing (every value text,
+# cast in SQL with TRY_CAST so a bad value is found and named, never a reader error): files with
+# one header are one scan, however many there are.
+CSV_OPTIONS = "header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', filename = true"
+MAX_CSV_HEADER = 64 * 1024
+
+
+def _csv_header(path: Path) -> tuple[str, ...]:
+    import csv
+    import gzip
+
+    opener = gzip.open if path.name.endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8-sig", newline="") as handle:
+            line = handle.readline(MAX_CSV_HEADER)
+    except (OSError, UnicodeDecodeError, EOFError) as error:
+        raise ToolError(f"cannot be read as CSV: {message(error, 120)}") from error
+    return tuple(next(csv.reader([line]), []))
+
+
+def _parquet_columns(connection: Any, files: list[Path]) -> dict[Path, list[str]]:
+    """Each Parquet file's top-level column names, from one parquet_schema() call over all of
+    them (the schema is a depth-first list: the root, then each column with its children)."""
+    rows = connection.execute(f"SELECT file_name, name, num_children FROM parquet_schema({_list([str(p) for p in files])})").fetchall()
+    by_name: dict[str, list[tuple[str, int]]] = {}
+    for file_name, name, children in rows:
+        by_name.setdefault(file_name, []).append((name, int(children or 0)))
+    out: dict[Path, list[str]] = {}
+    for path in files:
+        elements = by_name.get(str(path), [])
+        names, index = [], 1
+        for _ in range(elements[0][1] if elements else 0):
+            names.append(elements[index][0])
+            pending = elements[index][1]
+            index += 1
+            while pending:  # skip this column's nested elements
+                pending += elements[index][1] - 1
+                index += 1
+        out[path] = names
+    return out
+
+
+def _columns(connection: Any, files: list[Path], labels: dict[Path, str]) -> dict[Path, tuple[str, ...]]:
+    """Each file's columns; every file must have the required FOCUS ones, else one line naming
+    the file and what is missing. A file that cannot be read is one line naming it."""
+    parquet = [p for p in files if p.name.endswith(".parquet")]
+    columns: dict[Path, tuple[str, ...]] = {}
+    if parquet:
+        try:
+            columns.update({p: tuple(c) for p, c in _parquet_columns(connection, parquet).items()})
+        except Exception:  # duckdb's own error types: find the file that fails, alone
+            for path in parquet:
+                try:
+                    columns.update({p: tuple(c) for p, c in _parquet_columns(connection, [path]).items()})
+                except Exception as error:
+                    raise ToolError(f"{labels[path]}: cannot be read as Parquet: {_duckdb_reason(error)}") from error
+    for path in files:
+        if path not in columns:
+            try:
+                columns[path] = _csv_header(path)
+            except ToolError as error:
+                raise ToolError(f"{labels[path]}: {error}") from error
+        missing = [column for column in REQUIRED_COLUMNS if column not in columns[path]]
+        if missing:
+            raise ToolError(f"{labels[path]}: not a FOCUS export: missing column(s) {', '.join(missing)} (needs {', '.join(REQUIRED_COLUMNS)})")
+    return columns
+
+
+def _duckdb_reason(error: Exception) -> str:
+    """DuckDB's message without its SQL echo (LINE 1: ...) and hints, on one line."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip() and not line.startswith(("LINE ", "  "))]
+    return message(" ".join(lines[:3]) or type(error).__name__, 300)
+
+
+def _relation_sql(connection: Any, files: list[Path], columns: dict[Path, tuple[str, ...]]) -> str:
+    """One SELECT over all Parquet files and one per CSV header, unioned by name; each gives
+    the required columns cast (TRY_CAST: NULL where a value is bad, for the checks to name), the
+    optional ones (NULL where missing), `team` and `model_id` from Tags, `bad_tags` and
+    `filename`."""
     parts = []
-    for kind in ("parquet", "csv"):
-        group = [p for p in files if p.name.endswith(".parquet") == (kind == "parquet")]
-        if not group:
-            continue
-        have: dict[str, str] = {}
-        for path in group:
-            have.update(present[path])
-        optional = [c if c in have else f"NULL AS {c}" for c in OPTIONAL_COLUMNS if c != "Tags"]
-        if "Tags" in have:
-            as_map = have["Tags"].startswith("MAP")
-            tags = [f"{_tag_sql(TEAM_TAG, as_map)} AS team", f"{_tag_sql(MODEL_TAG, as_map)} AS model_id"]
-        else:
-            tags = ["CAST(NULL AS VARCHAR) AS team", "CAST(NULL AS VARCHAR) AS model_id"]
-        columns = ", ".join([*REQUIRED_COLUMNS, *optional, *tags])
-        paths = _list([str(p) for p in group])
-        if kind == "parquet":
-            parts.append(f"SELECT {columns} FROM read_parquet({paths}, union_by_name = true)")
-        else:
-            # The timestamps are ISO 8601 with a Z, as AWS writes them; Tags stays JSON text.
-            types = "{'EffectiveCost': 'DOUBLE'" + (", 'Tags': 'VARCHAR'" if "Tags" in have else "") + "}"
-            parts.append(f"SELECT {columns} FROM read_csv({paths}, header = true, union_by_name = true, types = {types})")
+    parquet = [p for p in files if p.name.endswith(".parquet")]
+    csv_groups: dict[tuple[str, ...], list[Path]] = {}
+    for path in files:
+        if not path.name.endswith(".parquet"):
+            csv_groups.setdefault(columns[path], []).append(path)
+    if parquet:
+        reader = f"read_parquet({_list([str(p) for p in parquet])}, union_by_name = true, filename = true)"
+        types = {str(name): str(kind) for name, kind, *_ in connection.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()}
+        parts.append(_select(reader, types, as_map=types.get("Tags", "").startswith("MAP")))
+    for header, group in csv_groups.items():
+        spec = "{" + ", ".join(f"'{name.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for name in header) + "}"
+        reader = f"read_csv({_list([str(p) for p in group])}, {CSV_OPTIONS}, columns = {spec})"
+        parts.append(_select(reader, {name: "VARCHAR" for name in header}, as_map=False))
     return " UNION ALL BY NAME ".join(parts)
+
+
+def _select(reader: str, types: dict[str, str], as_map: bool) -> str:
+    optional = [f'"{c}"' if c in types else f"CAST(NULL AS VARCHAR) AS {c}" for c in OPTIONAL_COLUMNS if c != "Tags"]
+    if "Tags" in types:
+        tags = [f"{_tag_sql(TEAM_TAG, as_map)} AS team", f"{_tag_sql(MODEL_TAG, as_map)} AS model_id",
+                "false AS bad_tags" if as_map else "(Tags IS NOT NULL AND NOT json_valid(Tags)) AS bad_tags"]
+    else:
+        tags = ["CAST(NULL AS VARCHAR) AS team", "CAST(NULL AS VARCHAR) AS model_id", "false AS bad_tags"]
+    cast = [
+        "TRY_CAST(ChargePeriodStart AS TIMESTAMPTZ) AS ChargePeriodStart",
+        "TRY_CAST(ChargePeriodEnd AS TIMESTAMPTZ) AS ChargePeriodEnd",
+        "TRY_CAST(EffectiveCost AS DOUBLE) AS EffectiveCost",
+    ]
+    return f"SELECT {', '.join([*cast, *optional, *tags, 'filename'])} FROM {reader}"
 
 
 def _list(paths: list[str]) -> str:
     return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
 
 
-def _check_columns(connection: Any, files: list[Path]) -> dict[Path, dict[str, str]]:
-    """Each file's columns; every file must have the required FOCUS ones, else one line naming
-    the file and what is missing."""
-    present = {}
-    for path in files:
-        reader = "read_parquet" if path.name.endswith(".parquet") else "read_csv"
-        try:
-            names = {row[0]: str(row[1]) for row in connection.execute(f"DESCRIBE SELECT * FROM {reader}({_list([str(path)])})").fetchall()}
-        except Exception as error:  # duckdb raises its own error types for unreadable files
-            raise ToolError(f"{path}: cannot be read as {'Parquet' if reader == 'read_parquet' else 'CSV'}: {str(error).splitlines()[0]}") from error
-        missing = [column for column in REQUIRED_COLUMNS if column not in names]
-        if missing:
-            raise ToolError(f"{path}: not a FOCUS export: missing column(s) {', '.join(missing)} (needs {', '.join(REQUIRED_COLUMNS)})")
-        present[path] = names
-    return present
+def _check_rows(connection: Any, month: Month, labels: dict[Path, str]) -> None:
+    """One scan of every row before anything is summed: a charge period that is not a date/time,
+    an EffectiveCost in the month that is empty, NaN, infinite or not a number, a Tags value that
+    is not JSON: the first such row is named (file and row) and nothing is reported. Two files
+    holding the same rows (one export written twice, as Parquet and as CSV, or copied) would
+    double every figure: refused, naming both."""
+    in_month = f"ChargePeriodStart >= TIMESTAMPTZ '{_utc(month.start)}' AND ChargePeriodStart < TIMESTAMPTZ '{_utc(month.end)}'"
+    per_file = connection.execute(f"""
+        SELECT filename, count(*),
+               count(*) FILTER (WHERE ChargePeriodStart IS NULL OR ChargePeriodEnd IS NULL
+                                OR ({in_month} AND (EffectiveCost IS NULL OR NOT isfinite(EffectiveCost))) OR bad_tags),
+               sum(hash(ChargePeriodStart, ChargePeriodEnd, ResourceId, round(EffectiveCost, 6)))
+        FROM billed GROUP BY filename ORDER BY filename
+    """).fetchall()
+    by_name = {str(path): path for path in labels}
+    for name, _, bad, _ in per_file:
+        if bad:
+            raise ToolError(_first_bad_row(connection, by_name[name], month, labels[by_name[name]]))
+    seen: dict[tuple[int, Any], str] = {}
+    for name, count, _, fingerprint in per_file:
+        if count and (count, fingerprint) in seen:
+            first = seen[(count, fingerprint)]
+            raise ToolError(
+                f"{labels[by_name[first]]} and {labels[by_name[name]]} hold the same {count:,} billing rows (one export written twice, "
+                "e.g. as Parquet and as CSV, or a copy): every figure would count twice; read one of them"
+            )
+        seen[(count, fingerprint)] = name
+
+
+def _first_bad_row(connection: Any, path: Path, month: Month, label: str) -> str:
+    """`label: row N (line N+1 for CSV): what is wrong`, for the first bad row of one file."""
+    is_csv = not path.name.endswith(".parquet")
+    if is_csv:
+        header = _csv_header(path)
+        spec = "{" + ", ".join(f"'{name.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for name in header) + "}"
+        reader = f"read_csv({_list([str(path)])}, {CSV_OPTIONS}, columns = {spec})"
+        tags = "Tags" if "Tags" in header else "NULL"
+    else:
+        reader = f"read_parquet({_list([str(path)])})"
+        tags = "NULL"
+    row = connection.execute(f"""
+        SELECT n, s, e, c, t FROM (
+            SELECT row_number() OVER () AS n, CAST(ChargePeriodStart AS VARCHAR) AS s, CAST(ChargePeriodEnd AS VARCHAR) AS e,
+                   CAST(EffectiveCost AS VARCHAR) AS c, CAST({tags} AS VARCHAR) AS t,
+                   TRY_CAST(ChargePeriodStart AS TIMESTAMPTZ) AS start_at, TRY_CAST(ChargePeriodEnd AS TIMESTAMPTZ) AS end_at,
+                   TRY_CAST(EffectiveCost AS DOUBLE) AS cost
+            FROM {reader})
+        WHERE start_at IS NULL OR end_at IS NULL
+           OR (start_at >= TIMESTAMPTZ '{_utc(month.start)}' AND start_at < TIMESTAMPTZ '{_utc(month.end)}'
+               AND (cost IS NULL OR NOT isfinite(cost)))
+           OR (t IS NOT NULL AND NOT json_valid(t))
+        ORDER BY n LIMIT 1
+    """).fetchone()
+    if row is None:  # cannot happen: the scan found one
+        return f"{label}: a row with a bad value"
+    number, start, end, cost, tags_text = row
+    where = f"{label}: row {number:,}" + (f" (line {number + 1:,})" if is_csv else "")
+    if start is None or _try_time(connection, start) is None:
+        return f"{where}: ChargePeriodStart is {_shown(start)}, expected an ISO 8601 date/time such as 2026-10-01T00:00:00Z"
+    if end is None or _try_time(connection, end) is None:
+        return f"{where}: ChargePeriodEnd is {_shown(end)}, expected an ISO 8601 date/time such as 2026-10-01T01:00:00Z"
+    if cost is None or _try_number(connection, cost) is None:
+        return f"{where}: EffectiveCost is {_shown(cost)}, expected a finite number (negative for credits)"
+    return f"{where}: Tags is {_shown(tags_text)}, expected a JSON object such as {{\"user:Team\": \"alpha\"}}"
+
+
+def _shown(value: Any) -> str:
+    return "empty" if value is None or value == "" else repr(message(value, 60))
+
+
+def _try_time(connection: Any, text: str) -> Any:
+    return connection.execute("SELECT TRY_CAST(? AS TIMESTAMPTZ)", [text]).fetchone()[0]
+
+
+def _try_number(connection: Any, text: str) -> float | None:
+    value = connection.execute("SELECT TRY_CAST(? AS DOUBLE)", [text]).fetchone()[0]
+    return value if value is not None and math.isfinite(value) else None
 
 
 SUMS_COLUMNS = (
     ("team", "VARCHAR"), ("model_id", "VARCHAR"), ("period_start", "TIMESTAMPTZ"), ("untagged_id", "VARCHAR"),
     ("untagged_service", "VARCHAR"), ("n", "BIGINT"), ("cost", "DOUBLE"), ("instance_cost", "DOUBLE"),
-    ("hourly", "BOOLEAN"), ("horizon", "TIMESTAMPTZ"),
+    ("one_off_cost", "DOUBLE"), ("hourly", "BOOLEAN"), ("horizon", "TIMESTAMPTZ"),
 )
 
 
 def sums_sql(source: str, team: str, model: str, month: Month) -> str:
     """The one attribution query, in DuckDB's dialect: per team, model and hour, the rows, their
-    EffectiveCost and the part of it that is instance time; untagged rows keep their resource
-    (for the top-ten list). Off-schedule spend is instance time (EC2 instance ids, i-..., or
-    their ARNs): volumes are billed while an instance is stopped by design. `team` and `model`
-    are SQL expressions over `source`; grouped by ordinal, which Athena (Trino) also takes."""
+    EffectiveCost, the part of it that is instance time and the part that is one-off (every
+    ChargeCategory but Usage: purchases, taxes, credits, adjustments, which a forecast adds once
+    and never runs at a rate); untagged rows keep their resource (for the top-ten list).
+    Off-schedule spend is instance time (EC2 instance ids, i-..., or their ARNs): volumes are
+    billed while an instance is stopped by design. `horizon` is how far the hourly usage rows
+    reach: a monthly or one-off row says nothing about how complete the month is. `team` and
+    `model` are SQL expressions over `source`; grouped by ordinal, which Athena (Trino) also takes."""
     start = "CAST(ChargePeriodStart AS TIMESTAMPTZ)"
     end = "CAST(ChargePeriodEnd AS TIMESTAMPTZ)"
+    usage = "coalesce(ChargeCategory, 'Usage') = 'Usage'"
     return f"""
         SELECT {team} AS team, {model} AS model_id, {start} AS period_start,
                CASE WHEN {team} IS NULL THEN ResourceId END AS untagged_id,
@@ -242,11 +439,12 @@ def sums_sql(source: str, team: str, model: str, month: Month) -> str:
                count(*) AS n,
                sum(CAST(EffectiveCost AS DOUBLE)) AS cost,
                coalesce(sum(CAST(EffectiveCost AS DOUBLE)) FILTER (WHERE ResourceId LIKE 'i-%' OR ResourceId LIKE '%:instance/i-%'), 0) AS instance_cost,
+               coalesce(sum(CAST(EffectiveCost AS DOUBLE)) FILTER (WHERE NOT ({usage})), 0) AS one_off_cost,
                -- Every row of a group starts at the group's hour, so the group is hourly when its
                -- earliest and latest ends are that hour's end: two cheap aggregates instead of an
                -- interval per row (benchmarks/showback_scale.py: the 10 M-row query 1.86 s -> 1.32 s).
                (min({end}) = {start} + INTERVAL 1 HOUR AND max({end}) = {start} + INTERVAL 1 HOUR) AS hourly,
-               max({end}) AS horizon
+               max({end}) FILTER (WHERE {usage} AND {end} <= {start} + INTERVAL 1 DAY) AS horizon
         FROM {source}
         WHERE {start} >= TIMESTAMPTZ '{_utc(month.start)}' AND {start} < TIMESTAMPTZ '{_utc(month.end)}'
         GROUP BY 1, 2, 3, 4, 5
@@ -270,23 +468,46 @@ def athena_sql(table: str, month: Month) -> str:
     return sqlglot.transpile(sums_sql(table, tag(TEAM_TAG), tag(MODEL_TAG), month), read="duckdb", write="athena")[0]
 
 
-def query(files: list[Path], month: Month, schedules: dict[str, Schedule] | None = None) -> dict[str, Any]:
-    """The attribution over local files, with DuckDB."""
+def query(files: list[Path], month: Month, schedules: dict[str, Schedule] | None = None,
+          labels: dict[Path, str] | None = None) -> dict[str, Any]:
+    """The attribution over local files, with DuckDB: the files' columns, one checking scan of
+    every row, then the sums. `labels` names the files in messages (s3://... for downloads)."""
     import duckdb
 
+    labels = {path: (labels or {}).get(path) or display_path(path) for path in files}
     connection = duckdb.connect()
     try:
-        present = _check_columns(connection, files)
         connection.execute("SET TimeZone = 'UTC'")
-        source = f"({_relation_sql(files, present)}) AS billed"
-        connection.execute(f"CREATE TEMP TABLE sums AS {sums_sql(source, 'team', 'model_id', month)}")
+        columns = _columns(connection, files, labels)
+        connection.execute(f"CREATE TEMP VIEW billed AS {_relation_sql(connection, files, columns)}")
+        _check_rows(connection, month, labels)
+        connection.execute(f"CREATE TEMP TABLE sums AS {sums_sql('billed', 'team', 'model_id', month)}")
         return summarise(connection, schedules or {})
     except ToolError:
         raise
     except Exception as error:
-        raise ToolError(f"reading the billing data failed: {str(error).splitlines()[0]}") from error
+        raise ToolError(_which_file_fails(files, labels, error)) from error
     finally:
         connection.close()
+
+
+def _which_file_fails(files: list[Path], labels: dict[Path, str], error: Exception) -> str:
+    """DuckDB stopped on a file (a CSV row with more fields than the header, a truncated
+    Parquet page) and says where in it but not which: read each alone to name it."""
+    import duckdb
+
+    connection = duckdb.connect()
+    try:
+        for path in files:
+            reader = (f"read_parquet({_list([str(path)])})" if path.name.endswith(".parquet")
+                      else f"read_csv({_list([str(path)])}, {CSV_OPTIONS}, all_varchar = true)")
+            try:
+                connection.execute(f"SELECT count(*) FROM {reader}").fetchone()
+            except Exception as alone:
+                return f"{labels[path]}: cannot be read: {_duckdb_reason(alone)}"
+    finally:
+        connection.close()
+    return f"reading the billing data failed: {_duckdb_reason(error)}"
 
 
 def summarise(connection: Any, schedules: dict[str, Schedule]) -> dict[str, Any]:
@@ -295,8 +516,11 @@ def summarise(connection: Any, schedules: dict[str, Schedule]) -> dict[str, Any]
     Off-schedule spend is computed here too, in SQL, for the teams in `schedules`: an hour is
     outside when, in the team's time zone, its weekday is not a schedule day or its start is not
     in [start, stop) (as `in_schedule` decides it). Only one row per team comes back."""
+    (bad,) = connection.execute("SELECT count(*) FROM sums WHERE cost IS NULL OR NOT isfinite(cost) OR NOT isfinite(one_off_cost)").fetchone()
+    if bad:  # the local path checked every row first; Athena's answer is checked here
+        raise ToolError(f"the billing data has {bad:,} team-hour sums of EffectiveCost that are empty, NaN or infinite: fix the rows with such a cost")
     count, total, horizon = connection.execute("SELECT coalesce(sum(n), 0), coalesce(sum(cost), 0), max(horizon) FROM sums").fetchone()
-    by_team = connection.execute("SELECT team, sum(cost) FROM sums WHERE team IS NOT NULL GROUP BY team").fetchall()
+    by_team = connection.execute("SELECT team, sum(cost), sum(one_off_cost) FROM sums WHERE team IS NOT NULL GROUP BY team").fetchall()
     connection.execute("CREATE OR REPLACE TEMP TABLE schedules (team VARCHAR, tz VARCHAR, days INTEGER[], start_at VARCHAR, stop_at VARCHAR)")
     if schedules:
         connection.executemany(
@@ -325,7 +549,8 @@ def summarise(connection: Any, schedules: dict[str, Schedule]) -> dict[str, Any]
         "rows": int(count),
         "total": float(total),
         "horizon": horizon,
-        "by_team": {team: float(cost) for team, cost in by_team},
+        "by_team": {team: float(cost) for team, cost, _ in by_team},
+        "one_off_by_team": {team: float(one_off) for team, _, one_off in by_team},
         "off_schedule": {team: (float(cost), bool(hourly)) for team, cost, hourly in off_schedule},
         "models": models,
         "untagged": untagged,
@@ -456,15 +681,25 @@ def add_tokens(
             entry["tokens_note"] = f"no tokens reported for {', '.join(sorted(served))}"
 
 
+def forecast(actual: float, one_off: float, complete: bool, elapsed_hours: float, month_hours: float) -> float:
+    """The month's expected end: the actual when the month is complete; else the usage part run
+    at its rate to the month's end plus the one-off charges once (a purchase, a tax, a credit or
+    an adjustment does not recur every hour, so a one-off credit never runs down the forecast)."""
+    if complete:
+        return actual
+    return one_off + (actual - one_off) / elapsed_hours * month_hours
+
+
 def showback(
     manifests: ManifestSet,
     sources: list[str],
     month: Month,
     estimates: dict[str, float] | None = None,
     athena_client: Any = None,
+    labels: dict[Path, str] | None = None,
 ) -> Showback:
     """From local FOCUS files (`sources`) with DuckDB, or with `athena_client` from the org's
-    billing.athena_table."""
+    billing.athena_table. `labels` names downloaded files in messages (their s3:// address)."""
     schedules = {loaded.manifest.team: loaded.manifest.schedule for loaded in manifests.teams if loaded.manifest.schedule}
     if athena_client is not None:
         billing = manifests.org.billing
@@ -473,8 +708,8 @@ def showback(
         where = f"Athena table {billing.athena_table}"
     else:
         files = billing_files(sources)
-        data = query(files, month, schedules)
-        where = ", ".join(sources)
+        data = query(files, month, schedules, labels)
+        where = message(", ".join(sorted(set((labels or {}).values())) or sources))
     if data["rows"] == 0:
         raise ToolError(f"no billing rows for {month} in {where} (ChargePeriodStart in {month}, UTC): check --month and --billing")
     horizon = data["horizon"]
@@ -485,13 +720,11 @@ def showback(
     manifests_by_team = {loaded.manifest.team: loaded.manifest for loaded in manifests.teams}
 
     teams: list[TeamSpend] = []
-    for team in sorted(set(manifests_by_team) | set(data["by_team"])):
-        manifest = manifests_by_team.get(team)
+    for team in sorted(manifests_by_team):
+        manifest = manifests_by_team[team]
         actual = data["by_team"].get(team, 0.0)
         off, note = None, None
-        if manifest is None:
-            note = "not in the manifests"
-        elif manifest.schedule is None:
+        if manifest.schedule is None:
             note = "no schedule"
         else:
             cost, hourly = data["off_schedule"].get(team, (0.0, True))
@@ -502,20 +735,26 @@ def showback(
         teams.append(
             TeamSpend(
                 team=team,
-                budget_usd=manifest.budget.monthly_usd if manifest else None,
+                budget_usd=manifest.budget.monthly_usd,
                 estimate_usd=(estimates or {}).get(team),
                 actual_usd=actual,
                 off_schedule_usd=off,
                 off_schedule_note=note,
-                forecast_usd=actual if complete else actual / elapsed_hours * month_hours,
+                forecast_usd=forecast(actual, data["one_off_by_team"].get(team, 0.0), complete, elapsed_hours, month_hours),
             )
         )
+    unknown = [
+        {"team": team, "actual_usd": round(cost, 2)}
+        for team, cost in sorted(data["by_team"].items(), key=lambda item: (-item[1], item[0]))
+        if team not in manifests_by_team
+    ]
     return Showback(
         month=month,
-        sources=[str(p) for p in files] or [f"athena:{manifests.org.billing.athena_table}"],
+        sources=[(labels or {}).get(p) or str(p) for p in files] or [f"athena:{manifests.org.billing.athena_table}"],
         rows=data["rows"],
         complete=complete,
         teams=teams,
+        unknown_teams=unknown,
         models=[{"model_id": model, "team": team, "actual_usd": round(float(cost), 2)} for model, team, cost in data["models"]],
         unattributed_usd=data["unattributed"],
         untagged_resources=[

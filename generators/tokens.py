@@ -2,13 +2,30 @@
 
 vLLM exports `vllm:prompt_tokens_total` and `vllm:generation_tokens_total` per `model_name`
 (https://docs.vllm.ai/en/latest/serving/metrics.html). Over the month, the tokens are the
-increase of those counters summed over every series (pod, instance) of a model. The increase
-is computed here from the raw samples, the way PromQL's increase() treats resets (a sample
-lower than the one before means the counter restarted from zero, so its whole value is new),
-but without increase()'s extrapolation to the window's edges: what was counted is what is
-reported. Raw samples come from an instant query of a range vector through the Prometheus
-HTTP API (https://prometheus.io/docs/prometheus/latest/querying/api/), which Amazon Managed
-Service for Prometheus, Thanos and Mimir serve too.
+increase of those counters summed over every series (pod, instance) of a model, with resets
+counted (a sample lower than the one before means the counter restarted from zero, so its whole
+value is new) and without increase()'s extrapolation to the window's edges: what was counted is
+what is reported.
+
+The increase is computed where the data is, so memory and traffic do not grow with the scrape
+rate or the month's length: the month is cut into days, and Prometheus answers, per series, the
+counter's last value at each day's end (`last_over_time`) and how many resets each day holds
+(`resets`), in one range query each (https://prometheus.io/docs/prometheus/latest/querying/api/
+#range-queries). A day without a reset adds its end value minus the day before's. Only a day
+with a reset, or a series that starts that day, is read sample by sample, one series and one
+day at a time. The number of requests does not grow with the number of series.
+
+Every answer is hostile until checked (README, "Hostile input"): the URL must be http or https;
+a redirect to another origin is refused (one to the instance metadata service would hand out
+credentials); one deadline covers each whole request and its body is capped; a response body is
+never printed (the status and the URL are; Prometheus' own error text, from its documented error
+JSON, is shown made visible and capped). A series with a value that is not a finite number, or
+a counter that goes negative, is passed over with a note, never a traceback or a negative count.
+
+Amazon Managed Service for Prometheus refuses unsigned requests: a URL of an AMP workspace
+(`aps-workspaces.<region>.amazonaws.com`) is signed with SigV4 (service `aps`, botocore's
+default credential chain: https://docs.aws.amazon.com/prometheus/latest/userguide/AMP-onboard-query-APIs.html);
+`sigv4_region` forces signing for an AMP endpoint behind another name (a VPC endpoint, a proxy).
 """
 
 from __future__ import annotations
@@ -16,21 +33,33 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from generators.errors import ToolError
+from generators.errors import ToolError, UsageError
+from generators.safe_text import message
 
 URL_ENV = "GENAI_FINOPS_PROMETHEUS_URL"
 PROMPT_METRIC = "vllm:prompt_tokens_total"
 GENERATION_METRIC = "vllm:generation_tokens_total"
 MODEL_LABEL = "model_name"
-TIMEOUT_SECONDS = 60
+# One deadline for a whole request (connect, answer and body), and a cap on the body: the
+# largest answer here is one value per series and day (1,000 series x 31 days is ~2 MB).
+DEADLINE_SECONDS = 60
+MAX_BODY_BYTES = 64 * 1024 * 1024
 # Samples just before the month count as the starting point of its first increase.
 LOOKBACK = dt.timedelta(hours=1)
+# The piece of the month Prometheus sums per series; a piece with a reset is read raw.
+STEP = dt.timedelta(days=1)
+# PromQL names: https://prometheus.io/docs/concepts/data_model/#metric-names-and-labels
+METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+AMP_HOST = re.compile(r"^aps-workspaces\.([a-z0-9-]+)\.amazonaws\.com$")
 
 
 @dataclass(frozen=True)
@@ -38,6 +67,15 @@ class Metrics:
     prompt: str = PROMPT_METRIC
     generation: str = GENERATION_METRIC
     model_label: str = MODEL_LABEL
+
+    def check(self) -> Metrics:
+        """Refuse names that are not PromQL names (they go into queries)."""
+        for flag, name in (("--prompt-metric", self.prompt), ("--generation-metric", self.generation)):
+            if not METRIC_NAME.match(name):
+                raise UsageError(f"{flag} {message(name, 80)!r}: not a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)")
+        if not LABEL_NAME.match(self.model_label):
+            raise UsageError(f"--model-label {message(self.model_label, 80)!r}: not a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)")
+        return self
 
 
 def increase(samples: list[tuple[float, float]], start: float, end: float) -> float:
@@ -52,42 +90,312 @@ def increase(samples: list[tuple[float, float]], start: float, end: float) -> fl
     return total
 
 
-def _get(url: str, params: dict[str, str]) -> Any:
-    address = url.rstrip("/") + "/api/v1/query?" + urllib.parse.urlencode(params)
+class Malformed(ValueError):
+    """One series of an answer is not in the documented shape or holds a bad value."""
+
+
+def _value(raw: Any, what: str, counter: bool = False) -> float:
+    """A sample value as Prometheus sends it (a string, per the API); finite, and for a counter
+    not negative."""
+    if not isinstance(raw, (str, int, float)) or isinstance(raw, bool):
+        raise Malformed(f"{what} is {type(raw).__name__}, not a number")
     try:
-        with urllib.request.urlopen(address, timeout=TIMEOUT_SECONDS) as response:
-            body = json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        detail = error.read().decode("utf-8", "replace")[:300]
-        raise ToolError(f"Prometheus at {url} answered {error.code}: {detail}") from error
-    except (urllib.error.URLError, OSError, ValueError) as error:
-        raise ToolError(f"Prometheus at {url} cannot be reached: {getattr(error, 'reason', error)}") from error
-    if body.get("status") != "success":
-        raise ToolError(f"Prometheus at {url}: {body.get('errorType', 'error')}: {body.get('error', body)}")
-    return body["data"]
+        number = float(raw)
+    except ValueError:
+        raise Malformed(f"{what} is {message(raw, 40)!r}, not a number") from None
+    if not math.isfinite(number):
+        raise Malformed(f"{what} is {message(raw, 40)}, not a finite number")
+    if counter and number < 0:
+        raise Malformed(f"{what} is {number:g}: a counter is never negative")
+    return number
 
 
-def instant(url: str, query: str, at: dt.datetime) -> list[dict[str, Any]]:
-    """The series of an instant vector query evaluated at `at` (each {"metric": labels, "value": [t, v]})."""
-    data = _get(url, {"query": query, "time": f"{at.timestamp():.3f}"})
-    if data.get("resultType") != "vector":
-        raise ToolError(f"Prometheus answered {query} with {data.get('resultType')}, expected an instant vector")
-    return data["result"]
+def _labels(series: Any) -> dict[str, str]:
+    if not isinstance(series, dict) or not isinstance(series.get("metric"), dict):
+        raise Malformed("a series without its labels")
+    labels = series["metric"]
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in labels.items()):
+        raise Malformed("labels that are not text")
+    return labels
 
 
-def tokens(url: str, start: dt.datetime, end: dt.datetime, metrics: Metrics = Metrics()) -> dict[str, dict[str, float]]:
+def _describe(labels: dict[str, str]) -> str:
+    shown = ", ".join(f"{k}={v!r}" for k, v in sorted(labels.items()))
+    return "{" + message(shown, 160) + "}"
+
+
+class _SameOrigin(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect only within the URL's own scheme, host and port."""
+
+    def __init__(self, origin: tuple[str, str]):
+        self.origin = origin
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001 - urllib's signature
+        target = urllib.parse.urlsplit(urllib.parse.urljoin(req.full_url, newurl))
+        if (target.scheme, target.netloc) != self.origin:
+            raise ToolError(
+                f"Prometheus at {message(urllib.parse.urlunsplit((*self.origin, '', '', '')))} redirected ({code}) to another origin, "
+                f"{message(target.scheme + '://' + target.netloc, 120)}: refused (a redirect may point at credentials); use the final URL"
+            )
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+@dataclass
+class Client:
+    """The Prometheus HTTP API at `url`, checked, bounded and (for AMP) signed; it counts its
+    requests and collects a note for every series it passed over."""
+
+    url: str
+    sigv4_region: str | None = None
+    deadline_seconds: float = DEADLINE_SECONDS
+    max_body_bytes: int = MAX_BODY_BYTES
+    requests: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        parts = urllib.parse.urlsplit(self.url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise UsageError(f"--prometheus {message(self.url, 120)!r}: expected an http:// or https:// URL of the Prometheus HTTP API")
+        self.origin = (parts.scheme, parts.netloc)
+        amp = AMP_HOST.match(parts.hostname or "")
+        if self.sigv4_region is None and amp:
+            self.sigv4_region = amp.group(1)
+        self.shown = message(urllib.parse.urlunsplit((parts.scheme, parts.hostname + (f":{parts.port}" if parts.port else ""), parts.path, "", "")), 160)
+        self._opener = urllib.request.build_opener(_SameOrigin(self.origin))
+
+    # ------------------------------------------------------------------ transport
+
+    def _request(self, address: str) -> urllib.request.Request:
+        request = urllib.request.Request(address, headers={"Accept": "application/json"})
+        if self.sigv4_region:
+            request = self._signed(address)
+        return request
+
+    def _signed(self, address: str) -> urllib.request.Request:
+        """SigV4 for AMP (service `aps`), with botocore's default credential chain."""
+        import botocore.session
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+
+        credentials = botocore.session.get_session().get_credentials()
+        if credentials is None:
+            raise ToolError(f"Prometheus at {self.shown} is Amazon Managed Service for Prometheus and needs signed requests: no AWS credentials found")
+        aws = AWSRequest(method="GET", url=address, headers={"Accept": "application/json"})
+        SigV4Auth(credentials.get_frozen_credentials(), "aps", self.sigv4_region).add_auth(aws)
+        return urllib.request.Request(address, headers=dict(aws.headers.items()))
+
+    def get(self, path: str, params: dict[str, str]) -> Any:
+        """The `data` of a successful API answer; anything else is one line (status and URL,
+        never the body, but for Prometheus' own error text)."""
+        address = self.url.rstrip("/") + path + "?" + urllib.parse.urlencode(params)
+        deadline = time.monotonic() + self.deadline_seconds
+        self.requests += 1
+        status, body = None, b""
+        try:
+            with self._opener.open(self._request(address), timeout=self.deadline_seconds) as response:
+                status = response.status
+                body = self._read(response, deadline)
+        except urllib.error.HTTPError as error:
+            status = error.code
+            try:
+                body = self._read(error, deadline)
+            except ToolError:
+                body = b""
+            raise ToolError(f"Prometheus at {self.shown} answered HTTP {error.code}{self._error_text(body)}") from None
+        except ToolError:
+            raise
+        except (urllib.error.URLError, OSError, ValueError) as error:
+            reason = getattr(error, "reason", error)
+            raise ToolError(f"Prometheus at {self.shown} cannot be reached: {message(reason, 160)}") from None
+        try:
+            answer = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            raise ToolError(f"Prometheus at {self.shown} answered HTTP {status} with a body that is not JSON") from None
+        if not isinstance(answer, dict):
+            raise ToolError(f"Prometheus at {self.shown} answered JSON that is not the API's object")
+        if answer.get("status") != "success":
+            raise ToolError(f"Prometheus at {self.shown} answered an error{self._error_text(body)}")
+        if not isinstance(answer.get("data"), dict):
+            raise ToolError(f"Prometheus at {self.shown} answered without data")
+        return answer["data"]
+
+    def _read(self, response: Any, deadline: float) -> bytes:
+        chunks, size = [], 0
+        while True:
+            if time.monotonic() > deadline:
+                raise ToolError(f"Prometheus at {self.shown} did not answer within {self.deadline_seconds:g} s")
+            chunk = response.read(1024 * 1024)
+            if not chunk:
+                return b"".join(chunks)
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                raise ToolError(f"Prometheus at {self.shown} answered more than {self.max_body_bytes // 1024**2} MiB: refused")
+            chunks.append(chunk)
+
+    @staticmethod
+    def _error_text(body: bytes) -> str:
+        """Prometheus' documented error object (errorType, error), shown made visible and capped;
+        any other body is not shown."""
+        try:
+            answer = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return ""
+        if isinstance(answer, dict) and isinstance(answer.get("error"), str):
+            kind = answer.get("errorType") if isinstance(answer.get("errorType"), str) else "error"
+            return f": {message(kind, 40)}: {message(answer['error'], 200)}"
+        return ""
+
+    # ------------------------------------------------------------------ queries
+
+    def _series(self, data: Any, kind: str, query: str) -> list[Any]:
+        if data.get("resultType") != kind or not isinstance(data.get("result"), list):
+            raise ToolError(f"Prometheus at {self.shown} answered {message(query, 120)} with {message(data.get('resultType'), 40)}, expected a {kind}")
+        return data["result"]
+
+    def note(self, what: str, labels: dict[str, str] | None, reason: str) -> None:
+        self.notes.append(f"{what} series {_describe(labels) if labels is not None else ''}: {reason}; passed over")
+
+    def instant(self, query: str, at: dt.datetime, what: str = "", counter: bool = False) -> list[tuple[dict[str, str], float]]:
+        """(labels, value) of an instant vector query evaluated at `at`; malformed series noted."""
+        out = []
+        for series in self._series(self.get("/api/v1/query", {"query": query, "time": f"{at.timestamp():.3f}"}), "vector", query):
+            labels = None
+            try:
+                labels = _labels(series)
+                point = series.get("value")
+                if not isinstance(point, list) or len(point) != 2:
+                    raise Malformed("a value that is not [time, value]")
+                out.append((labels, _value(point[1], "its value", counter)))
+            except Malformed as bad:
+                self.note(what or query, labels, str(bad))
+        return out
+
+    def matrix(self, query: str, at: dt.datetime, what: str, counter: bool = False) -> list[tuple[dict[str, str], list[tuple[float, float]]]]:
+        """(labels, samples) of a range vector selector evaluated at `at` (raw samples)."""
+        return self._samples(self.get("/api/v1/query", {"query": query, "time": f"{at.timestamp():.3f}"}), query, what, counter)
+
+    def range(self, query: str, start: dt.datetime, end: dt.datetime, step: dt.timedelta, what: str,
+              counter: bool = False) -> list[tuple[dict[str, str], list[tuple[float, float]]]]:
+        """(labels, [(time, value)]) of a range query from `start` to `end` every `step`."""
+        params = {"query": query, "start": f"{start.timestamp():.3f}", "end": f"{end.timestamp():.3f}", "step": f"{step.total_seconds():.0f}s"}
+        return self._samples(self.get("/api/v1/query_range", params), query, what, counter)
+
+    def _samples(self, data: Any, query: str, what: str, counter: bool) -> list[tuple[dict[str, str], list[tuple[float, float]]]]:
+        out = []
+        for series in self._series(data, "matrix", query):
+            labels = None
+            try:
+                labels = _labels(series)
+                values = series.get("values")
+                if not isinstance(values, list):
+                    raise Malformed("no list of samples")
+                samples = []
+                for point in values:
+                    if not isinstance(point, list) or len(point) != 2:
+                        raise Malformed("a sample that is not [time, value]")
+                    samples.append((_value(point[0], "a sample's time"), _value(point[1], "a sample", counter)))
+                out.append((labels, samples))
+            except Malformed as bad:
+                self.note(what, labels, str(bad))
+        return out
+
+
+def client_for(source: str | Client) -> Client:
+    return source if isinstance(source, Client) else Client(source)
+
+
+def _selector(metric: str, labels: dict[str, str]) -> str:
+    """A PromQL selector for exactly this series: every label matched, values escaped."""
+    def quoted(value: str) -> str:
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+    matchers = [f"__name__={quoted(metric)}"] + [f"{name}={quoted(value)}" for name, value in sorted(labels.items()) if LABEL_NAME.match(name)]
+    return "{" + ", ".join(matchers) + "}"
+
+
+def _key(labels: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((k, v) for k, v in labels.items() if k != "__name__"))
+
+
+def counter_increase(client: Client, metric: str, start: dt.datetime, end: dt.datetime) -> dict[tuple[tuple[str, str], ...], float]:
+    """Per series (its labels), the counter's increase over (start, end], computed by pieces
+    (README, Tokens): one instant and two range queries, two more for a last partial day, and
+    one raw read per (series, day) with a reset or a new series."""
+    what = f"{metric}"
+    grid: list[dt.datetime] = []
+    at = start + STEP
+    while at <= end:
+        grid.append(at)
+        at += STEP
+    boundaries = [start, *grid] + ([end] if not grid or grid[-1] < end else [])
+    # values[key][k]: last value at boundaries[k]; resets[key][k]: resets in piece k (k >= 1)
+    values: dict[tuple, dict[int, float]] = {}
+    resets: dict[tuple, dict[int, float]] = {}
+    labels_of: dict[tuple, dict[str, str]] = {}
+
+    def keep(table: dict, labels: dict[str, str], index: int, value: float) -> None:
+        key = _key(labels)
+        labels_of.setdefault(key, {k: v for k, v in labels.items() if k != "__name__"})
+        table.setdefault(key, {})[index] = value
+
+    lookback = math.ceil(LOOKBACK.total_seconds())
+    step = math.ceil(STEP.total_seconds())
+    for labels, value in client.instant(f"last_over_time({metric}[{lookback}s])", start, what, counter=True):
+        keep(values, labels, 0, value)
+    if grid:
+        for query, table, counter in ((f"last_over_time({metric}[{step}s])", values, True), (f"resets({metric}[{step + lookback}s])", resets, False)):
+            for labels, samples in client.range(query, grid[0], grid[-1], STEP, what, counter=counter):
+                for stamp, value in samples:
+                    index = round((stamp - grid[0].timestamp()) / step) + 1
+                    if 1 <= index <= len(grid) and abs(grid[index - 1].timestamp() - stamp) < 1:
+                        keep(table, labels, index, value)
+    if len(boundaries) - 1 > len(grid):  # the last, partial piece
+        last = len(boundaries) - 1
+        piece = math.ceil((boundaries[last] - boundaries[last - 1]).total_seconds())
+        for labels, value in client.instant(f"last_over_time({metric}[{piece}s])", end, what, counter=True):
+            keep(values, labels, last, value)
+        for labels, value in client.instant(f"resets({metric}[{piece + lookback}s])", end, what):
+            keep(resets, labels, last, value)
+
+    out: dict[tuple, float] = {}
+    for key, by_index in values.items():
+        total = 0.0
+        for index in range(1, len(boundaries)):
+            now = by_index.get(index)
+            if now is None:
+                continue  # no sample in this piece
+            before = by_index.get(index - 1)
+            if before is not None and not resets.get(key, {}).get(index) and now >= before:
+                total += now - before
+                continue
+            # A reset, or the series' first piece: its samples, one series and one piece.
+            reach = LOOKBACK if index == 1 else STEP
+            window = math.ceil((boundaries[index] - boundaries[index - 1] + reach).total_seconds())
+            raw = client.matrix(f"{_selector(metric, labels_of[key])}[{window}s]", boundaries[index], what, counter=True)
+            for raw_labels, samples in raw:
+                if _key(raw_labels) == key:
+                    total += increase(samples, boundaries[index - 1].timestamp(), boundaries[index].timestamp())
+        out[key] = total
+    return out
+
+
+def tokens(source: str | Client, start: dt.datetime, end: dt.datetime, metrics: Metrics = Metrics()) -> dict[str, dict[str, float]]:
     """{model name: {"prompt": n, "generation": n}} for the counters' increase over (start, end]."""
-    window = math.ceil((end - start + LOOKBACK).total_seconds())
+    client = client_for(source)
+    metrics.check()
     out: dict[str, dict[str, float]] = {}
     for kind, metric in (("prompt", metrics.prompt), ("generation", metrics.generation)):
-        data = _get(url, {"query": f"{metric}[{window}s]", "time": f"{end.timestamp():.3f}"})
-        if data.get("resultType") != "matrix":
-            raise ToolError(f"Prometheus answered {metric}[...] with {data.get('resultType')}, expected a matrix of samples")
-        for series in data["result"]:
-            model = series["metric"].get(metrics.model_label)
+        for key, total in counter_increase(client, metric, start, end).items():
+            model = dict(key).get(metrics.model_label)
             if model is None:
                 continue
-            samples = [(float(t), float(v)) for t, v in series["values"]]
             counts = out.setdefault(model, {"prompt": 0.0, "generation": 0.0})
-            counts[kind] += increase(samples, start.timestamp(), end.timestamp())
+            counts[kind] += total
     return out
+
+
+def instant(source: str | Client, query: str, at: dt.datetime) -> list[dict[str, Any]]:
+    """The series of an instant vector query at `at`, each {"metric": labels, "value": [t, v]}
+    with a finite value (others noted on the client)."""
+    client = client_for(source)
+    return [{"metric": labels, "value": [at.timestamp(), value]} for labels, value in client.instant(query, at)]

@@ -182,8 +182,12 @@ def test_s3_exports_are_read_like_local_ones(manifests, generated, parquet, moto
     s3.upload_file(str(parquet), "acme-cur", "focus/genai/data/BILLING_PERIOD=2026-10/focus-00001.snappy.parquet")
     s3.put_object(Bucket="acme-cur", Key="focus/genai/metadata/manifest.json", Body=b"{}")  # not a FOCUS file: skipped
 
-    local = download_s3("s3://acme-cur/focus", tmp_path)
-    assert showback(manifests, [str(local)], OCTOBER).total_usd == pytest.approx(sum(cost(r) for r in generated))
+    saved = download_s3("s3://acme-cur/focus", tmp_path)
+    assert list(saved.values()) == ["s3://acme-cur/focus/genai/data/BILLING_PERIOD=2026-10/focus-00001.snappy.parquet"]
+    assert all(path.parent == tmp_path for path in saved)  # saved under names of our own, never under the key
+    report = showback(manifests, [str(tmp_path)], OCTOBER, labels=saved)
+    assert report.total_usd == pytest.approx(sum(cost(r) for r in generated))
+    assert report.sources == list(saved.values())
     with pytest.raises(ToolError, match=r"s3://no-such-bucket/focus: cannot read the bucket \(NoSuchBucket\)"):
         download_s3("s3://no-such-bucket/focus", tmp_path)
 
@@ -234,7 +238,7 @@ def test_the_athena_query_is_the_same_attribution_in_athenas_dialect():
     assert "ELEMENT_AT(Tags, 'user:Team')" in sql and "Tags['" not in sql  # Trino's subscript fails on a missing key
     assert "GROUP BY 1, 2, 3, 4, 5" in sql and "GROUP BY ALL" not in sql
     assert [select.alias for select in tree.selects] == ["team", "model_id", "period_start", "untagged_id", "untagged_service", "n", "cost",
-                                                        "instance_cost", "hourly", "horizon"]
+                                                        "instance_cost", "one_off_cost", "hourly", "horizon"]
     assert "'2026-10-01 00:00:00 UTC'" in sql and "'2026-11-01 00:00:00 UTC'" in sql
 
 

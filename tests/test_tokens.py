@@ -96,9 +96,18 @@ def test_an_unreachable_prometheus_is_one_line():
         tokens("http://127.0.0.1:9", OCTOBER.start, OCTOBER.end)
 
 
+def test_a_metric_name_that_is_not_promql_is_refused_before_any_query():
+    from generators.errors import UsageError
+
+    with pytest.raises(UsageError, match=r"--prompt-metric 'not a metric\{': not a Prometheus metric name"):
+        tokens("http://127.0.0.1:9", OCTOBER.start, OCTOBER.end, Metrics(prompt="not a metric{", generation=GENERATION_METRIC))
+
+
 def test_a_bad_query_is_prometheus_own_message(prometheus):
-    with pytest.raises(ToolError, match="bad_data"):
-        tokens(prometheus, OCTOBER.start, OCTOBER.end, Metrics(prompt="not a metric{", generation=GENERATION_METRIC))
+    from generators.tokens import Client
+
+    with pytest.raises(ToolError, match=r"answered HTTP 400: bad_data: .*parse error"):
+        Client(prometheus).instant("not a metric{", OCTOBER.end)
 
 
 def test_showback_divides_each_models_spend_by_its_tokens(prometheus, generated, tmp_path, manifests):

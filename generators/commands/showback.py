@@ -36,6 +36,7 @@ import tempfile
 from pathlib import Path
 
 from generators.commands._common import add_manifest_arguments, money, signed, use_colour
+from generators.safe_text import cap_markdown, cell, md_code, md_text, message
 
 NAME = "showback"
 HELP = "actual spend per team and model from the FOCUS billing export, against budget and estimate"
@@ -79,6 +80,9 @@ def add_billing_arguments(parser: argparse.ArgumentParser, required: bool) -> No
         default=os.environ.get("GENAI_FINOPS_PROMETHEUS_URL"),
         help="Prometheus HTTP API (or AMP, Thanos, Mimir) with the servers' token counters (default: $GENAI_FINOPS_PROMETHEUS_URL)",
     )
+    parser.add_argument("--prometheus-sigv4-region", metavar="REGION",
+                        help="sign requests with SigV4 (service aps) for this region: for an Amazon Managed Service for Prometheus "
+                             "endpoint under another name (aps-workspaces.REGION.amazonaws.com URLs are signed without it)")
     parser.add_argument("--prompt-metric", default="vllm:prompt_tokens_total", help="prompt token counter (default: vLLM's)")
     parser.add_argument("--generation-metric", default="vllm:generation_tokens_total", help="generation token counter (default: vLLM's)")
     parser.add_argument("--model-label", default="model_name", help="the counters' label naming the model (default: model_name)")
@@ -101,14 +105,18 @@ def compute(args: argparse.Namespace, manifests, month, estimate):
     if args.prometheus:
         from generators import tokens
 
-        metrics = tokens.Metrics(args.prompt_metric, args.generation_metric, args.model_label)
+        metrics = tokens.Metrics(args.prompt_metric, args.generation_metric, args.model_label).check()
+        if not tokens.METRIC_NAME.match(args.gpu_util_metric):
+            raise UsageError(f"--gpu-util-metric {message(args.gpu_util_metric, 80)!r}: not a Prometheus metric name")
+        client = tokens.Client(args.prometheus, sigv4_region=args.prometheus_sigv4_region)
         end = min(month.end, cost.Month.now())
-        counts = tokens.tokens(args.prometheus, month.start, end, metrics)
+        counts = tokens.tokens(client, month.start, end, metrics)
         showback.add_tokens(report.models, manifests, counts, estimated_per_model(estimate))
         from generators import gpu_idle
 
-        units, unowned = gpu_idle.utilization(args.prometheus, manifests, month, end, args.gpu_util_metric)
+        units, unowned = gpu_idle.utilization(client, manifests, month, end, args.gpu_util_metric)
         showback.add_gpu_utilization(report, units, unowned, args.gpu_util_metric)
+        report.notes += client.notes
     return report
 
 
@@ -160,12 +168,19 @@ def athena_client(org):
 def local_showback(args, manifests, month, estimates):
     from generators import showback
 
+    # A private directory (mkdtemp: mode 0700) that is removed whatever happens; downloaded
+    # objects are saved in it under names of our own, never under their keys.
     with tempfile.TemporaryDirectory(prefix="genai-finops-billing-") as scratch:
-        sources = [
-            str(showback.download_s3(source, Path(scratch))) if source.startswith("s3://") else source
-            for source in args.billing
-        ]
-        return showback.showback(manifests, sources, month, estimates)
+        sources, labels = [], {}
+        for index, source in enumerate(args.billing):
+            if source.startswith("s3://"):
+                into = Path(scratch) / f"{index:03d}"
+                into.mkdir()
+                labels.update(showback.download_s3(source, into))
+                sources.append(str(into))
+            else:
+                sources.append(source)
+        return showback.showback(manifests, sources, month, estimates, labels=labels)
 
 
 def _count(model: dict) -> str:
@@ -178,7 +193,7 @@ def _tokens_text(model: dict) -> str:
     if "prompt_tokens" not in model:
         return ""
     if model["usd_per_million_tokens"] is None:
-        return f"; {model['tokens_note']}"
+        return f"; {cell(model['tokens_note'], 120)}"
     estimated = model["estimated_usd_per_million_tokens"]
     versus = f" (estimated {money(estimated)})" if estimated is not None else ""
     return f"; {_count(model)} tokens, {money(model['usd_per_million_tokens'])} per 1M{versus}, {money(model['usd_per_million_output_tokens'])} per 1M output"
@@ -199,6 +214,8 @@ HEADERS = ["TEAM", "BUDGET", "ESTIMATE", "ACTUAL", "VARIANCE", "OFF-SCHEDULE", "
 
 
 def to_table(report, colour: bool = False) -> str:
+    """For a terminal: every value from the billing data or Prometheus through `cell` (control
+    and bidi characters made visible, long values cut; the JSON keeps them whole)."""
     red, reset = ("\033[31m", "\033[0m") if colour else ("", "")
     rows = _rows(report)
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(HEADERS)]
@@ -213,10 +230,14 @@ def to_table(report, colour: bool = False) -> str:
         if colour and team.budget_usd is not None and team.forecast_usd > team.budget_usd:
             text = f"{red}{text}{reset}"
         out.append(text)
-    out += ["", "By model:"] + [f"  {m['model_id']} ({m['team']}): {money(m['actual_usd'])}{_tokens_text(m)}" for m in report.models]
+    if report.unknown_teams:
+        out += ["", f"Spend under a Team tag no manifest has ({money(sum(u['actual_usd'] for u in report.unknown_teams))}):"]
+        out += [f"  {cell(u['team'])}: {money(u['actual_usd'])}" for u in report.unknown_teams]
+    out += ["", "By model:"] + [f"  {cell(m['model_id'])} ({cell(m['team'])}): {money(m['actual_usd'])}{_tokens_text(m)}" for m in report.models]
     out += ["", f"Without a Team tag: {money(report.unattributed_usd)}"]
-    out += [f"  {r['resource_id']} ({r['service']}): {money(r['actual_usd'])}" for r in report.untagged_resources if r["actual_usd"] > 0]
+    out += [f"  {cell(r['resource_id'])} ({cell(r['service'], 32)}): {money(r['actual_usd'])}" for r in report.untagged_resources if r["actual_usd"] > 0]
     out += _gpu_lines(report)
+    out += _note_lines(report)
     out += ["", f"Total: {money(report.total_usd)}"]
     return "\n".join(out)
 
@@ -230,42 +251,57 @@ def _gpu_lines(report) -> list[str]:
     if gpu is None:
         return []
     if gpu["note"]:
-        return ["", f"Idle GPU: {gpu['note']}"]
-    out = ["", f"Idle GPU ({gpu['metric']}): {money(gpu['idle_usd'])} of GPU spend did no work"]
+        return ["", f"Idle GPU: {cell(gpu['note'], 200)}"]
+    out = ["", f"Idle GPU ({cell(gpu['metric'])}): {money(gpu['idle_usd'])} of GPU spend did no work"]
     for u in gpu["units"]:
         detail = "no GPU series" if u["gpu_busy_share"] is None else f"busy {_share(u['gpu_busy_share'])}, idle {money(u['idle_usd'])} of {money(u['actual_usd'])}"
-        out.append(f"  {u['team']} {u['kind']} {u['name']} ({u['model_id']}): {detail}")
+        out.append(f"  {u['team']} {u['kind']} {u['name']} ({cell(u['model_id'])}): {detail}")
     if gpu["unowned_series"]:
         out.append(f"  {gpu['unowned_series']} GPU series belong to no pool or training job")
     return out
 
 
+def _note_lines(report) -> list[str]:
+    """What was passed over in the Prometheus answers (malformed series), one line each."""
+    notes = getattr(report, "notes", None) or []
+    return ["", "Notes:", *(f"  {cell(note, 200)}" for note in notes)] if notes else []
+
+
 def to_markdown(report) -> str:
+    """A PR or issue comment: every cell escaped (md_code for identifiers, md_text for prose),
+    and the whole kept under GitHub's comment limit, saying what was cut."""
     out = [f"### GPU showback for {report.month}", ""]
     out.append(f"EffectiveCost from {report.rows:,} FOCUS rows; the month is {'complete' if report.complete else 'in progress (forecast = run rate)'}.")
     out += ["", "| Team | Budget | Estimate | Actual | Variance | Off-schedule | Forecast |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
-    out += [f"| `{r[0]}` | " + " | ".join(r[1:]) + " |" for r in _rows(report)]
+    out += [f"| {md_code(r[0])} | " + " | ".join(md_text(c) for c in r[1:]) + " |" for r in _rows(report)]
+    if report.unknown_teams:
+        out += ["", f"**Spend under a Team tag no manifest has**: {money(sum(u['actual_usd'] for u in report.unknown_teams))}.", "",
+                "| Unknown team | Actual |", "| --- | ---: |"]
+        out += [f"| {md_code(u['team'])} | {money(u['actual_usd'])} |" for u in report.unknown_teams]
     if any("prompt_tokens" in m for m in report.models):
         out += ["", "| Model | Team | Actual | Tokens | $/1M tokens | $/1M output | Estimated $/1M |", "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
         out += [
-            f"| `{m['model_id']}` | `{m['team']}` | {money(m['actual_usd'])} | {_count(m)} | {money(m['usd_per_million_tokens'])} | "
+            f"| {md_code(m['model_id'])} | {md_code(m['team'])} | {money(m['actual_usd'])} | {_count(m)} | {money(m['usd_per_million_tokens'])} | "
             f"{money(m['usd_per_million_output_tokens'])} | {money(m['estimated_usd_per_million_tokens'])} |"
             for m in report.models
         ]
     else:
         out += ["", "| Model | Team | Actual |", "| --- | --- | ---: |"]
-        out += [f"| `{m['model_id']}` | `{m['team']}` | {money(m['actual_usd'])} |" for m in report.models]
+        out += [f"| {md_code(m['model_id'])} | {md_code(m['team'])} | {money(m['actual_usd'])} |" for m in report.models]
     gpu = report.gpu_utilization
     if gpu is not None and gpu["note"]:
-        out += ["", f"**Idle GPU**: {gpu['note']}."]
+        out += ["", f"**Idle GPU**: {md_text(gpu['note'])}."]
     elif gpu is not None:
-        out += ["", f"**Idle GPU** ({gpu['metric']}): {money(gpu['idle_usd'])} of GPU spend did no work.", "",
+        out += ["", f"**Idle GPU** ({md_code(gpu['metric'], in_table=False)}): {money(gpu['idle_usd'])} of GPU spend did no work.", "",
                 "| Team | Kind | Name | Model | GPU busy | Actual | Idle |", "| --- | --- | --- | --- | ---: | ---: | ---: |"]
-        out += [f"| `{u['team']}` | {u['kind']} | `{u['name']}` | `{u['model_id']}` | {_share(u['gpu_busy_share'])} | "
+        out += [f"| {md_code(u['team'])} | {u['kind']} | {md_code(u['name'])} | {md_code(u['model_id'])} | {_share(u['gpu_busy_share'])} | "
                 f"{money(u['actual_usd'])} | {money(u['idle_usd'])} |" for u in gpu["units"]]
     out += ["", f"**Without a Team tag**: {money(report.unattributed_usd)} (total {money(report.total_usd)})."]
     top = [r for r in report.untagged_resources if r["actual_usd"] > 0]
     if top:
         out += ["", "| Untagged resource | Service | Actual |", "| --- | --- | ---: |"]
-        out += [f"| `{r['resource_id']}` | {r['service']} | {money(r['actual_usd'])} |" for r in top]
-    return "\n".join(out)
+        out += [f"| {md_code(r['resource_id'])} | {md_code(r['service'])} | {money(r['actual_usd'])} |" for r in top]
+    notes = getattr(report, "notes", None) or []
+    if notes:
+        out += ["", "**Notes**:", *(f"- {md_text(note)}" for note in notes)]
+    return cap_markdown("\n".join(out))
