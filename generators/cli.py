@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     def usage(error: UsageError) -> NoReturn:
-        parser.exit(2, f"genai-finops {args.command}: error: {error}\n")
+        parser.exit(2, f"genai-finops {args.command}: error: {_shown(error)}\n")
 
     return run_reporting(f"genai-finops {args.command}", lambda: args.run(args), usage)
 
@@ -81,7 +81,7 @@ def run_reporting(name: str, action: Callable[[], int], usage: Callable[[UsageEr
     except UsageError as error:
         if usage is not None:
             usage(error)
-        print(f"{name}: error: {error}", file=sys.stderr)
+        print(f"{name}: error: {_shown(error)}", file=sys.stderr)
         return 2
     except ManifestError as error:
         from generators.commands._common import print_problems
@@ -89,7 +89,7 @@ def run_reporting(name: str, action: Callable[[], int], usage: Callable[[UsageEr
         print_problems(error)
         return 1
     except ToolError as error:
-        print(f"{name}: {error}", file=sys.stderr)
+        print(f"{name}: {_shown(error)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -101,6 +101,15 @@ def run_reporting(name: str, action: Callable[[], int], usage: Callable[[UsageEr
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+
+
+def _shown(error: Exception) -> str:
+    """An error message for a terminal: it may quote outside text (a tag, an S3 key, a
+    Prometheus error), so every line has its control and bidi characters made visible and is
+    capped; the message's own line breaks stay."""
+    from generators.safe_text import message
+
+    return "\n".join(message(line, 2000) for line in str(error).split("\n"))
 
 
 if __name__ == "__main__":

@@ -58,17 +58,23 @@ def discover(paths: Iterable[str]) -> tuple[Path, list[Path]]:
     """
     org_files: set[Path] = set()
     team_files: dict[Path, None] = {}
+    outside: list[Problem] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
+            _refuse_outside(path / ORG_FILE, path, outside)
             org_files.add((path / ORG_FILE).resolve())
             teams = path / TEAMS_DIR
             if teams.is_dir():
                 for candidate in sorted(teams.iterdir()):
-                    if candidate.suffix in TEAM_SUFFIXES and candidate.is_file():
+                    if candidate.suffix in TEAM_SUFFIXES and candidate.is_file() and _refuse_outside(candidate, path, outside):
                         team_files[candidate.resolve()] = None
             _warn_about_strays(path)
         elif path.is_file():
+            parent = path.absolute().parent
+            root = parent.parent if parent.name == TEAMS_DIR else parent
+            if not _refuse_outside(path, root, outside):
+                continue
             if path.name == ORG_FILE:
                 org_files.add(path.resolve())
             else:
@@ -77,12 +83,27 @@ def discover(paths: Iterable[str]) -> tuple[Path, list[Path]]:
                 org_files.add((parent.parent if parent.name == TEAMS_DIR else parent) / ORG_FILE)
         else:
             raise UsageError(f"{raw}: no such file or directory (expected a manifests directory with {ORG_FILE} and {TEAMS_DIR}/)")
+    if outside:
+        raise ManifestError(outside)
     if not org_files:
         raise UsageError("no manifests given")
     if len(org_files) > 1:
         listed = ", ".join(sorted(display_path(p) for p in org_files))
         raise UsageError(f"the PATHs use different org policies ({listed}); validate one manifests directory at a time")
     return org_files.pop(), list(team_files)
+
+
+def _refuse_outside(path: Path, root: Path, problems: list[Problem]) -> bool:
+    """Whether `path` may be read: a link (or a path through one) whose target lies outside the
+    manifests directory `root` is refused, one problem, without reading the target (its values
+    would otherwise be quoted in error messages)."""
+    if not path.exists() and not path.is_symlink():
+        return True
+    if path.resolve().is_relative_to(root.resolve()):
+        return True
+    problems.append(Problem(display_path(path.absolute()), 1, 1, "",
+                            "a symbolic link to a file outside the manifests directory; refusing to read it (copy the manifest in instead)"))
+    return False
 
 
 def _warn_about_strays(root: Path) -> None:

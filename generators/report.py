@@ -13,6 +13,8 @@ import html
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from generators.safe_text import truncate, visible
+
 WIDTH = 760
 LABEL = 210
 ROW = 34
@@ -36,7 +38,9 @@ def _money(value: float | None) -> str:
 
 
 def _esc(text: Any) -> str:
-    return html.escape(str(text), quote=True)
+    """Text from the billing data or Prometheus for HTML: control and bidi characters made
+    visible (a right-to-left override would reorder what finance reads), capped, escaped."""
+    return html.escape(truncate(visible(text), 512), quote=True)
 
 
 def _scale(values: Iterable[float | None]) -> float:
@@ -83,10 +87,11 @@ def teams_chart(data: ReportData) -> str:
                      f"<title>expected {_money(team.total.expected)}</title></rect>")
         spent = actual.get(team.team)
         if spent:
-            parts.append(f'<rect x="{LABEL}" y="{y + 18}" width="{_x(share(spent["actual_usd"]), top) - LABEL:.1f}" height="14" '
+            # A month of credits can be negative: no bar is drawn below zero (the table says the figure).
+            parts.append(f'<rect x="{LABEL}" y="{y + 18}" width="{max(_x(share(spent["actual_usd"]), top) - LABEL, 0):.1f}" height="14" '
                          f'fill="{COLOURS["actual"]}"><title>actual {_money(spent["actual_usd"])}</title></rect>')
-            if spent["forecast_usd"] and spent["forecast_usd"] > spent["actual_usd"]:
-                start, end = _x(share(spent["actual_usd"]), top), _x(share(spent["forecast_usd"]), top)
+            if spent["forecast_usd"] and spent["forecast_usd"] > max(spent["actual_usd"], 0):
+                start, end = _x(share(max(spent["actual_usd"], 0)), top), _x(share(spent["forecast_usd"]), top)
                 parts.append(f'<rect x="{start:.1f}" y="{y + 18}" width="{end - start:.1f}" height="14" '
                              f'fill="{COLOURS["forecast"]}"><title>forecast {_money(spent["forecast_usd"])}</title></rect>')
         bx = _x(100.0, top)
@@ -110,9 +115,9 @@ def bars(title: str, rows: list[tuple[str, float]], colour: str | list[str]) -> 
         y = index * ROW + 6
         fill = colour[index] if isinstance(colour, list) else colour
         parts.append(f'<text x="0" y="{y + 14}" class="label">{_esc(label)}</text>'
-                     f'<rect x="{LABEL}" y="{y}" width="{max(_x(value, top) - LABEL, 1):.1f}" height="18" fill="{fill}">'
+                     f'<rect x="{LABEL}" y="{y}" width="{max(_x(max(value, 0), top) - LABEL, 1):.1f}" height="18" fill="{fill}">'
                      f"<title>{_esc(label)}: {_money(value)}</title></rect>"
-                     f'<text x="{_x(value, top) + 4:.1f}" y="{y + 14}" class="value">{_esc(_money(value))}</text>')
+                     f'<text x="{_x(max(value, 0), top) + 4:.1f}" y="{y + 14}" class="value">{_esc(_money(value))}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -154,6 +159,8 @@ def render(data: ReportData) -> str:
     leaks = [("schedule savings", sum(t.schedule_savings_usd for t in est.teams)), ("spot savings", sum(t.spot_savings_usd for t in est.teams))]
     if sb:
         leaks += [("off-schedule spend", sum(t["off_schedule_usd"] or 0 for t in sb["teams"])), ("untagged spend", sb["unattributed_usd"])]
+        if sb.get("unknown_teams"):
+            leaks.append(("spend under unknown teams", sum(u["actual_usd"] for u in sb["unknown_teams"])))
         gpu = sb.get("gpu_utilization")
         if gpu and gpu.get("idle_usd") is not None:
             leaks.append(("idle GPU time", gpu["idle_usd"]))
@@ -169,6 +176,12 @@ def render(data: ReportData) -> str:
                            [[u["team"], f"{u['kind']} {u['name']}", u["model_id"],
                              "-" if u["gpu_busy_share"] is None else f"{u['gpu_busy_share']:.0%}", _money(u["actual_usd"]), _money(u["idle_usd"])]
                             for u in gpu["units"]])]
+    if sb and sb.get("unknown_teams"):
+        sections += ["<h3>Spend under a Team tag no manifest has</h3>",
+                     '<p class="note">A typo in a tag or a team that left: nobody budgets this spend.</p>',
+                     table(["Team tag", "Actual"], [[u["team"], _money(u["actual_usd"])] for u in sb["unknown_teams"]])]
+    if sb and sb.get("notes"):
+        sections += ["<h3>Notes</h3>", "<ul>" + "".join(f"<li>{_esc(n)}</li>" for n in sb["notes"]) + "</ul>"]
     if sb and sb["untagged_resources"]:
         sections += ["<h3>Top untagged resources</h3>",
                      table(["Resource", "Service", "Actual"], [[r["resource_id"], r["service"], _money(r["actual_usd"])]

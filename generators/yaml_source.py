@@ -7,7 +7,8 @@ Manifests are written by people and checked in CI, so the loader is defensive:
 - alias expansion is bounded twice, by the number of alias uses and by the number of nodes
   built, so a "billion laughs" document fails fast in bounded memory (composition itself
   never expands aliases: they are shared nodes);
-- only the YAML types of the safe schema are built (no Python object tags).
+- only the YAML types of the safe schema are built (no Python object tags);
+- nesting is limited to 64 levels, checked on the parser's events before anything recursive runs.
 Every value's position is kept by its path (`("training", 0, "count")`), for error messages.
 """
 
@@ -26,6 +27,8 @@ MAX_FILE_BYTES = 1024 * 1024
 MAX_ALIASES = 32
 # The largest realistic manifest has a few hundred nodes; this bounds alias expansion.
 MAX_NODES = 20_000
+# The deepest real manifest has five levels (inference[0].autoscaling.schedule ...).
+MAX_DEPTH = 64
 
 FieldPath = tuple[str | int, ...]
 _PLAIN_COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
@@ -87,10 +90,29 @@ def read_text(path: Path, display: str) -> str:
         ) from None
 
 
+def _check_depth(text: str, display: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH before anything is composed: composing and building
+    recurse once per level (30,000 nested `[` overflow the C stack, 500 Python's), while the
+    parser's events come one at a time with a counter here."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    line, column = _at(event.start_mark)
+                    raise ManifestError([Problem(display, line, column, "", f"nested more than {MAX_DEPTH} levels deep; manifests need a few levels")])
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return  # the composer below reports it with its position
+
+
 def load_yaml(path: Path, display: str | None = None) -> SourceDocument:
     """Parse one YAML file into a SourceDocument whose data is a mapping."""
     display = display or str(path)
     text = read_text(path, display)
+    _check_depth(text, display)
     loader = _Loader(text)
     try:
         node = loader.get_single_node()

@@ -43,8 +43,10 @@ def load_manifests(args: argparse.Namespace) -> ManifestSet:
 
 
 def print_problems(error: ManifestError) -> None:
+    from generators.safe_text import message
+
     for problem in error.problems:
-        print(problem, file=sys.stderr)
+        print(message(problem, 2000), file=sys.stderr)  # a problem may quote the manifest's own text
     count = len(error.problems)
     files = len({p.path for p in error.problems})
     print(f"{count} problem{'s' if count != 1 else ''} in {files} file{'s' if files != 1 else ''}", file=sys.stderr)
@@ -63,3 +65,16 @@ def money(value: float | None) -> str:
 def signed(value: float | None) -> str:
     """A change in dollars with its sign: +$12.00, -$3.50, or - when there is no figure."""
     return "-" if value is None else f"{'+' if value >= 0 else '-'}${abs(value):,.2f}"
+
+
+def dump_json(data, indent: int | None = 2) -> str:
+    """JSON for machines, always valid: a NaN or infinity (which json.dumps would write as the
+    bare, invalid NaN/Infinity) is a bug upstream, reported as one line, never printed."""
+    import json
+
+    from generators.errors import ToolError
+
+    try:
+        return json.dumps(data, indent=indent, allow_nan=False)
+    except ValueError as error:
+        raise ToolError(f"internal error: a figure is not a finite number ({error}); nothing was printed") from None

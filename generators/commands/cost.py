@@ -40,11 +40,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import textwrap
 from pathlib import Path
 
-from generators.commands._common import add_manifest_arguments, money, signed, use_colour
+from generators.commands._common import add_manifest_arguments, dump_json, money, signed, use_colour
+from generators.safe_text import cap_markdown, cell, md_code, message
 
 NAME = "cost"
 HELP = "monthly cost estimate per team and component, against the budget (--fail-on-budget for CI)"
@@ -101,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         # Indented JSON goes through json's pure-Python encoder, several times slower than the
         # C one on 1,000 teams; machines reading a pipe get it compact, people on a terminal indented.
-        print(json.dumps(to_json(head, changes, args.compare), indent=2 if sys.stdout.isatty() else None))
+        print(dump_json(to_json(head, changes, args.compare), indent=2 if sys.stdout.isatty() else None))
     elif args.format == "markdown":
         print(to_markdown(head, changes, args.compare))
     else:
@@ -114,15 +116,27 @@ def run(args: argparse.Namespace) -> int:
 SCHEMA_VERSION = 2
 
 
+# A saved estimate of 1,000 teams is ~2 MB.
+MAX_BASE_BYTES = 64 * 1024 * 1024
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
 def saved_totals(path: Path) -> dict:
     """Team totals from a saved `cost --format json` (the base branch's), checked before use."""
     from generators.cost import Range
     from generators.errors import UsageError
 
     try:
-        report = json.loads(path.read_text(encoding="utf-8"))
+        if path.stat().st_size > MAX_BASE_BYTES:
+            raise UsageError(f"--compare {path}: larger than {MAX_BASE_BYTES // 1024**2} MiB; not a saved cost --format json")
+        report = json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant)
+    except RecursionError:
+        raise UsageError(f"--compare {path}: nested too deeply to be a saved cost --format json") from None
     except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise UsageError(f"--compare {path}: not a readable JSON file: {error}") from error
+        raise UsageError(f"--compare {path}: not a readable JSON file: {message(error, 200)}") from None
     version = report.get("schema_version") if isinstance(report, dict) else None
     if version != SCHEMA_VERSION:
         raise UsageError(
@@ -131,11 +145,18 @@ def saved_totals(path: Path) -> dict:
         )
     try:
         return {
-            str(team["team"]): Range(*(float(team["total_monthly_usd"][k]) for k in ("low", "expected", "high")))
+            str(team["team"]): Range(*(_finite(team["total_monthly_usd"][k]) for k in ("low", "expected", "high")))
             for team in report["teams"]
         }
     except (KeyError, TypeError, ValueError) as error:
-        raise UsageError(f"--compare {path}: teams[].team and teams[].total_monthly_usd are missing or malformed ({error!r})") from error
+        raise UsageError(f"--compare {path}: teams[].team and teams[].total_monthly_usd are missing or malformed ({message(repr(error), 120)})") from None
+
+
+def _finite(value) -> float:
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{value!r} is not a finite number")
+    return number
 
 
 def _usd(value: float) -> float:
@@ -365,8 +386,8 @@ def to_table(est, changes=None, base_dir=None, colour: bool = False) -> str:
         out += ["  " + line for line in _grid(["COMPONENT", "DETAIL AND NOTES", "EXPECTED", "RANGE", "$/1M TOKENS"], rows, right={2, 3, 4},
                                               wrap=1, width=MAX_WIDTH - 2)]
     if changes is not None:
-        out += ["", f"Change against {base_dir}"]
-        rows = [[ch.team, ch.status, money(ch.base_usd.expected) if ch.base_usd else "-",
+        out += ["", f"Change against {cell(base_dir, 120)}"]
+        rows = [[cell(ch.team), ch.status, money(ch.base_usd.expected) if ch.base_usd else "-",
                  money(ch.head_usd.expected) if ch.head_usd else "-", signed(ch.delta_expected_usd)] for ch in changes]
         out += _grid(["TEAM", "STATUS", "BASE", "NOW", "DELTA"], rows, right={2, 3, 4})
     for team in est.failing:
@@ -389,9 +410,9 @@ def to_markdown(est, changes=None, base_dir=None) -> str:
                    f"{money(t.total.high)} | {t.budget_percent:.1f}% | {money(t.schedule_savings_usd)} | "
                    f"{money(t.spot_savings_usd)} | {_status(t)} |")
     if changes is not None:
-        out += ["", f"#### Change against `{base_dir}`", "", "| Team | Change | Base | Now | Delta |", "| --- | --- | ---: | ---: | ---: |"]
+        out += ["", f"#### Change against {md_code(base_dir, in_table=False)}", "", "| Team | Change | Base | Now | Delta |", "| --- | --- | ---: | ---: | ---: |"]
         for ch in changes:
-            out.append(f"| `{ch.team}` | {ch.status} | {money(ch.base_usd.expected) if ch.base_usd else '-'} | "
+            out.append(f"| {md_code(ch.team)} | {ch.status} | {money(ch.base_usd.expected) if ch.base_usd else '-'} | "
                        f"{money(ch.head_usd.expected) if ch.head_usd else '-'} | {signed(ch.delta_expected_usd)} |")
     for t in est.teams:
         out += ["", f"<details><summary><code>{t.team}</code>: components</summary>", "",
@@ -400,7 +421,7 @@ def to_markdown(est, changes=None, base_dir=None) -> str:
             tokens = _tokens(c)
             out.append(f"| {_component_label(c)} | {_component_detail(c)} | {money(c.monthly_usd.expected)} | {tokens} | {'; '.join(c.notes)} |")
         out += ["", "</details>"]
-    out += ["", f"<sub>Prices: `{est.prices_path}`; always-on month = {est.hours_always_on:g} h; "
+    out += ["", f"<sub>Prices: {md_code(est.prices_path, in_table=False)}; always-on month = {est.hours_always_on:g} h; "
             f"inference low/expected/high = min nodes at the cheapest type / desired at the mean / max at the dearest; "
             f"the gate compares {est.gate} totals. Not included: EKS control plane, data transfer, shared cluster costs.</sub>"]
-    return "\n".join(out)
+    return cap_markdown("\n".join(out))

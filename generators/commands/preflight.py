@@ -20,7 +20,7 @@ import shutil
 import sys
 import textwrap
 
-from generators.commands._common import add_manifest_arguments, add_only_argument, load_manifests, use_colour
+from generators.commands._common import add_manifest_arguments, add_only_argument, dump_json, load_manifests, use_colour
 
 NAME = "preflight"
 HELP = "check the live AWS account before the first deploy (quotas, offerings, networks, clusters, Config, state)"
@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
 
     report = Preflight(manifests, client, args.only).run(progress)
     if args.format == "json":
-        print(json.dumps(report.as_json(args.strict), indent=2))
+        print(dump_json(report.as_json(args.strict)))
     else:
         print(to_table(report, args.strict, colour=use_colour(sys.stdout)))
     return 1 if report.failed(args.strict) else 0

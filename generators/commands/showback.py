@@ -35,7 +35,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from generators.commands._common import add_manifest_arguments, money, signed, use_colour
+from generators.commands._common import add_manifest_arguments, dump_json, money, signed, use_colour
 from generators.safe_text import cap_markdown, cell, md_code, md_text, message
 
 NAME = "showback"
@@ -129,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
     manifests = load_manifest_set(args.paths)
     report = compute(args, manifests, month, cost.estimate(manifests, load_catalog(DEFAULT_PATH), month))
     if args.format == "json":
-        print(json.dumps(report.as_json(), indent=2))
+        print(dump_json(report.as_json()))
     elif args.format == "markdown":
         print(to_markdown(report))
     else:
