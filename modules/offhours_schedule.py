@@ -33,6 +33,7 @@ from cdktf_cdktf_provider_aws.lambda_function import (
 )
 from cdktf_cdktf_provider_aws.lambda_invocation import LambdaInvocation
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
+from cdktf_cdktf_provider_aws.lambda_function_event_invoke_config import LambdaFunctionEventInvokeConfig
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from cdktf_cdktf_provider_aws.scheduler_schedule_group import SchedulerScheduleGroup
 from cdktf_cdktf_provider_aws.scheduler_schedule import (
@@ -88,6 +89,10 @@ DLQ_RETENTION_SECONDS = 1_209_600
 # is one hour (the defaults are 24 h and 185 attempts).
 MAX_EVENT_AGE_SECONDS = 3600
 MAX_RETRY_ATTEMPTS = 10
+# Lambda's own asynchronous retries (budget topic notifications, Scheduler's deliveries): two
+# retries within 15 minutes, after which the event goes to the function's dead-letter queue.
+ASYNC_MAX_EVENT_AGE_SECONDS = 900
+ASYNC_MAX_RETRY_ATTEMPTS = 2
 # Cron day-of-week names in schedule expressions:
 # https://docs.aws.amazon.com/scheduler/latest/UserGuide/schedule-types.html#cron-based
 CRON_DAYS = {"mon": "MON", "tue": "TUE", "wed": "WED", "thu": "THU", "fri": "FRI", "sat": "SAT", "sun": "SUN"}
@@ -127,9 +132,13 @@ def cron_expression(hhmm: str, weekdays: list[str]) -> str:
     return f"cron({minutes} {hours} ? * {days} *)"
 
 
-def schedule_event(action: str, manifest: TeamManifest) -> dict[str, Any]:
-    """The event the handler's contract expects (lambdas/offhours/handler.py)."""
-    return {"action": action, "team": manifest.team, "region": manifest.region, "dry_run": False}
+def schedule_event(action: str, manifest: TeamManifest, scheduled: bool = False) -> dict[str, Any]:
+    """The event the handler's contract expects (lambdas/offhours/handler.py); a schedule's
+    carries Scheduler's scheduled time, so a late delivery is recognised and skipped."""
+    event = {"action": action, "team": manifest.team, "region": manifest.region, "dry_run": False}
+    if scheduled:
+        event[contract.SCHEDULED_TIME_KEY] = contract.SCHEDULED_TIME_PLACEHOLDER
+    return event
 
 
 def pool_bounds(manifest: TeamManifest) -> dict[str, str]:
@@ -229,6 +238,7 @@ class OffHoursSchedule(Construct):
                     contract.REGION_ENV: region,
                     contract.ACCOUNT_ENV: self._account,
                     contract.BUDGET_ENV: naming.budget(team),
+                    contract.BUDGET_TOPIC_ENV: budget_topic_arn,
                 }
             ),
             tracing_config=LambdaFunctionTracingConfig(mode="Active"),
@@ -239,6 +249,19 @@ class OffHoursSchedule(Construct):
             depends_on=[log_group, handler_policy, runtime_policy],
         )
         self.function_arn: str = function.arn
+        # Lambda's asynchronous queue would keep an event 6 hours and retry twice by default;
+        # a stop that runs hours late stops capacity in working hours. Bounded here, and the
+        # handler also skips a stop or start later than contract.LATE_AFTER_SECONDS:
+        # https://docs.aws.amazon.com/lambda/latest/api/API_PutFunctionEventInvokeConfig.html
+        # (MaximumEventAgeInSeconds 60-21600, MaximumRetryAttempts 0-2). Failed events go to
+        # the function's dead-letter queue.
+        LambdaFunctionEventInvokeConfig(
+            self,
+            "async-invoke",
+            function_name=function.function_name,
+            maximum_event_age_in_seconds=ASYNC_MAX_EVENT_AGE_SECONDS,
+            maximum_retry_attempts=ASYNC_MAX_RETRY_ATTEMPTS,
+        )
 
         group = SchedulerScheduleGroup(self, "schedule-group", name=naming.offhours_schedule_group(team), tags=self._tags)
         scheduler_role = IamRole(
@@ -339,7 +362,7 @@ class OffHoursSchedule(Construct):
             target=SchedulerScheduleTarget(
                 arn=function_arn,
                 role_arn=role_arn,
-                input=json.dumps(schedule_event(action, self._manifest)),
+                input=json.dumps(schedule_event(action, self._manifest, scheduled=True)),
                 retry_policy=SchedulerScheduleTargetRetryPolicy(
                     maximum_event_age_in_seconds=MAX_EVENT_AGE_SECONDS,
                     maximum_retry_attempts=MAX_RETRY_ATTEMPTS,

@@ -96,7 +96,17 @@ FUNCTION_ENVIRONMENT = {
     contract.REGION_ENV: REGION,
     contract.ACCOUNT_ENV: ACCOUNT,
     contract.BUDGET_ENV: BUDGET,
+    contract.BUDGET_TOPIC_ENV: f"arn:aws:sns:{REGION}:{ACCOUNT}:genai-finops-alpha-budget-alerts",
 }
+
+
+def invoke(event: Any, context: Any = None) -> dict[str, Any]:
+    """The handler's result, also when a step failed (it then raises StepsFailed with it, so
+    Lambda retries the invocation: test_a_failed_step_fails_the_invocation checks that)."""
+    try:
+        return offhours.handler(event, context)
+    except offhours.StepsFailed as failed:
+        return failed.result
 
 
 @pytest.fixture
@@ -331,7 +341,7 @@ def test_stop_stops_and_marks_every_running_team_instance_across_describe_pages(
     estate = build_estate(setup, plain=110, per_reservation=2)
     refuse_spot(session, estate.spot[0])
 
-    result = offhours.handler(event("stop"), None)
+    result = invoke(event("stop"))
 
     stopped = estate.alpha_stopped_by_handler
     assert resources(result["done"]) == set(stopped)
@@ -346,7 +356,7 @@ def test_stop_leaves_other_teams_regions_untagged_and_already_stopped_instances_
     estate = build_estate(setup)
     refuse_spot(session, estate.spot[0])
 
-    offhours.handler(event("stop"), None)
+    invoke(event("stop"))
 
     assert set(instance_states(setup, estate.bravo + estate.untagged).values()) == {"running"}
     assert set(instance_states(setup, estate.other_region, OTHER_REGION).values()) == {"running"}
@@ -358,7 +368,7 @@ def test_stop_skips_prod_and_opted_out_instances_with_reasons_until_the_expiry_d
     estate = build_estate(setup)
     refuse_spot(session, estate.spot[0])
 
-    result = offhours.handler(event("stop"), None)
+    result = invoke(event("stop"))
 
     skipped = {e["resource"].removeprefix("instance/"): e["why"] for e in result["skipped"] if e["resource"].startswith("instance/")}
     assert set(instance_states(setup, estate.prod + estate.opted_out + estate.malformed_opt_out).values()) == {"running"}
@@ -373,7 +383,7 @@ def test_one_time_spot_instance_is_skipped_not_failed(aws):
     estate = build_estate(setup)
     refuse_spot(session, estate.spot[0])
 
-    result = offhours.handler(event("stop"), None)
+    result = invoke(event("stop"))
 
     spot = [e for e in result["skipped"] if e["resource"] == f"instance/{estate.spot[0]}"]
     assert len(spot) == 1 and "one-time Spot Instance cannot be stopped" in spot[0]["why"]
@@ -385,7 +395,7 @@ def test_an_instance_that_refuses_to_stop_is_reported_failed_and_the_rest_still_
     estate = build_estate(setup)
     refuse_spot(session, estate.spot[0])
 
-    result = offhours.handler(event("stop"), None)
+    result = invoke(event("stop"))
 
     assert [e["resource"] for e in result["failed"]] == [f"instance/{estate.stop_disabled[0]}"]
     assert "OperationNotPermitted" in result["failed"][0]["why"]
@@ -397,7 +407,7 @@ def test_stop_records_each_team_nodegroup_scaling_in_ssm_and_scales_it_to_zero_k
     _, _, setup, _ = aws
     build_estate(setup)
 
-    result = offhours.handler(event("stop"), None)
+    result = invoke(event("stop"))
 
     ssm = setup.client("ssm", region_name=REGION)
     for cluster, name, before in (("genai-shared", "alpha-chatbot", (1, 4, 2)), ("genai-extra", "alpha-embed", (2, 6, 3))):
@@ -426,7 +436,7 @@ def test_a_nodegroup_that_fails_to_scale_is_reported_and_the_others_still_scale(
         "Nodegroup alpha-embed is currently being updated",
     )
 
-    result = offhours.handler(event("stop"), None)
+    result = invoke(event("stop"))
 
     failed = [e for e in result["failed"] if e["resource"].startswith("nodegroup/")]
     assert [e["resource"] for e in failed] == ["nodegroup/genai-extra/alpha-embed"]
@@ -447,7 +457,7 @@ def test_nodegroups_the_role_may_not_describe_are_not_reported_as_failures(aws):
         "not authorized to perform: eks:DescribeNodegroup",
     )
 
-    result = offhours.handler(event("stop"), None)
+    result = invoke(event("stop"))
 
     assert not [e for e in result["failed"] if e["resource"].startswith("nodegroup/")]
     assert scaling(setup, "genai-shared", "alpha-chatbot") == (0, 4, 0)
@@ -457,10 +467,10 @@ def test_a_second_stop_keeps_the_scaling_recorded_by_the_first(aws):
     session, _, setup, _ = aws
     estate = build_estate(setup)
     refuse_spot(session, estate.spot[0])
-    offhours.handler(event("stop"), None)
+    invoke(event("stop"))
     recorded = snapshot(setup)
 
-    result = offhours.handler(event("stop"), None)
+    result = invoke(event("stop"))
 
     assert snapshot(setup) == recorded
     assert result["done"] == []
@@ -475,8 +485,8 @@ def test_start_after_stop_restores_exactly_the_previous_state(aws):
     refuse_spot(session, estate.spot[0])
     before = snapshot(setup)
 
-    stop = offhours.handler(event("stop"), None)
-    start = offhours.handler(event("start"), None)
+    stop = invoke(event("stop"))
+    start = invoke(event("start"))
 
     assert snapshot(setup) == before
     assert resources(start["done"]) == resources(stop["done"])
@@ -488,9 +498,9 @@ def test_start_starts_only_instances_this_handler_stopped(aws):
     session, _, setup, _ = aws
     estate = build_estate(setup)
     refuse_spot(session, estate.spot[0])
-    offhours.handler(event("stop"), None)
+    invoke(event("stop"))
 
-    result = offhours.handler(event("start"), None)
+    result = invoke(event("start"))
 
     assert resources(result["done"]) == set(estate.alpha_stopped_by_handler)
     assert set(instance_states(setup, estate.human_stopped).values()) == {"stopped"}
@@ -501,7 +511,7 @@ def test_start_without_a_recorded_config_leaves_nodegroups_as_they_are(aws):
     _, _, setup, _ = aws
     build_estate(setup)
 
-    result = offhours.handler(event("start"), None)
+    result = invoke(event("start"))
 
     assert result["done"] == [] and result["failed"] == []
     assert scaling(setup, "genai-shared", "alpha-idle") == (0, 2, 0)
@@ -512,11 +522,11 @@ def test_start_without_a_recorded_config_leaves_nodegroups_as_they_are(aws):
 def test_a_corrupt_recorded_config_fails_that_nodegroup_only(aws):
     _, _, setup, _ = aws
     build_estate(setup)
-    offhours.handler(event("stop"), None)
+    invoke(event("stop"))
     parameter = naming.offhours_parameter("alpha", "genai-shared", "alpha-chatbot")
     setup.client("ssm", region_name=REGION).put_parameter(Name=parameter, Value='{"minSize": -1}', Type="String", Overwrite=True)
 
-    result = offhours.handler(event("start"), None)
+    result = invoke(event("start"))
 
     assert [e["resource"] for e in result["failed"]] == ["nodegroup/genai-shared/alpha-chatbot"]
     assert scaling(setup, "genai-shared", "alpha-chatbot") == (0, 4, 0)
@@ -559,15 +569,15 @@ def test_a_stop_after_the_autoscaler_scaled_up_again_keeps_the_first_record(aws)
     brought nodes back; overwriting the record then would restore the night's size in the morning."""
     _, _, setup, _ = aws
     build_estate(setup, plain=2)
-    offhours.handler(event("stop"), None)
+    invoke(event("stop"))
     autoscaler_sets(setup, "alpha-chatbot", 2)  # min is 0 at night, max still 4
 
-    second = offhours.handler(event("stop"), None)
+    second = invoke(event("stop"))
     kept = [e for e in second["done"] if e["resource"] == "nodegroup/genai-shared/alpha-chatbot"]
     assert len(kept) == 1 and "an earlier stop recorded is kept" in kept[0]["why"]
     assert scaling(setup, "genai-shared", "alpha-chatbot") == (0, 4, 0)
 
-    offhours.handler(event("start"), None)
+    invoke(event("start"))
     assert scaling(setup, "genai-shared", "alpha-chatbot") == (1, 4, 2)
 
 
@@ -585,7 +595,7 @@ def test_overlapping_invocations_end_as_one_would(aws, runs):
 
         def one(index: int) -> None:
             gate.wait()
-            results[index] = offhours.handler(event(action), None)
+            results[index] = invoke(event(action))
 
         threads = [threading.Thread(target=one, args=(index,)) for index in range(runs)]
         for thread in threads:
@@ -615,10 +625,10 @@ def test_start_restarts_nothing_while_a_budget_action_is_in_force(aws, action_ty
     session, calls, setup, budget = aws
     estate = build_estate(setup)
     refuse_spot(session, estate.spot[0])
-    offhours.handler(event("stop"), None)
+    invoke(event("stop"))
     budget.action(action_type, "EXECUTION_SUCCESS")
 
-    held = offhours.handler(event("start"), None)
+    held = invoke(event("start"))
 
     stopped = estate.alpha_stopped_by_handler
     assert set(instance_states(setup, stopped).values()) == {"stopped"}
@@ -634,7 +644,7 @@ def test_start_restarts_nothing_while_a_budget_action_is_in_force(aws, action_ty
 
     budget.actions.clear()
     budget.action(action_type, "REVERSE_SUCCESS")  # reset by AWS Budgets or by hand
-    offhours.handler(event("start"), None)
+    invoke(event("start"))
     assert set(instance_states(setup, stopped).values()) == {"running"}
     assert scaling(setup, "genai-shared", "alpha-chatbot") == (1, 4, 2)
     assert scaling(setup, "genai-extra", "alpha-embed") == (2, 6, 3)
@@ -644,11 +654,11 @@ def test_start_restarts_nothing_while_a_budget_action_is_in_force(aws, action_ty
 def test_every_in_force_status_holds_and_standby_does_not(aws, status):
     _, _, setup, budget = aws
     estate = build_estate(setup, plain=2)
-    offhours.handler(event("stop"), None)
+    invoke(event("stop"))
     budget.action("RUN_SSM_DOCUMENTS", "STANDBY")
     budget.action("RUN_SSM_DOCUMENTS", status)
 
-    offhours.handler(event("start"), None)
+    invoke(event("start"))
 
     assert set(instance_states(setup, estate.running).values()) == {"stopped"}
 
@@ -656,10 +666,10 @@ def test_every_in_force_status_holds_and_standby_does_not(aws, status):
 def test_start_fails_closed_when_the_budget_cannot_be_read(aws):
     _, _, setup, budget = aws
     estate = build_estate(setup, plain=2)
-    offhours.handler(event("stop"), None)
+    invoke(event("stop"))
     budget.error = "AccessDeniedException"
 
-    result = offhours.handler(event("start"), None)
+    result = invoke(event("start"))
 
     assert set(instance_states(setup, estate.running).values()) == {"stopped"}
     (failure,) = [e for e in result["failed"] if e["what"] == "read-budget-actions"]
@@ -669,10 +679,10 @@ def test_start_fails_closed_when_the_budget_cannot_be_read(aws):
 def test_start_fails_closed_without_the_budget_in_its_environment(aws, monkeypatch):
     _, calls, setup, _ = aws
     estate = build_estate(setup, plain=2)
-    offhours.handler(event("stop"), None)
+    invoke(event("stop"))
     monkeypatch.delenv(contract.BUDGET_ENV)
 
-    result = offhours.handler(event("start"), None)
+    result = invoke(event("start"))
 
     assert set(instance_states(setup, estate.running).values()) == {"stopped"}
     assert any(e["what"] == "read-budget-actions" for e in result["failed"])
@@ -688,10 +698,10 @@ def test_start_restores_to_the_manifests_bounds_when_they_changed(aws):
     _, _, setup, _ = aws
     build_estate(setup, plain=1)
     add_nodegroup(setup, "alpha-resized", (1, 4, 3), **bounds(2, 2))
-    offhours.handler(event("stop"), None)
+    invoke(event("stop"))
     assert scaling(setup, "genai-shared", "alpha-resized") == (0, 4, 0)
 
-    offhours.handler(event("start"), None)
+    invoke(event("start"))
 
     # desired 3 from the record, clamped into the new 2..2
     assert scaling(setup, "genai-shared", "alpha-resized") == (2, 2, 2)
@@ -704,7 +714,7 @@ def test_sync_applies_changed_bounds_by_day_keeping_the_autoscalers_desired_size
     add_nodegroup(setup, "alpha-shrunk", (1, 4, 3), **bounds(1, 2))
     add_nodegroup(setup, "alpha-prod", (1, 2, 1), Environment="prod", **bounds(2, 3))
 
-    result = offhours.handler(event("sync"), None)
+    result = invoke(event("sync"))
 
     assert scaling(setup, "genai-shared", "alpha-grown") == (0, 8, 3)
     assert scaling(setup, "genai-shared", "alpha-shrunk") == (1, 2, 2)
@@ -720,9 +730,9 @@ def test_sync_leaves_a_pool_off_hours_holds_at_zero(aws):
     _, _, setup, _ = aws
     build_estate(setup, plain=1)
     add_nodegroup(setup, "alpha-night", (1, 4, 2), **bounds(2, 6))
-    offhours.handler(event("stop"), None)
+    invoke(event("stop"))
 
-    result = offhours.handler(event("sync"), None)
+    result = invoke(event("sync"))
 
     assert scaling(setup, "genai-shared", "alpha-night") == (0, 4, 0)
     assert "off-hours holds it" in skipped_why(result)["nodegroup/genai-shared/alpha-night"]
@@ -734,11 +744,11 @@ def test_sync_does_not_lift_a_budget_cap_while_the_action_is_in_force(aws):
     add_nodegroup(setup, "alpha-capped", (0, 1, 1), **bounds(0, 8))
     budget.action("APPLY_IAM_POLICY", "EXECUTION_SUCCESS")
 
-    offhours.handler(event("sync"), None)
+    invoke(event("sync"))
     assert scaling(setup, "genai-shared", "alpha-capped") == (0, 1, 1)
 
     budget.actions.clear()
-    offhours.handler(event("sync"), None)
+    invoke(event("sync"))
     assert scaling(setup, "genai-shared", "alpha-capped") == (0, 8, 1)
 
 
@@ -765,7 +775,7 @@ def test_the_budget_topic_caps_every_team_pool_at_its_current_size_when_the_acti
     autoscaler_sets(setup, "alpha-chatbot", 3)
     budget.action("APPLY_IAM_POLICY", "EXECUTION_SUCCESS")
 
-    result = offhours.handler(SNS_EVENT, None)
+    result = invoke(SNS_EVENT)
 
     assert result["action"] == "cap" and result["team"] == "alpha"
     assert scaling(setup, "genai-shared", "alpha-chatbot") == (1, 3, 3)
@@ -784,7 +794,7 @@ def test_an_alert_below_the_action_threshold_caps_nothing(aws):
     budget.action("APPLY_IAM_POLICY", "STANDBY")  # a 50 % alert: the action has not fired
     before = snapshot(setup)
 
-    result = offhours.handler(SNS_EVENT, None)
+    result = invoke(SNS_EVENT)
 
     assert snapshot(setup) == before and result["done"] == []
 
@@ -793,7 +803,7 @@ def test_an_sns_event_needs_the_function_environment(aws, monkeypatch):
     _, calls, _, _ = aws
     monkeypatch.delenv(contract.TEAM_ENV)
     with pytest.raises(offhours.InvalidEvent, match="GENAI_FINOPS_TEAM must name the team"):
-        offhours.handler(SNS_EVENT, None)
+        invoke(SNS_EVENT)
     assert calls.actions == []
 
 
@@ -807,13 +817,13 @@ def test_dry_run_reports_what_it_would_do_and_changes_nothing(aws, monkeypatch, 
     estate = build_estate(setup)
     refuse_spot(session, estate.spot[0])
     if action == "start":
-        offhours.handler(event("stop"), None)
+        invoke(event("stop"))
     before = snapshot(setup)
     calls.actions.clear()
     if how == "environment":
         monkeypatch.setenv(contract.DRY_RUN_ENV, "true")
 
-    result = offhours.handler(event(action, dry_run=how == "event"), None)
+    result = invoke(event(action, dry_run=how == "event"))
 
     assert snapshot(setup) == before
     assert result["dry_run"] is True
@@ -849,7 +859,7 @@ def test_malformed_events_are_refused_with_a_clear_error_and_change_nothing(aws)
 
     for bad, message in MALFORMED_EVENTS:
         with pytest.raises(offhours.InvalidEvent, match="nothing was changed") as refused:
-            offhours.handler(bad, None)
+            invoke(bad)
         assert message in str(refused.value), bad
 
     assert calls.actions == []
@@ -861,7 +871,7 @@ def test_an_unreadable_dry_run_environment_variable_is_refused(aws, monkeypatch)
     monkeypatch.setenv(contract.DRY_RUN_ENV, "maybe")
 
     with pytest.raises(offhours.InvalidEvent, match="OFFHOURS_DRY_RUN must be true or false"):
-        offhours.handler(event("stop"), None)
+        invoke(event("stop"))
     assert calls.actions == []
 
 
@@ -872,7 +882,7 @@ def test_every_action_is_one_json_log_line_saying_who_what_and_why(aws, capsys):
     capsys.readouterr()
 
     context = type("Context", (), {"function_name": "genai-finops-offhours-alpha"})()
-    result = offhours.handler(event("stop"), context)
+    result = invoke(event("stop"), context)
 
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     actions = [line for line in lines if not line["what"]["action"].endswith("-summary")]
@@ -943,8 +953,109 @@ def test_policy_grants_exactly_the_api_calls_the_handler_makes(aws):
     session, _, setup, _ = aws
     estate = build_estate(setup)
     refuse_spot(session, estate.spot[0])
-    offhours.handler(event("stop"), None)
-    offhours.handler(event("start"), None)
-    offhours.handler(event("sync"), None)
+    invoke(event("stop"))
+    invoke(event("start"))
+    invoke(event("sync"))
 
     assert CALLED_ACTIONS == policy_actions(handler_policy_statements("alpha", REGION, "123456789012", BUDGET))
+
+
+# --------------------------------------------------------------------------- faults (issue 22)
+
+
+def test_a_throttled_mark_stops_nothing_fails_the_invocation_and_a_repeat_finishes(aws):
+    session, _, setup, _ = aws
+    estate = build_estate(setup)
+    refuse_spot(session, estate.spot[0])
+    throttled = {"on": True}
+    fail_when(session, "ec2.CreateTags", lambda _: throttled["on"], 400, "RequestLimitExceeded", "Request limit exceeded.")
+
+    with pytest.raises(offhours.StepsFailed) as failed:
+        offhours.handler(event("stop"), None)
+
+    # Recorded before stopped: with no mark, nothing was stopped, so start can never miss one.
+    assert set(instance_states(setup, estate.alpha_stopped_by_handler).values()) == {"running"}
+    assert marked(setup, estate.alpha_stopped_by_handler) == set()
+    assert resources(failed.value.result["failed"]) >= set(estate.alpha_stopped_by_handler)
+    assert all("not marked, so not stopped" in e["why"] for e in failed.value.result["failed"] if e["resource"].startswith("instance/")
+               and e["resource"].removeprefix("instance/") in estate.alpha_stopped_by_handler)
+    assert "RequestLimitExceeded" in str(failed.value)
+
+    throttled["on"] = False  # Lambda's retry, once the throttling has passed
+    result = invoke(event("stop"))
+    assert set(instance_states(setup, estate.alpha_stopped_by_handler).values()) == {"stopped"}
+    assert marked(setup, estate.alpha_stopped_by_handler) == set(estate.alpha_stopped_by_handler)
+    assert resources(result["done"]) == set(estate.alpha_stopped_by_handler)
+
+
+def test_an_instance_marked_but_not_stopped_loses_its_mark(aws):
+    session, _, setup, _ = aws
+    estate = build_estate(setup)
+    refuse_spot(session, estate.spot[0])
+
+    with pytest.raises(offhours.StepsFailed):
+        offhours.handler(event("stop"), None)
+
+    # DisableApiStop refused the stop: a mark left on a running instance would let a later
+    # start restart it after someone stopped it by hand.
+    assert instance_states(setup, estate.stop_disabled) == {estate.stop_disabled[0]: "running"}
+    assert marked(setup, estate.stop_disabled) == set()
+    assert marked(setup, estate.spot) == set()
+
+
+def test_a_stop_that_arrives_after_its_window_is_skipped_with_a_record(aws):
+    import datetime as dt
+
+    _, calls, setup, _ = aws
+    estate = build_estate(setup)
+    before = snapshot(setup)
+    late = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=contract.LATE_AFTER_SECONDS + 60)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    result = invoke(event("stop", scheduled_time=late))
+
+    assert snapshot(setup) == before and calls.actions == []
+    assert [e["what"] for e in result["skipped"]] == ["stop"] and "after its scheduled time" in result["skipped"][0]["why"]
+
+    on_time = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    invoke(event("stop", scheduled_time=on_time))
+    assert set(instance_states(setup, estate.running).values()) == {"stopped"}
+
+
+@pytest.mark.parametrize(
+    "overrides, refusal",
+    [
+        ({"region": OTHER_REGION}, f"region '{OTHER_REGION}' is not this function's region"),
+        ({"scheduled_time": "yesterday"}, "scheduled_time must be a UTC time"),
+        ({"scheduled_time": "2026-10-05T19:00:00"}, "scheduled_time must be a UTC time"),
+    ],
+)
+def test_an_event_for_another_region_or_with_a_bad_time_is_refused(aws, overrides, refusal):
+    _, calls, _, _ = aws
+    with pytest.raises(offhours.InvalidEvent, match=refusal):
+        offhours.handler(event("stop", **overrides), None)
+    assert calls.actions == []
+
+
+def test_a_notification_from_another_topic_caps_nothing(aws):
+    _, calls, setup, budget = aws
+    build_estate(setup)
+    budget.action("APPLY_IAM_POLICY", "EXECUTION_SUCCESS")
+    before = snapshot(setup)
+    forged = json.loads(json.dumps(SNS_EVENT))
+    forged["Records"][0]["Sns"]["TopicArn"] = f"arn:aws:sns:{REGION}:{ACCOUNT}:someone-elses-topic"
+
+    with pytest.raises(offhours.InvalidEvent, match="must come from the team's budget topic"):
+        offhours.handler(forged, None)
+    assert snapshot(setup) == before and calls.actions == []
+
+
+@pytest.mark.parametrize("value", ["Prod", "PROD", " prod "])
+def test_prod_in_any_case_is_never_stopped(aws, value):
+    _, _, setup, _ = aws
+    ec2 = setup.client("ec2", region_name=REGION)
+    (instance,) = launch(ec2, 1, tags("alpha", environment=value))
+
+    result = invoke(event("stop"))
+
+    assert instance_states(setup, [instance]) == {instance: "running"}
+    assert f"instance/{instance}" in {e["resource"] for e in result["skipped"]}

@@ -101,7 +101,8 @@ def test_each_schedule_invokes_the_function_with_the_handler_event_retries_an_ho
     role_key, _ = named(synthesized, "aws_iam_role", "scheduler-role")
     target = schedule["target"]
 
-    assert json.loads(target["input"]) == {"action": action, "team": TEAM, "region": "us-east-1", "dry_run": False}
+    assert json.loads(target["input"]) == {"action": action, "team": TEAM, "region": "us-east-1", "dry_run": False,
+                                           "scheduled_time": "<aws.scheduler.scheduled-time>"}
     assert target["arn"] == ref("aws_lambda_function", function_key, "arn")
     assert target["role_arn"] == ref("aws_iam_role", role_key, "arn")
     assert target["retry_policy"] == {"maximum_event_age_in_seconds": 3600, "maximum_retry_attempts": 10}
@@ -166,6 +167,7 @@ def test_function_runs_the_offhours_handler_on_python_312_traced_and_knows_its_t
             "GENAI_FINOPS_REGION": "us-east-1",
             "GENAI_FINOPS_ACCOUNT": account,
             "GENAI_FINOPS_BUDGET": naming.budget(TEAM),
+            "GENAI_FINOPS_BUDGET_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:genai-finops-alpha-budget-alerts",
         }
     }
 
@@ -215,7 +217,8 @@ def test_function_role_policy_grants_exactly_these_actions_on_these_resources(sy
     granted = {s["Sid"]: (s["Action"], s["Resource"]) for s in statements}
     assert granted == {
         "DescribeInstancesHasNoResourceLevelPermissions": (["ec2:DescribeInstances"], "*"),
-        "StopAndStartOnlyTheTeamsInstances": (["ec2:StartInstances", "ec2:StopInstances"], f"arn:{p}:ec2:us-east-1:{a}:instance/*"),
+        "StopOnlyTheTeamsNonProdInstances": (["ec2:StopInstances"], f"arn:{p}:ec2:us-east-1:{a}:instance/*"),
+        "StartOnlyWhatOffHoursStopped": (["ec2:StartInstances"], f"arn:{p}:ec2:us-east-1:{a}:instance/*"),
         "MarkOnlyTheTeamsInstancesWithTheStoppedByTag": (["ec2:CreateTags"], f"arn:{p}:ec2:us-east-1:{a}:instance/*"),
         "UnmarkOnlyTheTeamsInstances": (["ec2:DeleteTags"], f"arn:{p}:ec2:us-east-1:{a}:instance/*"),
         "ListClustersHasNoResourceLevelPermissions": (["eks:ListClusters"], "*"),
@@ -233,6 +236,34 @@ def test_function_role_policy_grants_exactly_these_actions_on_these_resources(sy
         assert condition["ForAllValues:StringEquals"] == {"aws:TagKeys": ["finops:stopped-by"]}
         assert condition["Null"] == {"aws:TagKeys": "false"}
     assert all(s["Effect"] == "Allow" for s in statements)
+
+
+def test_the_policy_itself_refuses_to_stop_prod_or_start_what_off_hours_did_not_stop(synthesized):
+    """Issue 22: what the handler decides, IAM enforces too. Conditions per the Service
+    Authorization Reference (ec2:StopInstances/StartInstances take aws:ResourceTag) and the IAM
+    condition operators page (StringNotEqualsIgnoreCase matches an absent tag, so untagged
+    instances stay stoppable)."""
+    statements = {s["Sid"]: s for s in policy_of(synthesized, "handler-policy")["Statement"]}
+    stop = statements["StopOnlyTheTeamsNonProdInstances"]["Condition"]
+    assert stop == {"StringEquals": {"aws:ResourceTag/Team": TEAM}, "StringNotEqualsIgnoreCase": {"aws:ResourceTag/Environment": "prod"}}
+    start = statements["StartOnlyWhatOffHoursStopped"]["Condition"]
+    assert start == {"StringEquals": {"aws:ResourceTag/Team": TEAM, "aws:ResourceTag/finops:stopped-by": "genai-finops-offhours"}}
+
+
+def test_async_invocations_are_bounded_and_schedules_pass_their_scheduled_time(synthesized):
+    """Lambda's default asynchronous queue keeps an event 6 hours with 2 retries
+    (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html); the
+    bounds are 60-21600 s and 0-2 retries (API_PutFunctionEventInvokeConfig)."""
+    (config,) = synthesized["resource"]["aws_lambda_function_event_invoke_config"].values()
+    assert config["maximum_event_age_in_seconds"] == 900 and 60 <= config["maximum_event_age_in_seconds"] <= 21600
+    assert config["maximum_retry_attempts"] == 2
+    for schedule in synthesized["resource"]["aws_scheduler_schedule"].values():
+        sent = json.loads(schedule["target"]["input"])
+        if sent["action"] in ("stop", "start"):
+            assert sent["scheduled_time"] == "<aws.scheduler.scheduled-time>"
+    (function,) = synthesized["resource"]["aws_lambda_function"].values()
+    # the topic whose notifications may cap the pools, the one the stack passes (the budget's)
+    assert function["environment"]["variables"]["GENAI_FINOPS_BUDGET_TOPIC_ARN"] == "arn:aws:sns:us-east-1:123456789012:genai-finops-alpha-budget-alerts"
 
 
 def test_function_role_changes_only_resources_tagged_with_the_team(synthesized):
@@ -293,8 +324,8 @@ def test_both_dead_letter_queues_are_encrypted_with_the_teams_key_and_keep_messa
 
 def test_every_taggable_resource_carries_the_team_tags(synthesized, manifests):
     expected = tags.base_tags(manifests.team(TEAM), manifests.org)
-    # IAM inline policies and schedules take no tags in the AWS API.
-    untaggable = {"aws_iam_role_policy", "aws_scheduler_schedule"}
+    # IAM inline policies, schedules and a function's event invoke config take no tags in the AWS API.
+    untaggable = {"aws_iam_role_policy", "aws_scheduler_schedule", "aws_lambda_function_event_invoke_config"}
     checked = 0
     for kind, instances in synthesized["resource"].items():
         for key, resource in instances.items():

@@ -29,6 +29,16 @@ TEAM_ENV = "GENAI_FINOPS_TEAM"
 REGION_ENV = "GENAI_FINOPS_REGION"
 ACCOUNT_ENV = "GENAI_FINOPS_ACCOUNT"
 BUDGET_ENV = "GENAI_FINOPS_BUDGET"
+# The team budget's alert topic: an SNS event from any other topic is refused.
+BUDGET_TOPIC_ENV = "GENAI_FINOPS_BUDGET_TOPIC_ARN"
+# The schedules pass EventBridge Scheduler's `<aws.scheduler.scheduled-time>` under this key
+# (https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule-context-attributes.html);
+# a stop or start that arrives later than LATE_AFTER_SECONDS after it is skipped, with a record.
+SCHEDULED_TIME_KEY = "scheduled_time"
+SCHEDULED_TIME_PLACEHOLDER = "<aws.scheduler.scheduled-time>"
+# The schedules' own retry window (modules/offhours_schedule.py MAX_EVENT_AGE_SECONDS): a
+# delivery within it is a retry of a run that is still due; past it, the window may have moved.
+LATE_AFTER_SECONDS = 3600
 
 # The manifest's min_nodes / max_nodes, as node group tags that Terraform keeps current. The
 # node group's own scaling is left to this function (Terraform ignores it after creation), so

@@ -55,7 +55,7 @@ DEFAULT_FUNCTION_NAME = "genai-finops-offhours"
 TEAM_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,28}[a-z0-9]$")
 REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 OPT_OUT_DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-EVENT_KEYS = frozenset({"action", "team", "region", "dry_run"})
+EVENT_KEYS = frozenset({"action", "team", "region", "dry_run", contract.SCHEDULED_TIME_KEY})
 # An SNS notification reaches Lambda as {"Records": [{"EventSource": "aws:sns", "Sns": {...}}]}:
 # https://docs.aws.amazon.com/lambda/latest/dg/with-sns.html
 SNS_EVENT_SOURCE = "aws:sns"
@@ -101,12 +101,25 @@ class InvalidEvent(ValueError):
     """The event does not follow the contract; nothing was changed."""
 
 
+class StepsFailed(RuntimeError):
+    """Some step failed: the invocation fails, so Lambda retries it (every step is safe to
+    repeat) and, when the retries are spent, its dead-letter queue keeps the event. `result` is
+    what the run did, skipped and failed."""
+
+    def __init__(self, result: dict[str, Any]):
+        self.result = result
+        failed = result["failed"]
+        shown = "; ".join(f"{e['what']} {e['resource']}: {e['why']}" for e in failed[:5])
+        super().__init__(f"{len(failed)} step(s) failed ({shown}{'; ...' if len(failed) > 5 else ''})")
+
+
 @dataclass(frozen=True)
 class Request:
     action: str
     team: str
     region: str
     dry_run: bool
+    scheduled_time: dt.datetime | None = None
 
 
 @dataclass
@@ -173,13 +186,32 @@ def parse_event(event: Any, environ: dict[str, str] | os._Environ[str]) -> Reque
     region = event.get("region")
     if not isinstance(region, str) or not REGION_PATTERN.match(region):
         problems.append(f"region must be an AWS region code such as us-east-1, got {region!r}")
+    elif environ.get(contract.REGION_ENV) not in (None, region):
+        problems.append(f"region {region!r} is not this function's region ({contract.REGION_ENV}={environ.get(contract.REGION_ENV)!r})")
+    scheduled_time = None
+    raw_time = event.get(contract.SCHEDULED_TIME_KEY)
+    if raw_time is not None:
+        scheduled_time = parse_time(raw_time)
+        if scheduled_time is None:
+            problems.append(f"{contract.SCHEDULED_TIME_KEY} must be a UTC time such as 2026-10-05T19:00:00Z, got {str(raw_time)[:40]!r}")
     event_dry_run = event.get("dry_run", False)
     if not isinstance(event_dry_run, bool):
         problems.append(f"dry_run must be true or false, got {event_dry_run!r}")
     env_dry_run = dry_run_from_environment(environ, problems)
     if problems:
         raise InvalidEvent(REFUSED + "; ".join(problems))
-    return Request(action=action, team=team, region=region, dry_run=event_dry_run is True or env_dry_run)
+    return Request(action=action, team=team, region=region, dry_run=event_dry_run is True or env_dry_run, scheduled_time=scheduled_time)
+
+
+def parse_time(raw: Any) -> dt.datetime | None:
+    """Scheduler's scheduled time (ISO 8601, `Z`), aware; None when it is not one."""
+    if not isinstance(raw, str) or len(raw) > 40:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
 
 
 def parse_sns_event(event: dict[str, Any], environ: dict[str, str] | os._Environ[str]) -> Request:
@@ -190,6 +222,15 @@ def parse_sns_event(event: dict[str, Any], environ: dict[str, str] | os._Environ
         isinstance(record, dict) and record.get("EventSource") == SNS_EVENT_SOURCE for record in records
     ):
         problems.append(f"Records must be a non-empty list of {SNS_EVENT_SOURCE} notifications")
+    else:
+        # Only the team's budget topic may cap its pools: another topic that can invoke the
+        # function (a wrong subscription, a test) is refused, and so is a function without it.
+        topic = environ.get(contract.BUDGET_TOPIC_ENV)
+        arns = sorted({str((record.get("Sns") or {}).get("TopicArn") if isinstance(record.get("Sns"), dict) else None) for record in records})
+        if not topic:
+            problems.append(f"environment variable {contract.BUDGET_TOPIC_ENV} must name the team's budget topic")
+        elif arns != [topic]:
+            problems.append(f"notifications must come from the team's budget topic {topic}, got {[a[:200] for a in arns]}")
     team, region = environ.get(contract.TEAM_ENV), environ.get(contract.REGION_ENV)
     if not team or not TEAM_PATTERN.match(team):
         problems.append(f"environment variable {contract.TEAM_ENV} must name the team, got {team!r}")
@@ -217,8 +258,9 @@ def tag_map(tags: list[dict[str, str]] | None) -> dict[str, str]:
 
 def leave_alone_reason(tags: dict[str, str], today: dt.date) -> str | None:
     """Why a resource with these tags must not be touched, or None when it may be."""
-    if tags.get(contract.ENVIRONMENT_TAG) == contract.PROD_ENVIRONMENT:
-        return f"{contract.ENVIRONMENT_TAG}={contract.PROD_ENVIRONMENT} resources are never touched"
+    # Tag values are case-sensitive to AWS, not to the people who write them: Prod and PROD are prod.
+    if str(tags.get(contract.ENVIRONMENT_TAG, "")).strip().lower() == contract.PROD_ENVIRONMENT:
+        return f"{contract.ENVIRONMENT_TAG}={tags[contract.ENVIRONMENT_TAG]} (prod) resources are never touched"
     raw = tags.get(contract.OPT_OUT_TAG)
     if raw is None:
         return None
@@ -295,8 +337,10 @@ def in_batches(
     return succeeded
 
 
-def mark(run: Run, instances: list[dict[str, Any]], tag_call: Callable[..., Any], what: str, why: str, failure: str) -> None:
-    """Add or remove the stopped-by mark on instances already acted on, then report them."""
+def tag_batches(run: Run, instances: list[dict[str, Any]], tag_call: Callable[..., Any], what: str, failure: str) -> list[dict[str, Any]]:
+    """Add or remove the stopped-by mark; returns the instances whose batch succeeded, records
+    every other one as failed with `failure`."""
+    succeeded = []
     for start in range(0, len(instances), EC2_BATCH_SIZE):
         batch = instances[start : start + EC2_BATCH_SIZE]
         try:
@@ -305,24 +349,34 @@ def mark(run: Run, instances: list[dict[str, Any]], tag_call: Callable[..., Any]
             for instance in batch:
                 run.record("failed", what, f"instance/{instance['InstanceId']}", f"{failure}: {error_text(error)}")
             continue
-        for instance in batch:
-            run.record("done", what, f"instance/{instance['InstanceId']}", why)
+        succeeded += batch
+    return succeeded
 
 
 def stop_instances(run: Run, ec2: Any, today: dt.date) -> None:
+    """Mark first, stop second: what will be stopped is recorded on the instance before it is
+    stopped, so a failed mark stops nothing (and start can never miss what stop did). An
+    instance that was marked and then not stopped gets its mark removed again."""
     why = "running outside the team's schedule"
     running = team_instances(ec2, run.request.team, "running", [])
     chosen = instances_to_act_on(run, running, "stop-instance", why, today)
+    marked = tag_batches(run, chosen, ec2.create_tags, "stop-instance", "not marked, so not stopped (start would not restart it)")
+    not_stopped: list[dict[str, Any]] = []
 
     def refused(instance: dict[str, Any], error: Exception) -> None:
         resource = f"instance/{instance['InstanceId']}"
+        not_stopped.append(instance)
         if error_code(error) == SPOT_CANNOT_STOP_CODE and instance.get("InstanceLifecycle") == "spot":
             run.record("skipped", "stop-instance", resource, f"a one-time Spot Instance cannot be stopped ({error_text(error)})")
         else:
             run.record("failed", "stop-instance", resource, error_text(error))
 
-    stopped = in_batches(chosen, lambda ids: ec2.stop_instances(InstanceIds=ids), refused)
-    mark(run, stopped, ec2.create_tags, "stop-instance", why, "stopped, but not marked, so start will not restart it")
+    stopped = in_batches(marked, lambda ids: ec2.stop_instances(InstanceIds=ids), refused)
+    for instance in stopped:
+        run.record("done", "stop-instance", f"instance/{instance['InstanceId']}", why)
+    # A mark left on a running instance would let a later start restart it after someone
+    # stopped it by hand: remove it from those that were not stopped.
+    tag_batches(run, not_stopped, ec2.delete_tags, "stop-instance", f"not stopped, and its {contract.STOPPED_BY_TAG} mark stays")
 
 
 def start_instances(run: Run, ec2: Any, today: dt.date, hold: Hold) -> None:
@@ -342,7 +396,9 @@ def start_instances(run: Run, ec2: Any, today: dt.date, hold: Hold) -> None:
     started = in_batches(chosen, lambda ids: ec2.start_instances(InstanceIds=ids), refused)
     # A mark left on a running instance would let a later start restart it after someone
     # stopped it by hand, so a failure to remove it is reported.
-    mark(run, started, ec2.delete_tags, "start-instance", why, f"started, but its {contract.STOPPED_BY_TAG} mark stays")
+    unmarked = tag_batches(run, started, ec2.delete_tags, "start-instance", f"started, but its {contract.STOPPED_BY_TAG} mark stays")
+    for instance in unmarked:
+        run.record("done", "start-instance", f"instance/{instance['InstanceId']}", why)
 
 
 # --------------------------------------------------------------------------- budget
@@ -611,7 +667,14 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         log_line({"who": {"function": function_name}, "what": {"action": "refuse-event"}, "why": str(error), "outcome": "failed"})
         raise
     run = Run(request=request, function_name=function_name)
-    today = dt.datetime.now(dt.timezone.utc).date()
+    now = dt.datetime.now(dt.timezone.utc)
+    today = now.date()
+    late = late_by(request, now)
+    if late is not None:
+        run.record("skipped", request.action, request.region,
+                   f"arrived {late:.0f} s after its scheduled time {request.scheduled_time.isoformat()}, later than "
+                   f"{contract.LATE_AFTER_SECONDS} s: the schedule's window may have moved on; the next scheduled run acts")
+        return run.result()
     ec2, eks, ssm = (new_client(service, request.region) for service in ("ec2", "eks", "ssm"))
     if request.action == "stop":
         steps = ((stop_instances, (ec2, today), "list-instances"), (stop_nodegroups, (eks, ssm, today), "list-nodegroups"))
@@ -641,4 +704,15 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
             "counts": {"done": len(run.done), "skipped": len(run.skipped), "failed": len(run.failed)},
         }
     )
+    if run.failed:
+        raise StepsFailed(result)
     return result
+
+
+def late_by(request: Request, now: dt.datetime) -> float | None:
+    """Seconds a stop or start arrived after its scheduled time, when that is too late (queued
+    by Lambda or retried by Scheduler past the window); None when it is on time or unscheduled."""
+    if request.scheduled_time is None or request.action not in ("stop", "start"):
+        return None
+    late = (now - request.scheduled_time).total_seconds()
+    return late if late > contract.LATE_AFTER_SECONDS else None

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lambdas.offhours.contract import PARAMETER_PREFIX_FORMAT, STOPPED_BY_TAG, STOPPED_BY_VALUE, TEAM_TAG
+from lambdas.offhours.contract import ENVIRONMENT_TAG, PARAMETER_PREFIX_FORMAT, PROD_ENVIRONMENT, STOPPED_BY_TAG, STOPPED_BY_VALUE, TEAM_TAG
 
 
 def handler_policy_statements(team: str, region: str, account_id: str, budget_name: str, partition: str = "aws") -> list[dict[str, Any]]:
@@ -50,11 +50,21 @@ def handler_policy_statements(team: str, region: str, account_id: str, budget_na
             "Resource": "*",
         },
         {
-            "Sid": "StopAndStartOnlyTheTeamsInstances",
+            # Never a prod instance, whatever the case of its tag (the handler skips them too);
+            # a negated condition also matches an instance without the tag:
+            # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
+            "Sid": "StopOnlyTheTeamsNonProdInstances",
             "Effect": "Allow",
-            "Action": ["ec2:StartInstances", "ec2:StopInstances"],
+            "Action": ["ec2:StopInstances"],
             "Resource": arn("ec2", "instance/*"),
-            "Condition": team_only,
+            "Condition": {**team_only, "StringNotEqualsIgnoreCase": {f"aws:ResourceTag/{ENVIRONMENT_TAG}": PROD_ENVIRONMENT}},
+        },
+        {
+            "Sid": "StartOnlyWhatOffHoursStopped",
+            "Effect": "Allow",
+            "Action": ["ec2:StartInstances"],
+            "Resource": arn("ec2", "instance/*"),
+            "Condition": {"StringEquals": {f"aws:ResourceTag/{TEAM_TAG}": team, f"aws:ResourceTag/{STOPPED_BY_TAG}": STOPPED_BY_VALUE}},
         },
         {
             "Sid": "MarkOnlyTheTeamsInstancesWithTheStoppedByTag",
