@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterable, Literal
 
 from generators import catalog
 from generators.errors import ToolError
+from generators.safe_text import message
 from generators.model import ManifestSet, TeamManifest
 
 Status = Literal["pass", "fail", "unverified"]
@@ -191,6 +192,7 @@ class Preflight:
     def _call(self, service: str, region: str, operation: str, missing: Iterable[str] = (), **params: Any) -> Any:
         """The API answer; raises Missing for `missing` codes and Unverified when denied or unavailable."""
         from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+        from botocore.parsers import ResponseParserError
 
         try:
             return getattr(self.new_client(service, region), operation)(**params)
@@ -202,12 +204,16 @@ class Preflight:
                 raise ToolError(f"the AWS credentials were refused ({code}): refresh them (e.g. `aws sso login`) and run again") from error
             if code in missing:
                 raise Missing(code) from error
-            message = error.response.get("Error", {}).get("Message", "")
+            text = message(error.response.get("Error", {}).get("Message", ""), 200)
             if code in DENIED_CODES:
-                raise Unverified(f"{service}:{operation} was denied ({code}); grant it (README, preflight IAM policy) to check this") from error
-            raise Unverified(f"{service}:{operation} failed: {code or 'error'} {message}".strip()) from error
+                raise Unverified(f"{service}:{operation} was denied ({message(code, 60)}); grant it (README, preflight IAM policy) to check this") from error
+            raise Unverified(f"{service}:{operation} failed: {message(code or 'error', 60)} {text}".strip()) from error
         except BotoCoreError as error:
-            raise Unverified(f"{service}:{operation} could not be called: {error}") from error
+            raise Unverified(f"{service}:{operation} could not be called: {message(error, 200)}") from error
+        except ResponseParserError as error:
+            # Not a BotoCoreError: an answer botocore cannot parse (a proxy's HTML page, a
+            # truncated body). The body is not echoed.
+            raise Unverified(f"{service}:{operation} answered something that is not the API's response ({type(error).__name__})") from error
 
     def _account(self) -> str:
         region = next(iter(self.needs), None) or self.org.allowed_regions[0]

@@ -40,7 +40,7 @@ USER_TAG_PREFIX = "user:"
 # Without these a row cannot be placed in time or costed. The rest are read when present: a file
 # without Tags has no team to attribute to (all its spend is unattributed), but still counts.
 REQUIRED_COLUMNS = ("ChargePeriodStart", "ChargePeriodEnd", "EffectiveCost")
-OPTIONAL_COLUMNS = ("Tags", "ResourceId", "ServiceName", "ProviderName", "ChargeCategory")
+OPTIONAL_COLUMNS = ("Tags", "ResourceId", "ServiceName", "ProviderName", "ChargeCategory", "ChargeFrequency")
 SUFFIXES = (".parquet", ".csv", ".csv.gz")
 TOP_UNTAGGED = 10
 
@@ -309,10 +309,14 @@ def _relation_sql(connection: Any, files: list[Path], columns: dict[Path, tuple[
         types = {str(name): str(kind) for name, kind, *_ in connection.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()}
         parts.append(_select(reader, types, as_map=types.get("Tags", "").startswith("MAP")))
     for header, group in csv_groups.items():
-        spec = "{" + ", ".join(f"'{name.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for name in header) + "}"
-        reader = f"read_csv({_list([str(p) for p in group])}, {CSV_OPTIONS}, columns = {spec})"
-        parts.append(_select(reader, {name: "VARCHAR" for name in header}, as_map=False))
+        parts.append(_select(_csv_reader(group, header), {name: "VARCHAR" for name in header}, as_map=False))
     return " UNION ALL BY NAME ".join(parts)
+
+
+def _csv_reader(paths: list[Path], header: tuple[str, ...]) -> str:
+    """read_csv over files that share `header`: its columns as text, no sniffing."""
+    spec = "{" + ", ".join(f"'{name.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for name in header) + "}"
+    return f"read_csv({_list([str(p) for p in paths])}, {CSV_OPTIONS}, columns = {spec})"
 
 
 def _select(reader: str, types: dict[str, str], as_map: bool) -> str:
@@ -368,8 +372,7 @@ def _first_bad_row(connection: Any, path: Path, month: Month, label: str) -> str
     is_csv = not path.name.endswith(".parquet")
     if is_csv:
         header = _csv_header(path)
-        spec = "{" + ", ".join(f"'{name.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for name in header) + "}"
-        reader = f"read_csv({_list([str(path)])}, {CSV_OPTIONS}, columns = {spec})"
+        reader = _csv_reader([path], header)
         tags = "Tags" if "Tags" in header else "NULL"
     else:
         reader = f"read_parquet({_list([str(path)])})"
@@ -422,9 +425,10 @@ SUMS_COLUMNS = (
 
 def sums_sql(source: str, team: str, model: str, month: Month) -> str:
     """The one attribution query, in DuckDB's dialect: per team, model and hour, the rows, their
-    EffectiveCost, the part of it that is instance time and the part that is one-off (every
-    ChargeCategory but Usage: purchases, taxes, credits, adjustments, which a forecast adds once
-    and never runs at a rate); untagged rows keep their resource (for the top-ten list).
+    EffectiveCost, the part of it that is instance time and the part that is one-off (FOCUS
+    ChargeFrequency One-Time, or ChargeCategory Credit or Adjustment: a forecast adds it once and
+    never runs it at a rate; a recurring purchase, billed every hour, does run); untagged rows
+    keep their resource (for the top-ten list).
     Off-schedule spend is instance time (EC2 instance ids, i-..., or their ARNs): volumes are
     billed while an instance is stopped by design. `horizon` is how far the hourly usage rows
     reach: a monthly or one-off row says nothing about how complete the month is. `team` and
@@ -432,6 +436,7 @@ def sums_sql(source: str, team: str, model: str, month: Month) -> str:
     start = "CAST(ChargePeriodStart AS TIMESTAMPTZ)"
     end = "CAST(ChargePeriodEnd AS TIMESTAMPTZ)"
     usage = "coalesce(ChargeCategory, 'Usage') = 'Usage'"
+    one_off = "(ChargeFrequency = 'One-Time' OR ChargeCategory IN ('Credit', 'Adjustment'))"
     return f"""
         SELECT {team} AS team, {model} AS model_id, {start} AS period_start,
                CASE WHEN {team} IS NULL THEN ResourceId END AS untagged_id,
@@ -439,7 +444,7 @@ def sums_sql(source: str, team: str, model: str, month: Month) -> str:
                count(*) AS n,
                sum(CAST(EffectiveCost AS DOUBLE)) AS cost,
                coalesce(sum(CAST(EffectiveCost AS DOUBLE)) FILTER (WHERE ResourceId LIKE 'i-%' OR ResourceId LIKE '%:instance/i-%'), 0) AS instance_cost,
-               coalesce(sum(CAST(EffectiveCost AS DOUBLE)) FILTER (WHERE NOT ({usage})), 0) AS one_off_cost,
+               coalesce(sum(CAST(EffectiveCost AS DOUBLE)) FILTER (WHERE {one_off}), 0) AS one_off_cost,
                -- Every row of a group starts at the group's hour, so the group is hourly when its
                -- earliest and latest ends are that hour's end: two cheap aggregates instead of an
                -- interval per row (benchmarks/showback_scale.py: the 10 M-row query 1.86 s -> 1.32 s).
@@ -499,10 +504,12 @@ def _which_file_fails(files: list[Path], labels: dict[Path, str], error: Excepti
     connection = duckdb.connect()
     try:
         for path in files:
-            reader = (f"read_parquet({_list([str(path)])})" if path.name.endswith(".parquet")
-                      else f"read_csv({_list([str(path)])}, {CSV_OPTIONS}, all_varchar = true)")
             try:
+                reader = (f"read_parquet({_list([str(path)])})" if path.name.endswith(".parquet")
+                          else _csv_reader([path], _csv_header(path)))
                 connection.execute(f"SELECT count(*) FROM {reader}").fetchone()
+            except ToolError as alone:
+                return f"{labels[path]}: {alone}"
             except Exception as alone:
                 return f"{labels[path]}: cannot be read: {_duckdb_reason(alone)}"
     finally:

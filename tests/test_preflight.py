@@ -388,3 +388,47 @@ def test_readme_lists_the_preflight_policy():
     policy = json.loads(readme[readme.index("```json", start) + 7 : readme.index("```", readme.index("```json", start) + 7)])
     (statement,) = policy["Statement"]
     assert statement["Effect"] == "Allow" and sorted(statement["Action"]) == sorted(READ_ONLY_ACTIONS)
+
+
+def test_an_answer_botocore_cannot_parse_is_one_line_never_a_traceback_or_the_body(account, tmp_path):
+    """Issue 22: a proxy's page or a truncated body where EC2's XML should be. botocore raises
+    ResponseParserError, which is no BotoCoreError: each such call is one unverified line that
+    does not quote the body."""
+    import http.server
+    import threading
+
+    import boto3
+
+    page = b"<html><body>\x1b]0;pwned\x07 corporate proxy: sign in</body>"
+
+    class Garbage(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's name
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(200)
+            self.send_header("Content-Type", "text/xml")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, *_):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Garbage)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    manifests = manifests_for(tmp_path, seed(account.setup, broken=False))
+    stub_what_moto_lacks(account, manifests)
+
+    def client(service: str, region: str):
+        if service == "ec2":
+            return boto3.client("ec2", region_name=region, endpoint_url=f"http://127.0.0.1:{server.server_port}",
+                                aws_access_key_id="testing", aws_secret_access_key="testing")
+        return account.client(service, region)
+
+    try:
+        report = Preflight(manifests, client).run()
+    finally:
+        server.shutdown()
+    ec2_checks = [c for c in report.checks if "ec2:" in c.detail]
+    assert ec2_checks and {c.status for c in ec2_checks} == {"unverified"}
+    assert all("answered something that is not the API's response" in c.detail for c in ec2_checks)
+    assert not any("proxy" in c.detail or "\x1b" in c.detail for c in report.checks)

@@ -303,5 +303,6 @@ def to_markdown(report) -> str:
         out += [f"| {md_code(r['resource_id'])} | {md_code(r['service'])} | {money(r['actual_usd'])} |" for r in top]
     notes = getattr(report, "notes", None) or []
     if notes:
-        out += ["", "**Notes**:", *(f"- {md_text(note)}" for note in notes)]
+        # A note quotes Prometheus labels: in a code span, where nothing renders (links included).
+        out += ["", "**Notes**:", *(f"- {md_code(note, 400, in_table=False)}" for note in notes)]
     return cap_markdown("\n".join(out))
