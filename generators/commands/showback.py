@@ -96,19 +96,21 @@ def compute(args: argparse.Namespace, manifests, month, estimate):
     from generators.errors import UsageError
 
     estimates = {t.team: t.total.expected for t in estimate.teams}
-    if args.engine == "athena":
-        report = showback.showback(manifests, [], month, estimates, athena_client=athena_client(manifests.org))
-    elif not args.billing:
-        raise UsageError("--billing SRC is required with --engine duckdb: FOCUS files, a directory or s3://bucket/prefix")
-    else:
-        report = local_showback(args, manifests, month, estimates)
-    if args.prometheus:
+    client = None
+    if args.prometheus:  # checked before any billing work: a bad URL or name is a usage error
         from generators import tokens
 
         metrics = tokens.Metrics(args.prompt_metric, args.generation_metric, args.model_label).check()
         if not tokens.METRIC_NAME.match(args.gpu_util_metric):
             raise UsageError(f"--gpu-util-metric {message(args.gpu_util_metric, 80)!r}: not a Prometheus metric name")
         client = tokens.Client(args.prometheus, sigv4_region=args.prometheus_sigv4_region)
+    if args.engine == "athena":
+        report = showback.showback(manifests, [], month, estimates, athena_client=athena_client(manifests.org))
+    elif not args.billing:
+        raise UsageError("--billing SRC is required with --engine duckdb: FOCUS files, a directory or s3://bucket/prefix")
+    else:
+        report = local_showback(args, manifests, month, estimates)
+    if client is not None:
         end = min(month.end, cost.Month.now())
         counts = tokens.tokens(client, month.start, end, metrics)
         showback.add_tokens(report.models, manifests, counts, estimated_per_model(estimate))
