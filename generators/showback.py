@@ -690,8 +690,8 @@ def add_tokens(
 
 def forecast(actual: float, one_off: float, complete: bool, elapsed_hours: float, month_hours: float) -> float:
     """The month's expected end: the actual when the month is complete; else the usage part run
-    at its rate to the month's end plus the one-off charges once (a purchase, a tax, a credit or
-    an adjustment does not recur every hour, so a one-off credit never runs down the forecast)."""
+    at its rate to the month's end plus the one-off charges once (a one-time purchase or tax, a
+    credit or an adjustment does not recur every hour, so a credit never runs down the forecast)."""
     if complete:
         return actual
     return one_off + (actual - one_off) / elapsed_hours * month_hours

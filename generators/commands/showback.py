@@ -16,6 +16,7 @@ JSON output (`--format json`), stable keys (`schema_version` changes when one do
                         (prompt + generation) x 1e6), usd_per_million_output_tokens (/ generation),
                         estimated_usd_per_million_tokens (the estimate's, at utilization_percent),
                         tokens_note (why there is no figure)
+    unknown_teams[]     spend under a Team tag no manifest has (team, actual_usd), largest first
     unattributed_usd    spend with no Team tag; untagged_resources[]: the top ten by cost
                         (resource_id, service, actual_usd)
     total_usd           every row of the month
@@ -24,6 +25,8 @@ JSON output (`--format json`), stable keys (`schema_version` changes when one do
                         null without series), gpu_samples, actual_usd (its model's spend, split
                         between the team's units of that model by samples), idle_usd (actual x
                         (1 - busy share))), unowned_series, idle_usd (the sum), note
+    notes[]             Prometheus series passed over (a value that is not a finite number, a
+                        negative counter, labels in the wrong shape), one sentence each
 """
 
 from __future__ import annotations
@@ -54,8 +57,9 @@ examples:
   genai-finops showback --billing focus.parquet --format json
   genai-finops showback --engine athena --month 2026-10     org.yaml billing.athena_table
 
-exit codes: 0 ok, 1 invalid manifests or billing data (missing FOCUS columns, no rows for the
-month, unreadable bucket), 2 usage error"""
+exit codes: 0 ok, 1 invalid manifests or billing data (missing FOCUS columns, a bad value named
+by file and row, the same rows in two files, no rows for the month, an unreadable bucket or
+Prometheus), 2 usage error (including a --prometheus URL that is not http or https)"""
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
