@@ -348,3 +348,38 @@ def test_the_report_writes_only_regular_files(tmp_path):
     assert fifo.is_fifo()
     result = run("report", "--html", "/proc/self/genai-finops.html")
     assert result.returncode == 1 and "cannot be written" in one_line(result)
+
+
+# --------------------------------------------------------------------------- Athena's answer, JSON
+
+
+def test_a_nan_in_athenas_answer_is_one_line_not_a_figure():
+    import boto3
+    from botocore.stub import Stubber
+
+    from generators.model import Billing
+    from generators.showback import SUMS_COLUMNS, query_athena
+
+    client = boto3.client("athena", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    stub = Stubber(client)
+    stub.add_response("start_query_execution", {"QueryExecutionId": "q-1"})
+    stub.add_response("get_query_execution", {"QueryExecution": {"QueryExecutionId": "q-1", "Status": {"State": "SUCCEEDED"}}})
+    header = {"Data": [{"VarCharValue": name} for name, _ in SUMS_COLUMNS]}
+    values = {"team": "alpha", "model_id": "m", "period_start": "2026-10-01 00:00:00.000 UTC", "n": "3", "cost": "NaN",
+              "instance_cost": "0", "one_off_cost": "0", "hourly": "true", "horizon": "2026-10-01 01:00:00.000 UTC"}
+    row = {"Data": [{"VarCharValue": values[name]} if name in values else {} for name, _ in SUMS_COLUMNS]}
+    stub.add_response("get_query_results", {"ResultSet": {"Rows": [header, row]}, "UpdateCount": 0})
+    stub.activate()
+    billing = Billing(export_bucket="acme-cur", athena_workgroup="finops", athena_table="cur.focus")
+
+    with pytest.raises(ToolError, match=r"1 team-hour sums of EffectiveCost that are empty, NaN or infinite"):
+        query_athena(billing, OCTOBER, client)
+
+
+def test_json_output_is_never_invalid_json():
+    from generators.commands._common import dump_json
+
+    assert json.loads(dump_json({"a": 1.5})) == {"a": 1.5}
+    for bad in (float("nan"), float("inf")):
+        with pytest.raises(ToolError, match="a figure is not a finite number"):
+            dump_json({"teams": [{"actual_usd": bad}]})
