@@ -11,9 +11,10 @@ The increase is computed where the data is, so memory and traffic do not grow wi
 rate or the month's length: the month is cut into days, and Prometheus answers, per series, the
 counter's last value at each day's end (`last_over_time`) and how many resets each day holds
 (`resets`), in one range query each (https://prometheus.io/docs/prometheus/latest/querying/api/
-#range-queries). A day without a reset adds its end value minus the day before's. Only a day
-with a reset, or a series that starts that day, is read sample by sample, one series and one
-day at a time. The number of requests does not grow with the number of series.
+#range-queries). A day without a reset adds its end value minus the day before's. Only the
+series with a reset that day, or that start that day, are read sample by sample: one request per
+such day for up to RAW_BATCH of them. So the requests are at most 3 + the days with a reset per
+counter (until more than RAW_BATCH series reset on one day), however many series there are.
 
 Every answer is hostile until checked (README, "Hostile input"): the URL must be http or https;
 a redirect to another origin is refused (one to the instance metadata service would hand out
@@ -56,9 +57,14 @@ MAX_BODY_BYTES = 64 * 1024 * 1024
 LOOKBACK = dt.timedelta(hours=1)
 # The piece of the month Prometheus sums per series; a piece with a reset is read raw.
 STEP = dt.timedelta(days=1)
+# Series read sample by sample in one request (a day of one series at 15 s is 5,760 samples).
+RAW_BATCH = 50
 # PromQL names: https://prometheus.io/docs/concepts/data_model/#metric-names-and-labels
 METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+# RE2's metacharacters (https://github.com/google/re2/wiki/Syntax): each is escaped with a
+# backslash; nothing else is (RE2 refuses an escaped space or letter).
+_RE2_SPECIAL = re.compile(r"[\\.+*?()|\[\]{}^$]")
 AMP_HOST = re.compile(r"^aps-workspaces\.([a-z0-9-]+)\.amazonaws\.com$")
 
 
@@ -304,13 +310,26 @@ def client_for(source: str | Client) -> Client:
     return source if isinstance(source, Client) else Client(source)
 
 
-def _selector(metric: str, labels: dict[str, str]) -> str:
-    """A PromQL selector for exactly this series: every label matched, values escaped."""
+def _selector(metric: str, series: list[dict[str, str]]) -> str:
+    """A PromQL selector for these series: a label with one value among them is matched exactly,
+    one with several by an alternation of the values (RE2-escaped); a series without a label is
+    matched by the empty value, as PromQL does. Values are quoted for PromQL."""
     def quoted(value: str) -> str:
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
-    matchers = [f"__name__={quoted(metric)}"] + [f"{name}={quoted(value)}" for name, value in sorted(labels.items()) if LABEL_NAME.match(name)]
+    matchers = [f"__name__={quoted(metric)}"]
+    for name in sorted({name for labels in series for name in labels if LABEL_NAME.match(name)}):
+        values = sorted({labels.get(name, "") for labels in series})
+        if len(values) == 1:
+            matchers.append(f"{name}={quoted(values[0])}")
+        else:
+            alternation = "|".join(_re2_escape(value) for value in values)
+            matchers.append(f"{name}=~{quoted(alternation)}")
     return "{" + ", ".join(matchers) + "}"
+
+
+def _re2_escape(value: str) -> str:
+    return _RE2_SPECIAL.sub(lambda match: "\\" + match.group(0), value)
 
 
 def _key(labels: dict[str, str]) -> tuple[tuple[str, str], ...]:
@@ -358,6 +377,7 @@ def counter_increase(client: Client, metric: str, start: dt.datetime, end: dt.da
             keep(resets, labels, last, value)
 
     out: dict[tuple, float] = {}
+    pending: dict[int, list[tuple]] = {}  # piece -> series to read sample by sample
     for key, by_index in values.items():
         total = 0.0
         for index in range(1, len(boundaries)):
@@ -367,15 +387,21 @@ def counter_increase(client: Client, metric: str, start: dt.datetime, end: dt.da
             before = by_index.get(index - 1)
             if before is not None and not resets.get(key, {}).get(index) and now >= before:
                 total += now - before
-                continue
-            # A reset, or the series' first piece: its samples, one series and one piece.
-            reach = LOOKBACK if index == 1 else STEP
-            window = math.ceil((boundaries[index] - boundaries[index - 1] + reach).total_seconds())
-            raw = client.matrix(f"{_selector(metric, labels_of[key])}[{window}s]", boundaries[index], what, counter=True)
-            for raw_labels, samples in raw:
-                if _key(raw_labels) == key:
-                    total += increase(samples, boundaries[index - 1].timestamp(), boundaries[index].timestamp())
+            else:
+                pending.setdefault(index, []).append(key)
         out[key] = total
+    # A reset, or a series' first piece: its samples, in one request per piece for up to
+    # RAW_BATCH series (their labels matched exactly, or by alternation where they differ).
+    for index, keys in sorted(pending.items()):
+        reach = LOOKBACK if index == 1 else STEP
+        window = math.ceil((boundaries[index] - boundaries[index - 1] + reach).total_seconds())
+        for first in range(0, len(keys), RAW_BATCH):
+            group = set(keys[first:first + RAW_BATCH])
+            selector = _selector(metric, [labels_of[key] for key in sorted(group)])
+            for raw_labels, samples in client.matrix(f"{selector}[{window}s]", boundaries[index], what, counter=True):
+                key = _key(raw_labels)
+                if key in group:  # the alternation may match a series that is not pending: not counted twice
+                    out[key] += increase(samples, boundaries[index - 1].timestamp(), boundaries[index].timestamp())
     return out
 
 
