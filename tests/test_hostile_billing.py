@@ -383,3 +383,31 @@ def test_json_output_is_never_invalid_json():
     for bad in (float("nan"), float("inf")):
         with pytest.raises(ToolError, match="a figure is not a finite number"):
             dump_json({"teams": [{"actual_usd": bad}]})
+
+
+def test_small_files_read_together_still_name_the_file_and_row(generated, tmp_path):
+    folder = tmp_path / "parts"
+    for index in range(5):
+        write_csv(folder / f"part-{index}.csv", generated[index * 10:(index + 1) * 10])
+    rows = list(generated[30:40])
+    rows[4] = changed(rows[4], EffectiveCost="NaN")
+    write_csv(folder / "part-3.csv", rows)
+
+    result = run("showback", "--billing", str(folder), "--month", "2026-10")
+    assert result.returncode == 1 and f"{folder / 'part-3.csv'}: row 5 (line 6): EffectiveCost is 'NaN'" in one_line(result)
+
+    write_csv(folder / "part-3.csv", generated[30:40])
+    with open(folder / "part-1.csv", "a", encoding="utf-8") as out:
+        out.write(",".join(["x"] * (len(focus_sample.COLUMNS) + 2)) + "\n")
+    result = run("showback", "--billing", str(folder), "--month", "2026-10")
+    assert result.returncode == 1 and one_line(result).startswith(f"genai-finops showback: {folder / 'part-1.csv'}: cannot be read: ")
+
+
+def test_many_small_files_give_what_one_file_gives(manifests, generated, tmp_path):
+    one = showback(manifests, [str(write_csv(tmp_path / "one.csv", generated))], OCTOBER).as_json()
+    folder = tmp_path / "parts"
+    step = len(generated) // 40 + 1
+    for index in range(40):
+        write_csv(folder / f"part-{index:02d}.csv", generated[index * step:(index + 1) * step])
+    many = showback(manifests, [str(folder)], OCTOBER).as_json()
+    assert many | {"sources": None} == one | {"sources": None}

@@ -85,6 +85,40 @@ def test_tokens_per_model_equal_the_generated_increments_resets_included(prometh
         assert counts[model] == {"prompt": prompt[model], "generation": generation[model]}
 
 
+def test_prometheus_sums_by_day_and_only_days_with_a_reset_are_read_raw(prometheus, generated):
+    """Requests: per counter one instant and two range queries, plus one per day on which a
+    series resets or first appears (its samples are read raw): counted here from the generated
+    samples, never from the code. None depends on how many series there are."""
+    from generators.tokens import Client, STEP
+
+    start = OCTOBER.start.timestamp()
+    raw_days = 0
+    for metric in (PROMPT_METRIC, GENERATION_METRIC):
+        days = set()
+        for series in (s for s in generated if s.metric == metric):
+            in_month = [(at, value) for at, value in series.samples if start < at <= OCTOBER.end.timestamp()]
+            before = [at for at, _ in series.samples if start - 3600 <= at <= start]
+            if in_month and not before:
+                days.add(int((in_month[0][0] - start - 1) // STEP.total_seconds()))
+            for (before_at, earlier), (at, later) in zip(series.samples, series.samples[1:]):
+                if later < earlier and start < at <= OCTOBER.end.timestamp():
+                    day = int((at - start - 1) // STEP.total_seconds())
+                    days.add(day)
+                    # each day's resets() window reaches an hour into the day before (a reset
+                    # across midnight is seen): a reset in a day's last hour is seen twice
+                    end_of_day = start + (day + 1) * STEP.total_seconds()
+                    if before_at >= end_of_day - 3600 and end_of_day < OCTOBER.end.timestamp():
+                        days.add(day + 1)
+        raw_days += len(days)
+    assert raw_days >= 1  # the reset above
+
+    client = Client(prometheus)
+    tokens(client, OCTOBER.start, OCTOBER.end)
+
+    assert client.requests == 2 * 3 + raw_days
+    assert client.notes == []
+
+
 def test_metric_names_are_configurable_for_other_servers(prometheus, generated):
     counts = tokens(prometheus, OCTOBER.start, OCTOBER.end, OTHER)
     assert set(counts) == {"tgi-chatbot-v3", "tgi-summarizer-v2"}
