@@ -370,12 +370,18 @@ def _select(reader: str, types: dict[str, str], as_map: bool) -> str:
                 "false AS bad_tags" if as_map else "(Tags IS NOT NULL AND NOT json_valid(Tags)) AS bad_tags"]
     else:
         tags = ["CAST(NULL AS VARCHAR) AS team", "CAST(NULL AS VARCHAR) AS model_id", "false AS bad_tags"]
-    cast = [
-        "TRY_CAST(ChargePeriodStart AS TIMESTAMPTZ) AS ChargePeriodStart",
-        "TRY_CAST(ChargePeriodEnd AS TIMESTAMPTZ) AS ChargePeriodEnd",
-        "TRY_CAST(EffectiveCost AS DOUBLE) AS EffectiveCost",
-    ]
+    # A column already of the type is passed through untouched (a cast, even a no-op TRY_CAST,
+    # made the 10 M-row Parquet query twice as slow); text is cast with TRY_CAST.
+    cast = [_as(name, kind, types.get(name, "")) for name, kind in
+            (("ChargePeriodStart", "TIMESTAMP WITH TIME ZONE"), ("ChargePeriodEnd", "TIMESTAMP WITH TIME ZONE"), ("EffectiveCost", "DOUBLE"))]
     return f"SELECT {', '.join([*cast, *optional, *tags, 'filename'])} FROM {reader}"
+
+
+def _as(name: str, wanted: str, have: str) -> str:
+    if have == wanted:
+        return name
+    short = "TIMESTAMPTZ" if wanted.startswith("TIMESTAMP") else wanted
+    return f"TRY_CAST({name} AS {short}) AS {name}"
 
 
 def _list(paths: list[str]) -> str:
@@ -393,15 +399,18 @@ def _check_rows(connection: Any, month: Month, files: list[Path], labels: dict[P
         SELECT filename, count(*),
                count(*) FILTER (WHERE ChargePeriodStart IS NULL OR ChargePeriodEnd IS NULL
                                 OR ({in_month} AND (EffectiveCost IS NULL OR NOT isfinite(EffectiveCost))) OR bad_tags),
-               sum(hash(ChargePeriodStart, ChargePeriodEnd, ResourceId, round(EffectiveCost, 6)))
+               -- what a file holds, to find one export written twice: cheap aggregates (hashing
+               -- every row doubled the 10 M-row query, benchmarks/showback_scale.py)
+               round(sum(EffectiveCost), 4), min(ChargePeriodStart), max(ChargePeriodEnd), sum(hash(ResourceId, ChargePeriodStart))
         FROM billed GROUP BY filename ORDER BY filename
     """).fetchall()
     by_name = {str(path): path for path in files}
-    for name, _, bad, _ in per_file:
+    for name, _, bad, *_ in per_file:
         if bad:
             raise ToolError(_first_bad_row(connection, by_name[name], month, labels[by_name[name]]))
-    seen: dict[tuple[int, Any], str] = {}
-    for name, count, _, fingerprint in per_file:
+    seen: dict[tuple[Any, ...], str] = {}
+    for name, count, _, *what in per_file:
+        fingerprint = tuple(what)
         if count and (count, fingerprint) in seen:
             first = seen[(count, fingerprint)]
             raise ToolError(
@@ -474,12 +483,11 @@ def sums_sql(source: str, team: str, model: str, month: Month) -> str:
     never runs it at a rate; a recurring purchase, billed every hour, does run); untagged rows
     keep their resource (for the top-ten list).
     Off-schedule spend is instance time (EC2 instance ids, i-..., or their ARNs): volumes are
-    billed while an instance is stopped by design. `horizon` is how far the hourly usage rows
-    reach: a monthly or one-off row says nothing about how complete the month is. `team` and
+    billed while an instance is stopped by design. `horizon` is the group's latest end
+    (summarise reads completeness from the groups of hourly or daily rows only). `team` and
     `model` are SQL expressions over `source`; grouped by ordinal, which Athena (Trino) also takes."""
     start = "CAST(ChargePeriodStart AS TIMESTAMPTZ)"
     end = "CAST(ChargePeriodEnd AS TIMESTAMPTZ)"
-    usage = "coalesce(ChargeCategory, 'Usage') = 'Usage'"
     one_off = "(ChargeFrequency = 'One-Time' OR ChargeCategory IN ('Credit', 'Adjustment'))"
     return f"""
         SELECT {team} AS team, {model} AS model_id, {start} AS period_start,
@@ -493,7 +501,7 @@ def sums_sql(source: str, team: str, model: str, month: Month) -> str:
                -- earliest and latest ends are that hour's end: two cheap aggregates instead of an
                -- interval per row (benchmarks/showback_scale.py: the 10 M-row query 1.86 s -> 1.32 s).
                (min({end}) = {start} + INTERVAL 1 HOUR AND max({end}) = {start} + INTERVAL 1 HOUR) AS hourly,
-               max({end}) FILTER (WHERE {usage} AND {end} <= {start} + INTERVAL 1 DAY) AS horizon
+               max({end}) AS horizon
         FROM {source}
         WHERE {start} >= TIMESTAMPTZ '{_utc(month.start)}' AND {start} < TIMESTAMPTZ '{_utc(month.end)}'
         GROUP BY 1, 2, 3, 4, 5
@@ -579,7 +587,13 @@ def summarise(connection: Any, schedules: dict[str, Schedule]) -> dict[str, Any]
     (bad,) = connection.execute("SELECT count(*) FROM sums WHERE cost IS NULL OR NOT isfinite(cost) OR NOT isfinite(one_off_cost)").fetchone()
     if bad:  # the local path checked every row first; Athena's answer is checked here
         raise ToolError(f"the billing data has {bad:,} team-hour sums of EffectiveCost that are empty, NaN or infinite: fix the rows with such a cost")
-    count, total, horizon = connection.execute("SELECT coalesce(sum(n), 0), coalesce(sum(cost), 0), max(horizon) FROM sums").fetchone()
+    # How far the data reaches: only groups whose rows all end within a day of their start (hourly
+    # or daily rows) say so; a group holding a monthly row (support, a tax) says nothing about
+    # how complete the month is. Over the groups, not the rows: a filter per row cost the 10 M-row
+    # query a second (benchmarks/showback_scale.py).
+    count, total, horizon = connection.execute(
+        "SELECT coalesce(sum(n), 0), coalesce(sum(cost), 0), max(horizon) FILTER (WHERE horizon <= period_start + INTERVAL 1 DAY) FROM sums"
+    ).fetchone()
     by_team = connection.execute("SELECT team, sum(cost), sum(one_off_cost) FROM sums WHERE team IS NOT NULL GROUP BY team").fetchall()
     connection.execute("CREATE OR REPLACE TEMP TABLE schedules (team VARCHAR, tz VARCHAR, days INTEGER[], start_at VARCHAR, stop_at VARCHAR)")
     if schedules:
