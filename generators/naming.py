@@ -128,14 +128,16 @@ def offhours_log_group(team: str) -> str:
     return f"/aws/lambda/{offhours_function(team)}"
 
 
-def serving_cronjob(pool: str, action: str) -> str:
-    """The CronJob that scales a pool's serving Deployment at the schedule's stop or start."""
-    return f"{PREFIX}-{pool}-{action}"
+def serving_cronjob(team: str, pool: str, action: str) -> str:
+    """The CronJob that scales a pool's serving Deployment at the schedule's stop or start: named
+    per team and pool, so teams sharing a namespace never collide (../shared/spec/manifest-v1.md,
+    Kubernetes names)."""
+    return f"{PREFIX}-{team}-{pool}-{action}"
 
 
-def serving_scaler(pool: str) -> str:
-    """ServiceAccount, Role and RoleBinding of those CronJobs (one name, three kinds)."""
-    return f"{PREFIX}-{pool}-scaler"
+def serving_scaler(team: str, pool: str) -> str:
+    """ServiceAccount, Role and RoleBinding of those CronJobs (one name, three kinds), per team and pool."""
+    return f"{PREFIX}-{team}-{pool}-scaler"
 
 
 def offhours_parameter(team: str, cluster: str, nodegroup: str) -> str:
@@ -200,8 +202,8 @@ def derived_names(manifest: TeamManifest) -> Iterator[DerivedName]:
         yield DerivedName(field, "launch_template", launch_template(team, pool.name))
         yield DerivedName(field, "ssm_parameter", offhours_parameter(team, pool.cluster, node_group(team, pool.name)))
         if manifest.schedule is not None and pool.autoscaling is not None:
-            yield DerivedName(field, "k8s_cronjob", serving_cronjob(pool.name, "start"))
-            yield DerivedName(field, "k8s_object", serving_scaler(pool.name))
+            yield DerivedName(field, "k8s_cronjob", serving_cronjob(team, pool.name, "start"))
+            yield DerivedName(field, "k8s_object", serving_scaler(team, pool.name))
 
 
 def name_problem(name: DerivedName) -> str | None:

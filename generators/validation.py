@@ -35,8 +35,22 @@ REGION_PATTERN = re.compile(facts.REGION_PATTERN)
 def validate_set(org_doc: SourceDocument, org: OrgPolicy, teams: list[tuple[SourceDocument, TeamManifest]]) -> list[Problem]:
     problems = validate_org(org_doc, org)
     seen: dict[str, SourceDocument] = {}
+    claimed: dict[tuple[str, str, str], tuple[SourceDocument, tuple]] = {}  # (cluster, namespace, deployment) -> first claim
     for document, manifest in teams:
         problems.extend(validate_team(document, manifest, org))
+        for index, pool in enumerate(manifest.inference):
+            if pool.autoscaling is None:
+                continue
+            key = (pool.cluster, pool.autoscaling.namespace, pool.autoscaling.deployment)
+            field = ("inference", index, "autoscaling", "deployment")
+            if key in claimed:
+                first_doc, first_field = claimed[key]
+                line, _ = first_doc.locate(first_field)
+                problems.append(document.problem(field, (
+                    f"Deployment '{key[2]}' in namespace '{key[1]}' of cluster '{key[0]}' is already autoscaled by {first_doc.path}:{line}; "
+                    "two HPAs (and two schedules) on one Deployment fight each other: one pool per Deployment")))
+            else:
+                claimed[key] = (document, field)
         first = seen.get(manifest.team)
         if first is not None:
             line, _ = first.locate(("team",))

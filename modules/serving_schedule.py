@@ -101,13 +101,17 @@ class ServingSchedule(Construct):
         schedule: Schedule,
         labels: Mapping[str, str],
         provider: TerraformProvider,
+        team: str,
     ) -> None:
+        """`team`: whose pool it is; the objects' names carry it, so teams sharing a namespace
+        never collide."""
         super().__init__(scope, id)
+        self._team = team
         autoscaling = pool.autoscaling
         if autoscaling is None:
             raise ValueError(f"pool {pool.name} has no autoscaling, so no Deployment to scale")
         namespace, deployment = autoscaling.namespace, autoscaling.deployment
-        name = naming.serving_scaler(pool.name)
+        name = naming.serving_scaler(team, pool.name)
         self._labels = dict(labels)
         account = ServiceAccountV1(
             self,
@@ -167,7 +171,7 @@ class ServingSchedule(Construct):
             ),
         )
         pod = CronJobV1SpecJobTemplateSpecTemplateSpec(
-            service_account_name=naming.serving_scaler(pool),
+            service_account_name=naming.serving_scaler(self._team, pool),
             automount_service_account_token=True,
             restart_policy="OnFailure",
             security_context=CronJobV1SpecJobTemplateSpecTemplateSpecSecurityContext(
@@ -187,7 +191,7 @@ class ServingSchedule(Construct):
             self,
             f"cronjob-{action}",
             provider=provider,
-            metadata=CronJobV1Metadata(name=naming.serving_cronjob(pool, action), namespace=namespace, labels=self._labels),
+            metadata=CronJobV1Metadata(name=naming.serving_cronjob(self._team, pool, action), namespace=namespace, labels=self._labels),
             spec=CronJobV1Spec(
                 schedule=cron(at, list(schedule.weekdays)),
                 timezone=schedule.timezone,

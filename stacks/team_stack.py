@@ -90,6 +90,7 @@ class TeamStack(TerraformStack):
                         schedule=team.schedule,
                         labels=pool_labels,
                         provider=kubernetes[pool.cluster],
+                        team=team.team,
                     )
 
         budget = TeamBudget(

@@ -51,8 +51,14 @@ def several_manifests(root: Path) -> Path:
         "name": "embed", "cluster": "genai-eu", "instance_types": ["inf2.8xlarge", "inf2.xlarge"], "market": "on-demand",
         "min_nodes": 0, "max_nodes": 2, "desired_nodes": 1, "model_id": "embed-v1",
     })
+    # echo shares charlie's cluster and namespace, with a pool of the same name (another Deployment)
+    echo = example("charlie")
+    echo.update(team="echo", owner="ml-team-echo@example.com", training=[])
+    echo["budget"]["action_role_names"] = ["echo-ml"]
+    echo["inference"] = echo["inference"][:1]
+    echo["inference"][0]["autoscaling"]["deployment"] = "echo-server"
     teams = {name: example(name) for name in ("alpha", "bravo", "charlie")}
-    return write_manifests(root, {**teams, "delta": delta}, org)
+    return write_manifests(root, {**teams, "delta": delta, "echo": echo}, org)
 
 
 @pytest.fixture(scope="module")
@@ -260,6 +266,44 @@ def test_cronjobs_follow_the_team_schedule_in_its_time_zone(synthesized):
             assert len(job["metadata"]["name"]) <= 52
 
 
+def test_teams_sharing_a_namespace_get_kubernetes_objects_of_their_own(several):
+    """Kubernetes names are unique per kind and namespace
+    (https://kubernetes.io/docs/concepts/overview/working-with-objects/names/): two stacks
+    creating one name would fight over it, the second apply failing with AlreadyExists.
+    `several` has echo beside charlie: same cluster, namespace and pool name."""
+    seen: dict[tuple[str, str, str], str] = {}
+    checked = 0
+    for name, stack in team_stacks(several).items():
+        for kind, instances in stack.get("resource", {}).items():
+            if not kind.startswith("kubernetes_"):
+                continue
+            for resource in instances.values():
+                key = (kind, resource["metadata"]["namespace"], resource["metadata"]["name"])
+                assert key not in seen, f"{key} in {name} and {seen.get(key)}"
+                seen[key] = name
+                checked += 1
+    shared = {ns for (kind, ns, _), team in seen.items() if kind == "kubernetes_cron_job_v1" and team == "echo"}
+    assert shared and shared <= {ns for (kind, ns, _), team in seen.items() if kind == "kubernetes_cron_job_v1" and team == "charlie"}
+    assert checked
+
+
+def test_two_pools_may_not_autoscale_one_deployment(tmp_path):
+    """One HPA per Deployment: two would overwrite each other's replicas
+    (https://kubernetes.io/docs/tasks/run-application/horizontal-pod-autoscale/), and two
+    teams' schedules would scale each other's serving to zero."""
+    root = several_manifests(tmp_path / "m")
+    echo = yaml.safe_load((root / "teams" / "echo.yaml").read_text())
+    echo["inference"][0]["autoscaling"]["deployment"] = example("charlie")["inference"][0]["autoscaling"]["deployment"]
+    (root / "teams" / "echo.yaml").write_text(yaml.safe_dump(echo, sort_keys=False))
+
+    with pytest.raises(ManifestError) as refused:
+        load_manifest_set([str(root)])
+
+    (problem,) = refused.value.problems
+    assert problem.path.endswith("echo.yaml") and problem.field == "inference[0].autoscaling.deployment"
+    assert "is already autoscaled by" in problem.message and "charlie.yaml:" in problem.message
+
+
 def test_cronjob_role_may_only_get_and_patch_the_deployments_scale(synthesized):
     roles = [r for stack in team_stacks(synthesized).values() for r in resources(stack, "kubernetes_role_v1").values()]
     assert roles
@@ -378,7 +422,7 @@ def test_a_training_root_volume_below_the_ami_snapshot_is_refused(tmp_path):
 
 
 def test_node_volume_size_comes_from_the_manifest(synthesized):
-    expected = {"bravo": EKS_NODE_DEFAULT_VOLUME_GB, "charlie": 150, "delta": 250}  # as the manifests say, or the default
+    expected = {"bravo": EKS_NODE_DEFAULT_VOLUME_GB, "charlie": 150, "delta": 250, "echo": 150}  # as the manifests say, or the default
     seen = {}
     for name, stack in team_stacks(synthesized).items():
         for template in resources(stack, "aws_launch_template").values():
