@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from cdktf import TerraformProvider
+from cdktf import TerraformProvider, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.athena_workgroup import (
     AthenaWorkgroup,
     AthenaWorkgroupConfiguration,
@@ -37,6 +37,8 @@ from generators.model import Billing
 from modules.private_bucket import bucket_policy, private_bucket
 
 FOCUS_TABLE = "FOCUS_1_2_AWS"
+# The attribute the lifecycle below keeps Terraform from replacing the export over.
+TABLE_CONFIGURATIONS_PATH = "export[0].data_query[0].table_configurations"
 # Every mandatory FOCUS 1.2 column, so the export is a FOCUS dataset other tools can read, and
 # the optional ones showback uses (generators/focus_spec.py is their one home).
 FOCUS_COLUMNS = focus_spec.EXPORT_COLUMNS
@@ -135,6 +137,12 @@ class BillingExport(Construct):
             tags=dict(tags),
             # The export checks at creation that it may write to the bucket.
             depends_on=[policy],
+            # AWS adds keys to a table's configuration that were not set (BILLING_VIEW_ARN,
+            # INCLUDE_MANUAL_DISCOUNT_COMPATIBILITY: terraform-provider-aws #43978, #42761,
+            # #48807), and a provider upgrade that reads them back plans to replace the export,
+            # since the attribute forces replacement (#46402). The configuration is ours and set
+            # once; later drift in it must never replace the export (and restart its history).
+            lifecycle=TerraformResourceLifecycle(ignore_changes=[TABLE_CONFIGURATIONS_PATH]),
         )
         self.workgroup = None
         if billing.athena_workgroup:

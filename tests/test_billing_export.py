@@ -98,3 +98,12 @@ def test_the_export_stack_scans_clean_with_reviewed_suppressions(governance):
         capture_output=True, text=True, timeout=600, env=env,
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+
+
+def test_drift_in_the_table_configuration_never_replaces_the_export(governance):
+    """AWS adds keys to table_configurations that were not set, and the attribute forces
+    replacement: a provider upgrade then plans to replace the export
+    (terraform-provider-aws #46402; the added keys: #43978, #42761, #48807)."""
+    stack, _, _ = governance
+    export = only(stack, "aws_bcmdataexports_export")
+    assert export["lifecycle"] == {"ignore_changes": ["export[0].data_query[0].table_configurations"]}
