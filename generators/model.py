@@ -244,10 +244,34 @@ class ProdRules(StrictModel):
     allow_spot_inference: bool = False
 
 
+# The kubectl image the serving CronJobs run, per cluster minor version. kubectl is supported
+# within one minor version of the API server (https://kubernetes.io/releases/version-skew-policy/#kubectl),
+# so each minor gets its own; the Kubernetes project publishes registry.k8s.io/kubectl:v1.X.0 with
+# every release (kubernetes/kubernetes CHANGELOG/CHANGELOG-1.X.md, "Container Images"; the image
+# exists from 1.28, https://github.com/kubernetes/kubernetes/pull/116672, so a 1.27 cluster runs
+# 1.28's, one minor newer, as the skew policy allows).
+KUBECTL_IMAGES: dict[str, str] = {
+    "1.27": "registry.k8s.io/kubectl:v1.28.0",
+    **{f"1.{minor}": f"registry.k8s.io/kubectl:v1.{minor}.0" for minor in range(28, 37)},
+}
+# A cluster whose org.yaml entry names no version: the newest minor EKS had in standard support
+# when the serving CronJobs were written (kept for clusters configured before the field existed).
+DEFAULT_KUBERNETES_VERSION = "1.33"
+
+
 class Cluster(StrictModel):
     region: NonEmpty
     node_role_arn: Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9_+=,.@/-]{1,512}$")]
     subnet_ids: list[Annotated[str, StringConstraints(pattern=r"^subnet-[0-9a-f]{8,17}$")]] = Field(min_length=1)
+    kubernetes_version: Literal[tuple(KUBECTL_IMAGES)] | None = Field(  # type: ignore[valid-type]
+        default=None,
+        description="The cluster's Kubernetes minor version, such as \"1.33\": the serving CronJobs run the matching kubectl, "
+        "and preflight compares it with the cluster's.",
+    )
+
+    @property
+    def kubectl_image(self) -> str:
+        return KUBECTL_IMAGES[self.kubernetes_version or DEFAULT_KUBERNETES_VERSION]
 
 
 class Network(StrictModel):

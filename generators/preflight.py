@@ -354,7 +354,13 @@ class Preflight:
                 try:
                     cluster = self._call("eks", needs.region, "describe_cluster", missing=("ResourceNotFoundException",), name=name)["cluster"]
                     if cluster["status"] != "ACTIVE":
-                        problems.append(f"cluster is {cluster['status']}, not ACTIVE")
+                        problems.append(f"cluster is {message(cluster['status'], 40)}, not ACTIVE")
+                    running = str(cluster.get("version", ""))
+                    if spec.kubernetes_version is not None and running != spec.kubernetes_version:
+                        # The serving CronJobs run the kubectl of the version org.yaml names;
+                        # kubectl works within one minor of the API server.
+                        problems.append(f"the cluster runs Kubernetes {message(running, 20)}, org.yaml says kubernetes_version "
+                                        f"{spec.kubernetes_version} (the serving CronJobs' kubectl follows it): set it to \"{message(running, 20)}\"")
                 except Missing:
                     problems.append(f"EKS cluster {name} does not exist in {needs.region}")
                 absent = [s for s in spec.subnet_ids if s not in self._subnets(needs.region, spec.subnet_ids)]

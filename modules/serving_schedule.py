@@ -54,10 +54,9 @@ from constructs import Construct
 from generators import naming
 from generators.model import InferencePool, Schedule, hour_minute
 
-# The kubectl image the Kubernetes project publishes (https://github.com/kubernetes/kubernetes/pull/116672),
-# pinned by version. `kubectl patch --subresource` is beta, on by default, from 1.27 and GA in 1.33
-# (https://kubernetes.io/docs/reference/kubectl/generated/kubectl_patch/).
-KUBECTL_IMAGE = "registry.k8s.io/kubectl:v1.33.0"
+# The kubectl image is the cluster's (generators.model.KUBECTL_IMAGES: one minor per cluster
+# version, as the skew policy asks). `kubectl patch --subresource` is beta, on by default, from
+# 1.27 and GA in 1.33 (https://kubernetes.io/docs/reference/kubectl/generated/kubectl_patch/).
 # Cron day-of-week numbers (0 = Sunday): https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/#schedule-syntax
 CRON_DAYS = {"sun": 0, "mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6}
 # A run missed by more than this (controller down, cluster upgrade) is skipped, not run late:
@@ -67,9 +66,10 @@ STARTING_DEADLINE_SECONDS = 3600
 BACKOFF_LIMIT = 3
 # A finished Job and its pod are kept a day for `kubectl logs`, then removed.
 TTL_SECONDS_AFTER_FINISHED = 86_400
-# The smallest footprint kubectl runs in; requests equal limits (Guaranteed QoS).
+# Requests equal limits (Guaranteed QoS). kubectl's API discovery on a cluster with many CRDs
+# outgrows 64 Mi and the container is OOM-killed before it patches anything; 128 Mi leaves room.
 CPU = "50m"
-MEMORY = "64Mi"
+MEMORY = "128Mi"
 # Any unprivileged uid: kubectl only reads its service account token and talks to the API.
 RUN_AS_USER = 65532
 # kubectl writes its discovery cache under $HOME; the root filesystem is read-only, so HOME is
@@ -102,11 +102,13 @@ class ServingSchedule(Construct):
         labels: Mapping[str, str],
         provider: TerraformProvider,
         team: str,
+        kubectl_image: str,
     ) -> None:
         """`team`: whose pool it is; the objects' names carry it, so teams sharing a namespace
-        never collide."""
+        never collide. `kubectl_image`: the kubectl matching the pool's cluster version."""
         super().__init__(scope, id)
         self._team = team
+        self._kubectl_image = kubectl_image
         autoscaling = pool.autoscaling
         if autoscaling is None:
             raise ValueError(f"pool {pool.name} has no autoscaling, so no Deployment to scale")
@@ -154,7 +156,7 @@ class ServingSchedule(Construct):
     ) -> CronJobV1:
         container = CronJobV1SpecJobTemplateSpecTemplateSpecContainer(
             name="kubectl",
-            image=KUBECTL_IMAGE,
+            image=self._kubectl_image,
             image_pull_policy="IfNotPresent",
             args=scale_args(deployment, namespace, replicas),
             env=[CronJobV1SpecJobTemplateSpecTemplateSpecContainerEnv(name="HOME", value=SCRATCH)],

@@ -91,6 +91,7 @@ class TeamStack(TerraformStack):
                         labels=pool_labels,
                         provider=kubernetes[pool.cluster],
                         team=team.team,
+                        kubectl_image=org.clusters[pool.cluster].kubectl_image,
                     )
 
         budget = TeamBudget(

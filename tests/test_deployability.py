@@ -38,6 +38,7 @@ def several_manifests(root: Path) -> Path:
         "region": "eu-west-1",
         "node_role_arn": "arn:aws:iam::123456789012:role/genai-eu-nodes",
         "subnet_ids": ["subnet-0c1b2c3d4e5f60001"],
+        "kubernetes_version": "1.29",
     }
     org["networks"]["eu-west-1"] = {"subnet_id": "subnet-0c1b2c3d4e5f60001", "security_group_ids": ["sg-0c1b2c3d4e5f60001"]}
     delta = example("charlie")
@@ -302,6 +303,33 @@ def test_two_pools_may_not_autoscale_one_deployment(tmp_path):
     (problem,) = refused.value.problems
     assert problem.path.endswith("echo.yaml") and problem.field == "inference[0].autoscaling.deployment"
     assert "is already autoscaled by" in problem.message and "charlie.yaml:" in problem.message
+
+
+def test_each_cronjob_runs_the_kubectl_of_its_cluster_with_room_for_discovery(several):
+    """kubectl is supported within one minor version of the API server
+    (https://kubernetes.io/releases/version-skew-policy/#kubectl): delta's pools run on genai-eu,
+    which org.yaml says is 1.29; the others name no version and get the 1.33 default. 64 Mi is
+    not enough for kubectl's API discovery on clusters with many CRDs (issue 23): 128 Mi."""
+    expected = {"delta": "registry.k8s.io/kubectl:v1.29.0"}
+    checked = 0
+    for name, stack in team_stacks(several).items():
+        for job in resources(stack, "kubernetes_cron_job_v1").values():
+            (container,) = job["spec"]["job_template"]["spec"]["template"]["spec"]["container"]
+            assert container["image"] == expected.get(name, "registry.k8s.io/kubectl:v1.33.0"), name
+            assert container["resources"]["limits"]["memory"] == container["resources"]["requests"]["memory"] == "128Mi"
+            checked += 1
+    assert checked and any(name == "delta" for name in team_stacks(several))
+
+
+def test_a_cluster_version_kubectl_is_not_published_for_is_refused(tmp_path):
+    root = several_manifests(tmp_path / "m")
+    org = yaml.safe_load((root / "org.yaml").read_text())
+    org["clusters"]["genai-eu"]["kubernetes_version"] = "1.22"
+    (root / "org.yaml").write_text(yaml.safe_dump(org, sort_keys=False))
+    with pytest.raises(ManifestError) as refused:
+        load_manifest_set([str(root)])
+    (problem,) = refused.value.problems
+    assert problem.field == "clusters.genai-eu.kubernetes_version" and "allowed: 1.27, 1.28, 1.29" in problem.message and "1.36" in problem.message
 
 
 def test_cronjob_role_may_only_get_and_patch_the_deployments_scale(synthesized):

@@ -74,7 +74,7 @@ def account(moto: MotoServer, monkeypatch: pytest.MonkeyPatch, tmp_path_factory)
 # --------------------------------------------------------------------------- the seeded account
 
 
-def seed(setup: MotoServer, *, broken: bool, s3_state: bool = False, activate_tags: bool = False) -> dict[str, Any]:
+def seed(setup: MotoServer, *, broken: bool, s3_state: bool = False, activate_tags: bool = False, version: str | None = None) -> dict[str, Any]:
     """Build the account; return an org.yaml (as a dict) that names what was built."""
     org = example("org")
     org["clusters"], org["networks"] = {}, {}
@@ -95,7 +95,7 @@ def seed(setup: MotoServer, *, broken: bool, s3_state: bool = False, activate_ta
         missing_cluster = broken and region == "us-west-2"
         if not missing_cluster:
             setup.client("eks", region_name=region).create_cluster(
-                name=cluster, roleArn=role, resourcesVpcConfig={"subnetIds": subnets}
+                name=cluster, roleArn=role, resourcesVpcConfig={"subnetIds": subnets}, **({"version": version} if version else {})
             )
         org["clusters"][cluster] = {"region": region, "node_role_arn": role, "subnet_ids": subnets}
         missing_subnet = broken and region == "us-west-2"
@@ -432,3 +432,24 @@ def test_an_answer_botocore_cannot_parse_is_one_line_never_a_traceback_or_the_bo
     assert ec2_checks and {c.status for c in ec2_checks} == {"unverified"}
     assert all("answered something that is not the API's response" in c.detail for c in ec2_checks)
     assert not any("proxy" in c.detail or "\x1b" in c.detail for c in report.checks)
+
+
+def test_the_cluster_version_org_yaml_names_must_be_the_clusters(account, tmp_path):
+    """The serving CronJobs run the kubectl of clusters.*.kubernetes_version; kubectl is
+    supported within one minor of the API server (https://kubernetes.io/releases/version-skew-policy/#kubectl).
+    DescribeCluster answers the cluster's `version`
+    (https://docs.aws.amazon.com/eks/latest/APIReference/API_Cluster.html)."""
+    org = seed(account.setup, broken=False, version="1.31")
+    running = account.setup.client("eks", region_name="us-east-1").describe_cluster(name="genai-shared")["cluster"]["version"]
+    assert running == "1.31"
+    other = "1.29"
+    org["clusters"]["genai-shared"]["kubernetes_version"] = other
+    org["clusters"]["genai-west"]["kubernetes_version"] = "1.31"
+    manifests = manifests_for(tmp_path, org)
+    stub_what_moto_lacks(account, manifests)
+
+    checks = {c.subject: c for c in by(Preflight(manifests, account.client).run(), "eks-cluster")}
+
+    assert checks["clusters.genai-shared"].status == "fail"
+    assert f"the cluster runs Kubernetes {running}, org.yaml says kubernetes_version {other}" in checks["clusters.genai-shared"].detail
+    assert checks["clusters.genai-west"].status == "pass"
