@@ -231,9 +231,14 @@ class TeamManifest(StrictModel):
     @property
     def capacity_function(self) -> bool:
         """Whether the team gets the off-hours function (lambdas/offhours): to follow its schedule,
-        or to cap its pools when the deny-new-gpu budget action fires. Its pools' scaling is then
-        the function's to set, within the bounds the manifest gives."""
-        return self.schedule is not None or (self.budget.on_exceed == "deny-new-gpu" and bool(self.inference))
+        to cap its pools when the deny-new-gpu budget action fires, and for every team with
+        pools, prod included, to bring each pool to the bounds the manifest gives (`sync`, which
+        clamps the desired size into them and never stops a pool). Terraform cannot: it sends
+        the new min/max with the desired size it ignores, and EKS refuses bounds that exclude
+        the autoscaler's current desired size ("Minimum capacity 4 can't be greater than desired
+        size 3": terraform-aws-modules/terraform-aws-eks #3683, #2508). Its pools' scaling is
+        then the function's to set, within the bounds the manifest gives."""
+        return self.schedule is not None or bool(self.inference)
 
 
 # --------------------------------------------------------------------------- org policy

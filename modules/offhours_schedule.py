@@ -167,7 +167,7 @@ class OffHoursSchedule(Construct):
         super().__init__(scope, id)
         manifest = team
         if not manifest.capacity_function:
-            raise ValueError(f"team {manifest.team} has no schedule and no deny-new-gpu pools; it gets no off-hours function")
+            raise ValueError(f"team {manifest.team} has no schedule and no pools; it gets no off-hours function")
         self._manifest = manifest
         self._tags = dict(context.tags)
         self._account = DataAwsCallerIdentity(self, "account").account_id

@@ -332,6 +332,30 @@ def test_a_cluster_version_kubectl_is_not_published_for_is_refused(tmp_path):
     assert problem.field == "clusters.genai-eu.kubernetes_version" and "allowed: 1.27, 1.28, 1.29" in problem.message and "1.36" in problem.message
 
 
+def test_no_apply_changes_a_pools_bounds_through_eks_scaling_prod_included(synthesized):
+    """Terraform sends a changed min_size/max_size with the desired size it ignores; when the
+    autoscaler's current desired size lies outside the new bounds, EKS refuses the update
+    ("InvalidParameterException: Minimum capacity 4 can't be greater than desired size 3":
+    terraform-aws-modules/terraform-aws-eks #3683, #2508). So every node group, prod ones
+    included, leaves all of scaling_config to the function after creation; its bounds travel as
+    tags, and the apply invokes sync, which clamps the desired size into them and never stops a
+    pool (lambdas/offhours/handler.py, tested in tests/test_offhours_handler.py)."""
+    checked = 0
+    for name, stack in team_stacks(synthesized).items():
+        groups = resources(stack, "aws_eks_node_group")
+        if not groups:
+            continue
+        invocations = [i for i in resources(stack, "aws_lambda_invocation").values() if json.loads(i["input"])["action"] == "sync"]
+        assert len(invocations) == 1, name
+        bounds = invocations[0]["triggers"]
+        for group in groups.values():
+            assert group["lifecycle"]["ignore_changes"] == ["scaling_config"], name
+            pool = group["node_group_name"].removeprefix(f"{name}-")
+            assert bounds[pool] == f"{group['tags']['genai-finops:min-nodes']}..{group['tags']['genai-finops:max-nodes']}", name
+            checked += 1
+    assert checked
+
+
 def test_cronjob_role_may_only_get_and_patch_the_deployments_scale(synthesized):
     roles = [r for stack in team_stacks(synthesized).values() for r in resources(stack, "kubernetes_role_v1").values()]
     assert roles

@@ -351,9 +351,9 @@ def test_construct_refuses_a_team_without_schedule(synthesized, manifests):
     import cdktf
     from cdktf import TerraformStack
 
-    bravo = manifests.team("bravo")
+    bravo = manifests.team("bravo").model_copy(update={"inference": []})
     assert bravo.schedule is None
     stack = TerraformStack(cdktf.Testing.app(), "bravo")
-    with pytest.raises(ValueError, match="team bravo has no schedule and no deny-new-gpu pools"):
+    with pytest.raises(ValueError, match="team bravo has no schedule and no pools"):
         OffHoursSchedule(stack, "offhours", team=bravo, budget_topic_arn="arn:aws:sns:us-east-1:123456789012:t",
                          context=TeamContext(team=bravo.team, region=bravo.region, tags=tags.base_tags(bravo, manifests.org)))

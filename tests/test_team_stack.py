@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from generators import naming
 from generators.amis import DLAMI_PARAMETER
 from modules.gpu_training_instance import SPOT_REQUEST_VALID_UNTIL
 
@@ -97,7 +98,8 @@ def test_inference_node_group_properties(synthesized_examples):
     assert group["capacity_type"] == "ON_DEMAND"
     assert group["instance_types"] == ["g5.xlarge", "g5.2xlarge"]
     assert group["scaling_config"] == {"min_size": 2, "desired_size": 3, "max_size": 8}
-    assert group["lifecycle"]["ignore_changes"] == ["scaling_config[0].desired_size"]
+    # bravo is prod without a schedule: its bounds too reach the pool through tags and sync (issue 23)
+    assert group["lifecycle"]["ignore_changes"] == ["scaling_config"]
     assert group["taint"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}]
     assert group["node_role_arn"] == "arn:aws:iam::123456789012:role/genai-shared-nodes"
     assert group["subnet_ids"] == ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]
@@ -161,6 +163,10 @@ def test_kubernetes_provider_authenticates_to_the_pool_cluster(synthesized_examp
     assert [d["name"] for d in stack["data"]["aws_eks_cluster"].values()] == ["genai-west"]
 
 
-def test_team_without_schedule_gets_no_offhours_function(synthesized_examples):
-    assert synthesized_examples.resources("bravo", "aws_lambda_function") == {}
+def test_a_prod_team_with_pools_gets_the_function_for_sync_only(synthesized_examples):
+    """bravo (prod, no schedule) gets the function to apply its pools' bounds (sync on apply and
+    daily) and nothing that stops: no stop or start schedule."""
+    assert len(synthesized_examples.resources("bravo", "aws_lambda_function")) == 1
+    schedules = {s["name"] for s in synthesized_examples.resources("bravo", "aws_scheduler_schedule").values()}
+    assert schedules == {naming.offhours_schedule("bravo", "sync")}
     assert len(synthesized_examples.resources("alpha", "aws_lambda_function")) == 1
