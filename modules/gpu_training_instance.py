@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-from cdktf import TerraformResourceLifecycle
+from cdktf import DataResource, LocalExecProvisioner, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.instance import (
     Instance,
     InstanceInstanceMarketOptions,
@@ -27,6 +27,20 @@ from modules.context import TeamContext
 # date replaces each spot training instance: plan the apply between runs); tests/test_deployability.py
 # fails once fewer than 180 days are left, so the move happens months ahead.
 SPOT_REQUEST_VALID_UNTIL = "2028-12-31T00:00:00Z"
+
+# When Terraform replaces or destroys a persistent spot instance, the provider may leave its
+# request open, and EC2 then launches an untracked GPU instance, billed until ValidUntil
+# (terraform-provider-aws #38142; the fix, #41206, is not confirmed shipped). So each spot
+# instance has a guard (terraform_data) that depends on it: it is destroyed first, and its
+# destroy-time provisioner cancels the request
+# (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CancelSpotInstanceRequests.html),
+# a request already gone being no error. It runs the AWS CLI the applying machine already needs
+# (README, Deploying), with the apply's credentials, which need ec2:CancelSpotInstanceRequests.
+CANCEL_SPOT_REQUEST = (
+    'out=$(aws ec2 cancel-spot-instance-requests --region "${self.output.region}" '
+    '--spot-instance-request-ids "${self.output.request}" 2>&1) || '
+    'case "$out" in *InvalidSpotInstanceRequestID.NotFound*) ;; *) echo "$out" >&2; exit 1 ;; esac'
+)
 
 
 class GpuTrainingInstance(Construct):
@@ -93,4 +107,13 @@ class GpuTrainingInstance(Construct):
                 lifecycle=TerraformResourceLifecycle(ignore_changes=["ami"]),
             )
             self.instances.append(instance)
+            if market is not None:
+                DataResource(
+                    self,
+                    f"{index}-spot-request-guard",
+                    input={"request": instance.spot_instance_request_id, "region": context.region},
+                    # A replaced instance replaces its guard, which cancels the old request first.
+                    triggers_replace={"instance": instance.id},
+                    provisioners=[LocalExecProvisioner(type="local-exec", when="destroy", command=CANCEL_SPOT_REQUEST)],
+                )
         self.instance_ids: list[str] = [instance.id for instance in self.instances]

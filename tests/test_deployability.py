@@ -356,6 +356,60 @@ def test_no_apply_changes_a_pools_bounds_through_eks_scaling_prod_included(synth
     assert checked
 
 
+def test_every_persistent_spot_request_is_cancelled_before_its_instance_goes(synthesized):
+    """Destroying or replacing a persistent spot instance may leave its request open, and EC2
+    then launches an untracked instance billed until ValidUntil (terraform-provider-aws #38142).
+    Each spot instance has a terraform_data guard that depends on it (so it is destroyed first,
+    and replaced with it) whose destroy-time local-exec cancels the request
+    (https://developer.hashicorp.com/terraform/language/resources/provisioners/syntax#destroy-time-provisioners)."""
+    checked = 0
+    for name, stack in team_stacks(synthesized).items():
+        spot = {key for key, i in resources(stack, "aws_instance").items() if i.get("instance_market_options")}
+        guards = resources(stack, "terraform_data").values()
+        guarded = {g["input"]["request"].split(".")[1] for g in guards}
+        assert guarded == spot, name
+        for guard in guards:
+            instance = guard["input"]["request"].split(".")[1]
+            assert guard["input"]["request"] == f"${{aws_instance.{instance}.spot_instance_request_id}}"
+            assert guard["triggers_replace"] == {"instance": f"${{aws_instance.{instance}.id}}"}
+            (provisioner,) = guard["provisioner"]
+            assert provisioner["local-exec"]["when"] == "destroy"
+            assert "aws ec2 cancel-spot-instance-requests" in provisioner["local-exec"]["command"]
+            checked += 1
+    assert checked
+
+
+@pytest.mark.parametrize(
+    "answer, code",
+    [
+        ('echo \'{"CancelledSpotInstanceRequests": [{"SpotInstanceRequestId": "sir-1", "State": "cancelled"}]}\'; exit 0', 0),
+        ("echo 'An error occurred (InvalidSpotInstanceRequestID.NotFound) when calling the CancelSpotInstanceRequests operation' >&2; exit 254", 0),
+        ("echo 'An error occurred (UnauthorizedOperation) when calling the CancelSpotInstanceRequests operation' >&2; exit 254", 1),
+    ],
+)
+def test_the_guard_command_cancels_and_fails_only_when_the_cancel_fails(tmp_path, answer, code):
+    """The command as Terraform runs it (sh -c, self.output interpolated), against a stand-in
+    `aws` that records its arguments: a request already gone is fine, a refused cancel fails
+    the destroy (on_failure defaults to fail), so an open request is never left in silence."""
+    import os
+    import subprocess
+
+    from modules.gpu_training_instance import CANCEL_SPOT_REQUEST
+
+    fake = tmp_path / "bin" / "aws"
+    fake.parent.mkdir()
+    fake.write_text(f"#!/bin/sh\necho \"$@\" > {tmp_path / 'args'}\n{answer}\n")
+    fake.chmod(0o755)
+    command = CANCEL_SPOT_REQUEST.replace("${self.output.region}", "us-east-1").replace("${self.output.request}", "sir-1")
+    done = subprocess.run(["/bin/sh", "-c", command], env=dict(os.environ, PATH=f"{fake.parent}:{os.environ['PATH']}"),
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == code, done.stderr
+    assert (tmp_path / "args").read_text().split() == ["ec2", "cancel-spot-instance-requests", "--region", "us-east-1",
+                                                       "--spot-instance-request-ids", "sir-1"]
+    if code:
+        assert "UnauthorizedOperation" in done.stderr
+
+
 def test_cronjob_role_may_only_get_and_patch_the_deployments_scale(synthesized):
     roles = [r for stack in team_stacks(synthesized).values() for r in resources(stack, "kubernetes_role_v1").values()]
     assert roles
