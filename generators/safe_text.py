@@ -55,14 +55,14 @@ def truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: max(limit - 1, 0)] + ELLIPSIS
 
 
-def cell(value: Any, width: int = CELL_WIDTH) -> str:
-    """A terminal table cell or message part: visible, at most `width` characters."""
-    return truncate(visible(value), width)
-
-
 def message(value: Any, limit: int = 300) -> str:
     """Outside text quoted in an error message: visible and capped."""
     return truncate(visible(value), limit)
+
+
+def cell(value: Any, width: int = CELL_WIDTH) -> str:
+    """A terminal table cell: `message` at a table's width."""
+    return message(value, width)
 
 
 def md_text(value: Any, limit: int = MD_VALUE_LIMIT) -> str:

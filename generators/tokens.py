@@ -340,7 +340,7 @@ def counter_increase(client: Client, metric: str, start: dt.datetime, end: dt.da
     """Per series (its labels), the counter's increase over (start, end], computed by pieces
     (README, Tokens): one instant and two range queries, two more for a last partial day, and
     one raw read per (series, day) with a reset or a new series."""
-    what = f"{metric}"
+    what = metric
     grid: list[dt.datetime] = []
     at = start + STEP
     while at <= end:

@@ -269,8 +269,7 @@ def _gpu_lines(report) -> list[str]:
 
 def _note_lines(report) -> list[str]:
     """What was passed over in the Prometheus answers (malformed series), one line each."""
-    notes = getattr(report, "notes", None) or []
-    return ["", "Notes:", *(f"  {cell(note, 200)}" for note in notes)] if notes else []
+    return ["", "Notes:", *(f"  {cell(note, 200)}" for note in report.notes)] if report.notes else []
 
 
 def to_markdown(report) -> str:
@@ -307,8 +306,7 @@ def to_markdown(report) -> str:
     if top:
         out += ["", "| Untagged resource | Service | Actual |", "| --- | --- | ---: |"]
         out += [f"| {md_code(r['resource_id'])} | {md_code(r['service'])} | {money(r['actual_usd'])} |" for r in top]
-    notes = getattr(report, "notes", None) or []
-    if notes:
+    if report.notes:
         # A note quotes Prometheus labels: in a code span, where nothing renders (links included).
-        out += ["", "**Notes**:", *(f"- {md_code(note, 400, in_table=False)}" for note in notes)]
+        out += ["", "**Notes**:", *(f"- {md_code(note, 400, in_table=False)}" for note in report.notes)]
     return cap_markdown("\n".join(out))
