@@ -33,16 +33,20 @@ def _owner_value(email: str) -> str:
     return email.replace("@", "_at_")
 
 
-def node_labels(team: TeamManifest, pool: InferencePool) -> dict[str, str]:
+def team_labels(team: TeamManifest) -> dict[str, str]:
+    """The team's own labels: on the namespaces its stack creates (Kubecost and OpenCost read
+    namespace labels too) and, with the pool's, on its nodes."""
     return {
         "team": team.team,
         "owner": _owner_value(team.owner),
         "env": team.environment,
         "department": team.cost_center,
-        "app": pool.name,
         "project": team.project,
-        "model-id": pool.model_id,
     }
+
+
+def node_labels(team: TeamManifest, pool: InferencePool) -> dict[str, str]:
+    return {**team_labels(team), "app": pool.name, "model-id": pool.model_id}
 
 
 def value_problem(value: str) -> str | None:

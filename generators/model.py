@@ -273,6 +273,11 @@ class Cluster(StrictModel):
         description="The cluster's Kubernetes minor version, such as \"1.33\": the serving CronJobs run the matching kubectl, "
         "and preflight compares it with the cluster's.",
     )
+    create_namespaces: bool = Field(
+        default=False,
+        description="True when the team stacks create their namespaces on this cluster (one team per namespace); "
+        "false when the platform team creates them beforehand. preflight checks either way.",
+    )
 
     @property
     def kubectl_image(self) -> str:

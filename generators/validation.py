@@ -13,7 +13,7 @@ import zoneinfo
 from functools import lru_cache
 from pathlib import Path
 
-from generators import amis, catalog, labels, naming, tags
+from generators import amis, catalog, kubernetes, labels, naming, tags
 from generators.errors import Problem, format_path
 from generators.model import OrgPolicy, TeamManifest, repeated
 from generators.yaml_source import SourceDocument
@@ -36,6 +36,7 @@ def validate_set(org_doc: SourceDocument, org: OrgPolicy, teams: list[tuple[Sour
     problems = validate_org(org_doc, org)
     seen: dict[str, SourceDocument] = {}
     claimed: dict[tuple[str, str, str], tuple[SourceDocument, tuple]] = {}  # (cluster, namespace, deployment) -> first claim
+    owners: dict[tuple[str, str], tuple[str, SourceDocument, tuple]] = {}  # created (cluster, namespace) -> its team
     for document, manifest in teams:
         problems.extend(validate_team(document, manifest, org))
         for index, pool in enumerate(manifest.inference):
@@ -51,6 +52,7 @@ def validate_set(org_doc: SourceDocument, org: OrgPolicy, teams: list[tuple[Sour
                     "two HPAs (and two schedules) on one Deployment fight each other: one pool per Deployment")))
             else:
                 claimed[key] = (document, field)
+        problems.extend(_created_namespaces(document, manifest, org, owners))
         first = seen.get(manifest.team)
         if first is not None:
             line, _ = first.locate(("team",))
@@ -59,6 +61,33 @@ def validate_set(org_doc: SourceDocument, org: OrgPolicy, teams: list[tuple[Sour
             )
         else:
             seen[manifest.team] = document
+    return problems
+
+
+def _created_namespaces(
+    document: SourceDocument, manifest: TeamManifest, org: OrgPolicy, owners: dict[tuple[str, str], tuple[str, SourceDocument, tuple]]
+) -> list[Problem]:
+    """On a cluster with create_namespaces, each namespace is one team stack's: two stacks
+    creating it would collide (the second apply: "already exists"), and one stack's destroy would
+    delete the other's objects with it. Kubernetes' own namespaces are never created."""
+    problems = []
+    for index, pool in enumerate(manifest.inference):
+        if pool.autoscaling is None or pool.cluster not in org.clusters or not org.clusters[pool.cluster].create_namespaces:
+            continue
+        namespace = pool.autoscaling.namespace
+        field = ("inference", index, "autoscaling", "namespace")
+        if namespace in kubernetes.INITIAL_NAMESPACES:
+            problems.append(document.problem(field, (
+                f"namespace '{namespace}' is one Kubernetes creates itself, and clusters.{pool.cluster}.create_namespaces is true: "
+                "the stack would try to create (and on destroy delete) it; use a namespace of the team's own")))
+            continue
+        owner = owners.setdefault((pool.cluster, namespace), (manifest.team, document, field))
+        if owner[0] != manifest.team:
+            line, _ = owner[1].locate(owner[2])
+            problems.append(document.problem(field, (
+                f"namespace '{namespace}' of cluster '{pool.cluster}' is created by team '{owner[0]}' ({owner[1].path}:{line}), "
+                f"and clusters.{pool.cluster}.create_namespaces is true: a created namespace belongs to one team's stack; "
+                "use another namespace, or set create_namespaces to false and create shared namespaces beforehand")))
     return problems
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from cdktf import TerraformProvider
+from typing import Sequence
+
+from cdktf import ITerraformDependable, TerraformProvider
 from cdktf_cdktf_provider_kubernetes.horizontal_pod_autoscaler_v2 import (
     HorizontalPodAutoscalerV2,
     HorizontalPodAutoscalerV2Metadata,
@@ -34,13 +36,22 @@ def quantity(value: float) -> str:
 
 class ServingAutoscaler(Construct):
     def __init__(
-        self, scope: Construct, id: str, *, autoscaling: Autoscaling, labels: dict[str, str], provider: TerraformProvider
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        autoscaling: Autoscaling,
+        labels: dict[str, str],
+        provider: TerraformProvider,
+        after: Sequence[ITerraformDependable] = (),
     ) -> None:
+        """`after`: what must exist first (the namespace, when the stack creates it)."""
         super().__init__(scope, id)
         self.hpa = HorizontalPodAutoscalerV2(
             self,
             "hpa",
             provider=provider,
+            depends_on=list(after),
             metadata=HorizontalPodAutoscalerV2Metadata(
                 name=autoscaling.deployment, namespace=autoscaling.namespace, labels=dict(labels)
             ),

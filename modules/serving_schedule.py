@@ -17,9 +17,9 @@ keeps them in step with the EventBridge Scheduler schedules, which use the same 
 from __future__ import annotations
 
 import json
-from typing import Mapping
+from typing import Mapping, Sequence
 
-from cdktf import TerraformProvider
+from cdktf import ITerraformDependable, TerraformProvider
 from cdktf_cdktf_provider_kubernetes.cron_job_v1 import (
     CronJobV1,
     CronJobV1Metadata,
@@ -51,7 +51,7 @@ from cdktf_cdktf_provider_kubernetes.role_v1 import RoleV1, RoleV1Metadata, Role
 from cdktf_cdktf_provider_kubernetes.service_account_v1 import ServiceAccountV1, ServiceAccountV1Metadata
 from constructs import Construct
 
-from generators import naming
+from generators import kubernetes, naming
 from generators.model import InferencePool, Schedule, hour_minute
 
 # The kubectl image is the cluster's (generators.model.KUBECTL_IMAGES: one minor per cluster
@@ -103,11 +103,14 @@ class ServingSchedule(Construct):
         provider: TerraformProvider,
         team: str,
         kubectl_image: str,
+        after: Sequence[ITerraformDependable] = (),
     ) -> None:
         """`team`: whose pool it is; the objects' names carry it, so teams sharing a namespace
-        never collide. `kubectl_image`: the kubectl matching the pool's cluster version."""
+        never collide. `kubectl_image`: the kubectl matching the pool's cluster version.
+        `after`: what must exist first (the namespace, when the stack creates it)."""
         super().__init__(scope, id)
         self._team = team
+        self._after = list(after)
         self._kubectl_image = kubectl_image
         autoscaling = pool.autoscaling
         if autoscaling is None:
@@ -119,6 +122,7 @@ class ServingSchedule(Construct):
             self,
             "service-account",
             provider=provider,
+            depends_on=self._after,
             metadata=ServiceAccountV1Metadata(name=name, namespace=namespace, labels=dict(labels)),
             # Only the CronJobs' pods mount its token (automount_service_account_token below).
             automount_service_account_token=False,
@@ -127,13 +131,22 @@ class ServingSchedule(Construct):
             self,
             "role",
             provider=provider,
+            depends_on=self._after,
             metadata=RoleV1Metadata(name=name, namespace=namespace, labels=dict(labels)),
-            rule=[RoleV1Rule(api_groups=["apps"], resources=["deployments/scale"], resource_names=[deployment], verbs=["get", "patch"])],
+            rule=[
+                RoleV1Rule(
+                    api_groups=[kubernetes.SCALE_RULE_GROUP],
+                    resources=[f"{kubernetes.SCALE_RULE_RESOURCE}/{kubernetes.SCALE_RULE_SUBRESOURCE}"],
+                    resource_names=[deployment],
+                    verbs=list(kubernetes.SCALE_RULE_VERBS),
+                )
+            ],
         )
         RoleBindingV1(
             self,
             "role-binding",
             provider=provider,
+            depends_on=self._after,
             metadata=RoleBindingV1Metadata(name=name, namespace=namespace, labels=dict(labels)),
             role_ref=RoleBindingV1RoleRef(api_group="rbac.authorization.k8s.io", kind="Role", name=name),
             subject=[RoleBindingV1Subject(kind="ServiceAccount", name=account.metadata.name, namespace=namespace)],
@@ -193,6 +206,7 @@ class ServingSchedule(Construct):
             self,
             f"cronjob-{action}",
             provider=provider,
+            depends_on=self._after,
             metadata=CronJobV1Metadata(name=naming.serving_cronjob(self._team, pool, action), namespace=namespace, labels=self._labels),
             spec=CronJobV1Spec(
                 schedule=cron(at, list(schedule.weekdays)),

@@ -7,12 +7,13 @@ from pathlib import Path
 from cdktf import Fn, TerraformStack
 from cdktf_cdktf_provider_aws.data_aws_eks_cluster import DataAwsEksCluster
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
+from cdktf_cdktf_provider_kubernetes.namespace_v1 import NamespaceV1
 from cdktf_cdktf_provider_kubernetes.provider import KubernetesProvider, KubernetesProviderExec
 from constructs import Construct
 
 from generators import labels, tags
 from generators.app_builder import StackPlan
-from generators.model import OrgPolicy
+from generators.model import OrgPolicy, TeamManifest
 from modules.context import TeamContext
 from modules.deep_learning_ami import DeepLearningAmi
 from modules.gpu_training_instance import GpuTrainingInstance
@@ -21,6 +22,7 @@ from modules.offhours_schedule import OffHoursSchedule
 from modules.serving_autoscaler import ServingAutoscaler
 from modules.serving_schedule import ServingSchedule
 from modules.team_budget import TeamBudget
+from modules.team_namespace import TeamNamespace
 from modules.training_instance_profile import TrainingInstanceProfile
 from stacks.state import configure_state
 
@@ -58,6 +60,7 @@ class TeamStack(TerraformStack):
                 instance_ids.extend(training.instance_ids)
 
         kubernetes: dict[str, KubernetesProvider] = {}
+        self._namespaces: dict[tuple[str, str], NamespaceV1] = {}
         node_groups = []
         for pool in team.inference:
             pool_labels = labels.node_labels(team, pool)
@@ -75,12 +78,14 @@ class TeamStack(TerraformStack):
             if pool.autoscaling is not None:
                 if pool.cluster not in kubernetes:
                     kubernetes[pool.cluster] = self._kubernetes_provider(pool.cluster, team.region)
+                after = self._namespace(org, team, pool.cluster, pool.autoscaling.namespace, kubernetes[pool.cluster])
                 ServingAutoscaler(
                     self,
                     f"autoscaler-{pool.name}",
                     autoscaling=pool.autoscaling,
                     labels=pool_labels,
                     provider=kubernetes[pool.cluster],
+                    after=after,
                 )
                 if team.schedule is not None:
                     ServingSchedule(
@@ -92,6 +97,7 @@ class TeamStack(TerraformStack):
                         provider=kubernetes[pool.cluster],
                         team=team.team,
                         kubectl_image=org.clusters[pool.cluster].kubectl_image,
+                        after=after,
                     )
 
         budget = TeamBudget(
@@ -99,6 +105,17 @@ class TeamStack(TerraformStack):
         )
         if team.capacity_function:
             OffHoursSchedule(self, "offhours", team=team, budget_topic_arn=budget.topic_arn, node_groups=node_groups, context=context)
+
+    def _namespace(self, org: OrgPolicy, team: TeamManifest, cluster: str, name: str, provider: KubernetesProvider) -> list[NamespaceV1]:
+        """The namespace the team's objects there wait for: created here with create_namespaces, else none (it must exist)."""
+        if not org.clusters[cluster].create_namespaces:
+            return []
+        key = (cluster, name)
+        if key not in self._namespaces:
+            self._namespaces[key] = TeamNamespace(
+                self, f"namespace-{cluster}-{name}", name=name, labels=labels.team_labels(team), provider=provider
+            ).namespace
+        return [self._namespaces[key]]
 
     def _kubernetes_provider(self, cluster: str, region: str) -> KubernetesProvider:
         """A Kubernetes provider for one shared cluster, authenticated per request by `aws eks get-token`.

@@ -12,6 +12,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,6 +24,7 @@ os.environ.setdefault("CHECKPOINT_DISABLE", "1")
 class Synthesized:
     out_dir: Path
     stacks: dict[str, dict]
+    manifests: Any = None  # the ManifestSet synthesized (typed loosely: conftest imports no generators at load)
 
     def resources(self, stack: str, kind: str) -> dict[str, dict]:
         return self.stacks[stack].get("resource", {}).get(kind, {})
@@ -51,5 +53,6 @@ def synthesized_examples(tmp_path_factory) -> Synthesized:
     from stacks.synthesis import synthesize
 
     out = tmp_path_factory.mktemp("synth") / "cdktf.out"
-    result = synthesize(load_manifest_set(["manifests"]), out)
-    return Synthesized(result.out_dir, load_output(result.out_dir))
+    manifests = load_manifest_set(["manifests"])
+    result = synthesize(manifests, out)
+    return Synthesized(result.out_dir, load_output(result.out_dir), manifests)

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from generators import naming
+from generators import kubernetes, naming
 from generators.amis import DLAMI_ROOT_SNAPSHOT_GB, EKS_NODE_DEFAULT_VOLUME_GB
 from generators.errors import ManifestError, UsageError
 from generators.loading import load_manifest_set
@@ -39,6 +39,7 @@ def several_manifests(root: Path) -> Path:
         "node_role_arn": "arn:aws:iam::123456789012:role/genai-eu-nodes",
         "subnet_ids": ["subnet-0c1b2c3d4e5f60001"],
         "kubernetes_version": "1.29",
+        "create_namespaces": True,
     }
     org["networks"]["eu-west-1"] = {"subnet_id": "subnet-0c1b2c3d4e5f60001", "security_group_ids": ["sg-0c1b2c3d4e5f60001"]}
     delta = example("charlie")
@@ -66,7 +67,7 @@ def several_manifests(root: Path) -> Path:
 def several(tmp_path_factory) -> Synthesized:
     manifests = load_manifest_set([str(several_manifests(tmp_path_factory.mktemp("several")))])
     result = synthesize(manifests, tmp_path_factory.mktemp("several-out") / "cdktf.out")
-    return Synthesized(result.out_dir, load_output(result.out_dir))
+    return Synthesized(result.out_dir, load_output(result.out_dir), manifests)
 
 
 @pytest.fixture(params=["examples", "several"])
@@ -276,7 +277,7 @@ def test_teams_sharing_a_namespace_get_kubernetes_objects_of_their_own(several):
     checked = 0
     for name, stack in team_stacks(several).items():
         for kind, instances in stack.get("resource", {}).items():
-            if not kind.startswith("kubernetes_"):
+            if not kind.startswith("kubernetes_") or kind == kubernetes.NAMESPACE.terraform_type:
                 continue
             for resource in instances.values():
                 key = (kind, resource["metadata"]["namespace"], resource["metadata"]["name"])
@@ -286,6 +287,69 @@ def test_teams_sharing_a_namespace_get_kubernetes_objects_of_their_own(several):
     shared = {ns for (kind, ns, _), team in seen.items() if kind == "kubernetes_cron_job_v1" and team == "echo"}
     assert shared and shared <= {ns for (kind, ns, _), team in seen.items() if kind == "kubernetes_cron_job_v1" and team == "charlie"}
     assert checked
+
+
+def test_every_kubernetes_object_finds_its_namespace(synthesized):
+    """Namespaced objects fail with `namespaces "x" not found` when their namespace does not exist
+    (https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/). On a cluster
+    with create_namespaces the stack creates it and every object there depends on it; elsewhere
+    the stack creates none and preflight checks it exists. What the stacks create per namespace
+    is exactly generators.kubernetes.namespace_uses, which preflight asks the cluster about."""
+    org = synthesized.manifests.org
+    created_somewhere = False
+    for loaded in synthesized.manifests.teams:
+        team = loaded.manifest
+        stack = synthesized.stacks[team.team]
+        uses = kubernetes.namespace_uses(team, org)
+        expected = {(use.namespace, kind.terraform_type) for use in uses for kind in use.kinds}
+        found = {
+            (resource["metadata"]["namespace"], kind)
+            for kind, instances in stack.get("resource", {}).items()
+            if kind.startswith("kubernetes_") and kind != kubernetes.NAMESPACE.terraform_type
+            for resource in instances.values()
+        }
+        assert found == expected, team.team
+        namespaces = resources(stack, kubernetes.NAMESPACE.terraform_type)
+        assert {ns["metadata"]["name"] for ns in namespaces.values()} == {use.namespace for use in uses if use.created}
+        for address, namespace in namespaces.items():
+            created_somewhere = True
+            assert namespace["metadata"]["labels"]["team"] == team.team
+            reference = f"{kubernetes.NAMESPACE.terraform_type}.{address}"
+            for kind, instances in stack["resource"].items():
+                for resource in instances.values():
+                    if kind.startswith("kubernetes_") and resource.get("metadata", {}).get("namespace") == namespace["metadata"]["name"]:
+                        assert reference in resource["depends_on"], (team.team, kind)
+    assert created_somewhere == any(cluster.create_namespaces for cluster in org.clusters.values())
+
+
+def test_a_created_namespace_belongs_to_one_team(tmp_path):
+    """Two stacks creating one namespace: the second apply fails with AlreadyExists, and one
+    team's destroy deletes the namespace with the other team's objects in it
+    (https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/#deleting-a-namespace)."""
+    root = several_manifests(tmp_path / "m")
+    org = yaml.safe_load((root / "org.yaml").read_text())
+    org["clusters"]["genai-west"]["create_namespaces"] = True
+    (root / "org.yaml").write_text(yaml.safe_dump(org, sort_keys=False))
+    with pytest.raises(ManifestError) as refused:
+        load_manifest_set([str(root)])
+    (problem,) = refused.value.problems
+    assert problem.path.endswith("echo.yaml") and problem.field == "inference[0].autoscaling.namespace"
+    assert "created by team 'charlie'" in problem.message and "charlie.yaml:" in problem.message
+
+
+@pytest.mark.parametrize("namespace", sorted(kubernetes.INITIAL_NAMESPACES))
+def test_kubernetes_own_namespaces_are_never_created(tmp_path, namespace):
+    """default, kube-system, kube-public and kube-node-lease exist on every cluster
+    (https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/#initial-namespaces):
+    creating one fails, and destroying the stack would try to delete it."""
+    root = several_manifests(tmp_path / "m")
+    delta = yaml.safe_load((root / "teams" / "delta.yaml").read_text())
+    delta["inference"][0]["autoscaling"]["namespace"] = namespace
+    (root / "teams" / "delta.yaml").write_text(yaml.safe_dump(delta, sort_keys=False))
+    with pytest.raises(ManifestError) as refused:
+        load_manifest_set([str(root)])
+    (problem,) = refused.value.problems
+    assert problem.field == "inference[0].autoscaling.namespace" and "Kubernetes creates itself" in problem.message
 
 
 def test_two_pools_may_not_autoscale_one_deployment(tmp_path):

@@ -1,0 +1,27 @@
+"""The team's Kubernetes namespace, on a cluster whose org policy lets team stacks create them.
+
+Only with `clusters.<name>.create_namespaces: true` (otherwise the platform team creates
+namespaces and preflight checks they exist). Validation gives each created namespace to one team,
+so no two stacks create it and one stack's destroy never deletes another team's objects. The
+namespace carries the team's labels: Kubecost and OpenCost allocate by namespace labels, and
+preflight recognises a namespace this stack created by its `team` label.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from cdktf import TerraformProvider
+from cdktf_cdktf_provider_kubernetes.namespace_v1 import NamespaceV1, NamespaceV1Metadata
+from constructs import Construct
+
+
+class TeamNamespace(Construct):
+    def __init__(self, scope: Construct, id: str, *, name: str, labels: Mapping[str, str], provider: TerraformProvider) -> None:
+        super().__init__(scope, id)
+        self.namespace = NamespaceV1(
+            self,
+            "namespace",
+            provider=provider,
+            metadata=NamespaceV1Metadata(name=name, labels=dict(labels)),
+        )
