@@ -44,6 +44,12 @@ INITIAL_NAMESPACES = frozenset({"default", "kube-node-lease", "kube-public", "ku
 
 
 @dataclass(frozen=True)
+class ScaledDeployment:
+    pool: str  # names the serving schedule's Role (naming.serving_scaler)
+    deployment: str
+
+
+@dataclass(frozen=True)
 class NamespaceUse:
     """What one team's stack creates in one namespace of one cluster."""
 
@@ -52,12 +58,12 @@ class NamespaceUse:
     team: str
     created: bool  # the stack creates the namespace itself (clusters.<name>.create_namespaces)
     kinds: tuple[Kind, ...]
-    scaled_deployments: tuple[str, ...]  # Deployments a serving-schedule Role may scale (and so a RoleBinding grants)
+    scaled_deployments: tuple[ScaledDeployment, ...]  # what each serving-schedule Role may scale (and its RoleBinding grants)
 
 
 def namespace_uses(team: TeamManifest, org: OrgPolicy) -> list[NamespaceUse]:
     """Each (cluster, namespace) the team's pools put Kubernetes objects in, in manifest order."""
-    found: dict[tuple[str, str], tuple[list[Kind], list[str]]] = {}
+    found: dict[tuple[str, str], tuple[list[Kind], list[ScaledDeployment]]] = {}
     for pool in team.inference:
         if pool.autoscaling is None:
             continue
@@ -65,7 +71,7 @@ def namespace_uses(team: TeamManifest, org: OrgPolicy) -> list[NamespaceUse]:
         wanted = [HPA] + (list(SCHEDULE_KINDS) if team.schedule is not None else [])
         kinds.extend(kind for kind in wanted if kind not in kinds)
         if team.schedule is not None:
-            deployments.append(pool.autoscaling.deployment)
+            deployments.append(ScaledDeployment(pool.name, pool.autoscaling.deployment))
     return [
         NamespaceUse(cluster, namespace, team.team, org.clusters[cluster].create_namespaces, tuple(kinds), tuple(deployments))
         for (cluster, namespace), (kinds, deployments) in found.items()

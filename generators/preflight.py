@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterable, Literal
 
-from generators import catalog
+from generators import catalog, kube_access, kubernetes
 from generators.errors import ToolError
 from generators.safe_text import message
 from generators.model import ManifestSet, TeamManifest
@@ -350,9 +350,11 @@ class Preflight:
             spec = self.org.clusters[name]
             subject = f"clusters.{name}"
             problems = []
+            active: dict[str, Any] | None = None
             try:
                 try:
                     cluster = self._call("eks", needs.region, "describe_cluster", missing=("ResourceNotFoundException",), name=name)["cluster"]
+                    active = cluster
                     if cluster["status"] != "ACTIVE":
                         problems.append(f"cluster is {message(cluster['status'], 40)}, not ACTIVE")
                     running = str(cluster.get("version", ""))
@@ -378,6 +380,31 @@ class Preflight:
                 self._add("eks-cluster", needs.region, subject, "fail", "; ".join(problems) + f": fix clusters.{name} in org.yaml or create it")
             else:
                 self._add("eks-cluster", needs.region, subject, "pass", f"ACTIVE, {len(spec.subnet_ids)} subnets and node role {role} exist")
+            if active is not None and active.get("status") == "ACTIVE":
+                self._kubernetes_access(needs, name, active)
+
+    def _kubernetes_access(self, needs: RegionNeeds, name: str, cluster: dict[str, Any]) -> None:
+        """Per team namespace on the cluster: it exists (or the stack may create it), and the caller may manage what the stack puts there."""
+        uses = [use for team in needs.teams for use in kubernetes.namespace_uses(team, self.org) if use.cluster == name]
+        if not uses:
+            return
+        subjects = [f"clusters.{name}/{use.namespace} ({use.team})" for use in uses]
+        try:
+            token = kube_access.eks_token(self.new_client("sts", needs.region), name)
+            api = kube_access.KubeApi(str(cluster.get("endpoint", "")), str((cluster.get("certificateAuthority") or {}).get("data", "")), token)
+        except kube_access.KubeUnverified as error:
+            for subject in subjects:
+                self._add("kubernetes-access", needs.region, subject, "unverified", str(error))
+            return
+        for use, subject in zip(uses, subjects):
+            try:
+                verdict = kube_access.check_namespace(api, use, name)
+            except kube_access.KubeRefused as error:
+                self._add("kubernetes-access", needs.region, subject, "fail", str(error))
+            except kube_access.KubeUnverified as error:
+                self._add("kubernetes-access", needs.region, subject, "unverified", str(error))
+            else:
+                self._add("kubernetes-access", needs.region, subject, "pass" if verdict.ok else "fail", verdict.detail)
 
     def _config_recorder(self, needs: RegionNeeds) -> None:
         subject = "AWS Config recorder"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 from botocore.stub import Stubber
@@ -25,6 +25,7 @@ from generators import catalog, cli
 from generators.loading import load_manifest_set
 from generators.preflight import QUOTAS, READ_ONLY_ACTIONS, Preflight, needs_by_region
 from tests.manifest_helpers import example, write_manifests
+from tests.kube_api_server import KubeApiServer
 from tests.moto_server import MotoServer, point_boto3_at
 
 ACCOUNT = "123456789012"
@@ -41,12 +42,25 @@ class Account:
     stubs: dict[tuple[str, str], Stubber] = field(default_factory=dict)
     clients: dict[tuple[str, str], Any] = field(default_factory=dict)
 
+    kube: dict[str, KubeApiServer] = field(default_factory=dict)
+
     def client(self, service: str, region: str) -> Any:
         """What preflight calls: the test session's clients (recorded), stubbed where moto lacks the API."""
         key = (service, region)
         if key not in self.clients:
             self.clients[key] = self.session.client(service, region_name=region)
+            if service == "eks":
+                self.clients[key].meta.events.register("after-call.eks.DescribeCluster", self._point_at_kube_api)
         return self.clients[key]
+
+    def _point_at_kube_api(self, parsed: dict[str, Any], **_: Any) -> None:
+        """moto makes up a cluster's endpoint and CA data; the cluster's API is the local server,
+        so its URL and CA take their place in the (otherwise moto's) DescribeCluster answer."""
+        cluster = parsed.get("cluster") or {}
+        server = self.kube.get(cluster.get("name", ""))
+        if server is not None:
+            cluster["endpoint"] = server.endpoint
+            cluster["certificateAuthority"] = {"data": server.ca_data}
 
     def stub(self, service: str, region: str) -> Stubber:
         if (service, region) not in self.stubs:
@@ -57,7 +71,7 @@ class Account:
 
 
 @pytest.fixture
-def account(moto: MotoServer, monkeypatch: pytest.MonkeyPatch, tmp_path_factory) -> Account:
+def account(moto: MotoServer, monkeypatch: pytest.MonkeyPatch, tmp_path_factory) -> Iterator[Account]:
     moto.reset()
     session = point_boto3_at(moto, monkeypatch, tmp_path_factory)
     state = Account(moto, session)
@@ -68,7 +82,16 @@ def account(moto: MotoServer, monkeypatch: pytest.MonkeyPatch, tmp_path_factory)
         CALLED.add(IAM_ACTION.get(action, action))
 
     session.events.register("before-parameter-build", record)
-    return state
+    # The clusters' APIs: each example namespace exists (the platform team created them).
+    for loaded in load_manifest_set(["manifests"]).teams:
+        for pool in loaded.manifest.inference:
+            if pool.autoscaling is not None:
+                server = state.kube.get(pool.cluster) or KubeApiServer(pool.cluster).start()
+                server.namespaces[pool.autoscaling.namespace] = {}
+                state.kube[pool.cluster] = server
+    yield state
+    for server in state.kube.values():
+        server.stop()
 
 
 # --------------------------------------------------------------------------- the seeded account
@@ -206,7 +229,8 @@ def test_a_healthy_account_passes_every_check(account, tmp_path):
     assert report.regions == ["us-east-1", "us-west-2"]
     assert [c for c in report.checks if c.status != "pass"] == []
     assert {c.check for c in report.checks} == {
-        "vcpu-quota", "training-network", "instance-offering", "eks-cluster", "config-recorder", "lambda", "cost-allocation-tags",
+        "vcpu-quota", "training-network", "instance-offering", "eks-cluster", "kubernetes-access", "config-recorder", "lambda",
+        "cost-allocation-tags",
     }
     for stubber in account.stubs.values():
         stubber.assert_no_pending_responses()
