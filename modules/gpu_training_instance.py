@@ -36,10 +36,12 @@ SPOT_REQUEST_VALID_UNTIL = "2028-12-31T00:00:00Z"
 # (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CancelSpotInstanceRequests.html),
 # a request already gone being no error. It runs the AWS CLI the applying machine already needs
 # (README, Deploying), with the apply's credentials, which need ec2:CancelSpotInstanceRequests.
+# An instance the provider read no request id for (none to cancel) is no error either.
 CANCEL_SPOT_REQUEST = (
+    '[ -z "${self.output.request}" ] || { '
     'out=$(aws ec2 cancel-spot-instance-requests --region "${self.output.region}" '
     '--spot-instance-request-ids "${self.output.request}" 2>&1) || '
-    'case "$out" in *InvalidSpotInstanceRequestID.NotFound*) ;; *) echo "$out" >&2; exit 1 ;; esac'
+    'case "$out" in *InvalidSpotInstanceRequestID.NotFound*) ;; *) echo "$out" >&2; exit 1 ;; esac; }'
 )
 
 

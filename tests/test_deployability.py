@@ -599,3 +599,20 @@ def test_node_volume_size_comes_from_the_manifest(synthesized):
             (device,) = template["block_device_mappings"]
             seen[name] = device["ebs"]["volume_size"]
     assert seen == {name: size for name, size in expected.items() if name in synthesized.stacks}
+
+
+def test_the_guard_command_calls_nothing_without_a_request(tmp_path):
+    """An instance with no request id (the provider read none) has nothing to cancel."""
+    import os
+    import subprocess
+
+    from modules.gpu_training_instance import CANCEL_SPOT_REQUEST
+
+    fake = tmp_path / "bin" / "aws"
+    fake.parent.mkdir()
+    fake.write_text(f"#!/bin/sh\ntouch {tmp_path / 'called'}\nexit 1\n")
+    fake.chmod(0o755)
+    command = CANCEL_SPOT_REQUEST.replace("${self.output.region}", "us-east-1").replace("${self.output.request}", "")
+    done = subprocess.run(["/bin/sh", "-c", command], env=dict(os.environ, PATH=f"{fake.parent}:{os.environ['PATH']}"),
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0 and not (tmp_path / "called").exists()

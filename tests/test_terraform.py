@@ -1,0 +1,120 @@
+"""A real Terraform in the loop (issue 23): init and validate every synthesized stack with the
+local hashicorp/aws 5.100.0 mirror, then plan, apply, plan again and destroy the examples against
+the moto server.
+
+What this proves: the JSON is a configuration Terraform and the AWS provider accept (types,
+required arguments, references, blocks), the data sources resolve, every resource moto can stand
+for is created, a second plan right after the apply has nothing to change (the hundredth apply
+is a no-op), and destroy removes everything. What it does not prove: that AWS accepts the values
+(moto accepts much that AWS refuses: the per-constraint tests in test_deployability.py cover
+those), the Kubernetes objects (no cluster, no provider here), or provider 6.25.0's behaviour.
+tests/terraform_loop.py lists what is set aside and why.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from generators import naming
+from generators.loading import load_manifest_set
+from stacks.synthesis import synthesize
+from tests import terraform_loop as loop
+from tests.manifest_helpers import example, write_manifests
+from tests.test_deployability import several_manifests
+
+REASON = loop.missing()
+pytestmark = pytest.mark.skipif(REASON is not None, reason=f"Terraform loop not possible here: {REASON}")
+ACCOUNT = "123456789012"
+DLAMI_PARAMETER = "/aws/service/deeplearning/ami/x86_64/base-oss-nvidia-driver-gpu-amazon-linux-2023/latest/ami-id"
+
+
+def stack_dirs(out: Path) -> dict[str, Path]:
+    return {path.name: path for path in sorted((out / "stacks").iterdir())}
+
+
+def init_and_validate(stack: Path, work: Path, tfrc: Path) -> None:
+    folder, aside = loop.prepare(stack, work)
+    assert all(address.startswith("kubernetes_") for address in aside), aside
+    env = loop.environment(tfrc)
+    init = loop.run(folder, env, "init", "-backend=false")
+    assert init.returncode == 0, init.stderr
+    validated = loop.run(folder, env, "validate")
+    assert validated.returncode == 0, f"{stack.name}: {validated.stderr or validated.stdout}"
+
+
+def test_every_stack_of_the_examples_and_of_several_validates(synthesized_examples, tmp_path):
+    several = synthesize(load_manifest_set([str(several_manifests(tmp_path / "m"))]), tmp_path / "several" / "cdktf.out")
+    tfrc = loop.cli_config(tmp_path)
+    validated = 0
+    for label, out in (("examples", synthesized_examples.out_dir), ("several", several.out_dir)):
+        for name, stack in stack_dirs(out).items():
+            init_and_validate(stack, tmp_path / label / name, tfrc)
+            validated += 1
+    assert validated >= 4 + 6
+
+
+def test_only_kubernetes_objects_are_set_aside_for_validate(synthesized_examples):
+    """validate sees every AWS resource and argument as synthesized (nothing in ADDED_IN_6X today)."""
+    for name, stack in stack_dirs(synthesized_examples.out_dir).items():
+        original = json.loads((stack / "cdk.tf.json").read_text())
+        config, aside = loop.for_mirror(original)
+        kept = {kind: set(body) for kind, body in config.get("resource", {}).items()}
+        expected = {kind: set(body) for kind, body in original.get("resource", {}).items() if not kind.startswith("kubernetes_")}
+        assert kept == expected, name
+        assert {a.split(".")[0] for a in aside} <= {k for k in original.get("resource", {}) if k.startswith("kubernetes_")}
+
+
+def seed_amis(setup) -> None:
+    """The Deep Learning AMI parameter the stacks read. Names under /aws/ are AWS's own and
+    PutParameter refuses them (moto too), so it goes into moto's backend, in this process."""
+    from moto.ssm.models import Parameter, ssm_backends
+
+    for region in ("us-east-1", "us-west-2"):
+        image = setup.client("ec2", region).register_image(
+            Name="deep-learning-base-oss-nvidia-al2023", RootDeviceName="/dev/xvda",
+            BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 75}}],
+        )["ImageId"]
+        ssm_backends[ACCOUNT][region]._parameters[DLAMI_PARAMETER].append(Parameter(
+            account_id=ACCOUNT, name=DLAMI_PARAMETER, value=image, parameter_type="String", description=None,
+            allowed_pattern=None, keyid=None, last_modified_date=time.time(), version=1, data_type="aws:ec2:image",
+        ))
+
+
+def test_the_examples_apply_reapply_as_a_no_op_and_destroy_against_moto(moto, tmp_path, monkeypatch):
+    from tests.test_preflight import seed
+
+    monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")  # AmazonSSMManagedInstanceCore and friends
+    moto.reset()
+    org = seed(moto, broken=False)
+    seed_amis(moto)
+    manifests = load_manifest_set([str(write_manifests(tmp_path / "m", {n: example(n) for n in ("alpha", "bravo", "charlie")}, org))])
+    out = synthesize(manifests, tmp_path / "cdktf.out").out_dir
+    tfrc = loop.cli_config(tmp_path)
+    env = loop.environment(
+        tfrc, AWS_ENDPOINT_URL=moto.endpoint, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_REGION="us-east-1",
+    )
+    names = list(stack_dirs(out))
+    assert names[0] != naming.GOVERNANCE_STACK or len(names) > 1
+    for name, stack in stack_dirs(out).items():
+        # the full plan: every AWS resource, data sources resolved against the seeded account
+        full, _ = loop.prepare(stack, tmp_path / "plan" / name)
+        assert loop.run(full, env, "init", "-backend=false").returncode == 0
+        plan = loop.run(full, env, "plan", "-lock=false")
+        assert plan.returncode == 0, f"{name}: {plan.stderr}"
+        # apply what moto can stand for, then the second plan must have nothing to do, then destroy
+        work, aside = loop.prepare(stack, tmp_path / "apply" / name, moto=True)
+        assert loop.run(work, env, "init", "-backend=false").returncode == 0
+        applied = loop.run(work, env, "apply", "-auto-approve", timeout=900)
+        assert applied.returncode == 0, f"{name}: {applied.stderr[-3000:]}"
+        again = loop.run(work, env, "plan", "-out=again.plan")
+        assert again.returncode == 0, f"{name}: {again.stderr}"
+        shown = loop.run(work, env, "show", "-json", "again.plan")
+        unexplained = loop.unexplained_changes(json.loads(shown.stdout))
+        assert unexplained == [], f"{name}: a second plan right after apply wants changes: {unexplained}"
+        destroyed = loop.run(work, env, "destroy", "-auto-approve", timeout=900)
+        assert destroyed.returncode == 0, f"{name}: {destroyed.stderr[-3000:]}"
+        assert '"resources": []' in (work / "terraform.tfstate").read_text().replace(" ", "").replace('"resources":[]', '"resources": []')
