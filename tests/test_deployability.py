@@ -1,10 +1,11 @@
 """Constraints AWS enforces at apply time or later, checked on the synthesized Terraform JSON.
 
-No Terraform binary or provider can run here, so `terraform plan` cannot; instead each test
-below holds one constraint that would make a fresh account fail to apply, lose state, or
-silently not do what genai-finops promises, and cites the document or issue that states it.
+moto accepts much that AWS refuses, so beside the Terraform loop against it (tests/test_terraform.py)
+each test below holds one constraint that would make a real account fail to apply, lose state,
+or silently not do what genai-finops promises, and cites the document or issue that states it.
 They run on the shipped examples and on `several`: a set written here with teams in three
-regions, spot training, schedules, autoscaled pools and every budget action.
+regions, spot training, schedules, autoscaled pools, two teams in one namespace, a cluster on an
+older Kubernetes minor that creates its namespaces, and every budget action.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -97,24 +98,40 @@ def test_the_examples_apply_reapply_as_a_no_op_and_destroy_against_moto(moto, tm
     env = loop.environment(
         tfrc, AWS_ENDPOINT_URL=moto.endpoint, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_REGION="us-east-1",
     )
-    names = list(stack_dirs(out))
-    assert names[0] != naming.GOVERNANCE_STACK or len(names) > 1
-    for name, stack in stack_dirs(out).items():
-        # the full plan: every AWS resource, data sources resolved against the seeded account
-        full, _ = loop.prepare(stack, tmp_path / "plan" / name)
-        assert loop.run(full, env, "init", "-backend=false").returncode == 0
-        plan = loop.run(full, env, "plan", "-lock=false")
-        assert plan.returncode == 0, f"{name}: {plan.stderr}"
-        # apply what moto can stand for, then the second plan must have nothing to do, then destroy
-        work, aside = loop.prepare(stack, tmp_path / "apply" / name, moto=True)
-        assert loop.run(work, env, "init", "-backend=false").returncode == 0
-        applied = loop.run(work, env, "apply", "-auto-approve", timeout=900)
-        assert applied.returncode == 0, f"{name}: {applied.stderr[-3000:]}"
-        again = loop.run(work, env, "plan", "-out=again.plan")
-        assert again.returncode == 0, f"{name}: {again.stderr}"
-        shown = loop.run(work, env, "show", "-json", "again.plan")
-        unexplained = loop.unexplained_changes(json.loads(shown.stdout))
-        assert unexplained == [], f"{name}: a second plan right after apply wants changes: {unexplained}"
-        destroyed = loop.run(work, env, "destroy", "-auto-approve", timeout=900)
-        assert destroyed.returncode == 0, f"{name}: {destroyed.stderr[-3000:]}"
-        assert '"resources": []' in (work / "terraform.tfstate").read_text().replace(" ", "").replace('"resources":[]', '"resources": []')
+    stacks = stack_dirs(out)
+    assert naming.GOVERNANCE_STACK in stacks and len(stacks) == 1 + len(manifests.teams)
+    with ThreadPoolExecutor(max_workers=len(stacks)) as pool:
+        failures = [problem for problems in pool.map(lambda item: round_trip(*item, tmp_path, env), stacks.items()) for problem in problems]
+    assert failures == []
+
+
+def managed(state_file: Path) -> list[dict]:
+    return [r for r in json.loads(state_file.read_text()).get("resources", []) if r["mode"] == "managed"]
+
+
+def round_trip(name: str, stack: Path, tmp_path: Path, env: dict[str, str]) -> list[str]:
+    """plan everything; apply what moto can stand for; plan again (nothing to do); destroy."""
+    full, _ = loop.prepare(stack, tmp_path / "plan" / name)
+    if loop.run(full, env, "init", "-backend=false").returncode != 0:
+        return [f"{name}: init failed"]
+    plan = loop.run(full, env, "plan", "-lock=false")
+    if plan.returncode != 0:
+        return [f"{name}: plan: {plan.stderr[-3000:]}"]
+    work, _ = loop.prepare(stack, tmp_path / "apply" / name, moto=True)
+    loop.run(work, env, "init", "-backend=false")
+    applied = loop.run(work, env, "apply", "-auto-approve", timeout=900)
+    if applied.returncode != 0:
+        return [f"{name}: apply: {applied.stderr[-3000:]}"]
+    expected = sum(len(body) for body in json.loads((work / "main.tf.json").read_text())["resource"].values())
+    created = len(managed(work / "terraform.tfstate"))
+    problems = [] if created == expected else [f"{name}: {created} resources in state after apply, {expected} in the configuration"]
+    again = loop.run(work, env, "plan", "-out=again.plan")
+    if again.returncode != 0:
+        return problems + [f"{name}: second plan: {again.stderr[-3000:]}"]
+    shown = loop.run(work, env, "show", "-json", "again.plan")
+    problems += [f"{name}: second plan wants {change}" for change in loop.unexplained_changes(json.loads(shown.stdout))]
+    destroyed = loop.run(work, env, "destroy", "-auto-approve", timeout=900)
+    if destroyed.returncode != 0:
+        return problems + [f"{name}: destroy: {destroyed.stderr[-3000:]}"]
+    left = managed(work / "terraform.tfstate")
+    return problems + ([f"{name}: {len(left)} resources left after destroy"] if left else [])
