@@ -237,8 +237,10 @@ class TeamManifest(StrictModel):
         the new min/max with the desired size it ignores, and EKS refuses bounds that exclude
         the autoscaler's current desired size ("Minimum capacity 4 can't be greater than desired
         size 3": terraform-aws-modules/terraform-aws-eks #3683, #2508). Its pools' scaling is
-        then the function's to set, within the bounds the manifest gives."""
-        return self.schedule is not None or bool(self.inference)
+        then the function's to set, within the bounds the manifest gives. Every team with spot
+        training too: its daily `sync` cancels persistent spot requests that outlived their
+        instance (terraform-provider-aws #38142; lambdas/offhours/spot_requests.py)."""
+        return self.schedule is not None or bool(self.inference) or any(job.market == "spot" for job in self.training)
 
 
 # --------------------------------------------------------------------------- org policy

@@ -3,7 +3,8 @@
 Two EventBridge Scheduler schedules in the team's time zone invoke the function with
 `{"action": "stop" | "start", "team", "region", "dry_run": false}` at `schedule.stop` and
 `schedule.start` on `schedule.weekdays`. For a team with inference pools, a daily schedule and
-every apply that changes a pool's bounds invoke `sync`, and with `on_exceed: deny-new-gpu` the
+every apply that changes a pool's bounds invoke `sync` (daily also for a team with spot training:
+sync cancels persistent spot requests no managed instance stands for), and with `on_exceed: deny-new-gpu` the
 budget's SNS topic invokes `cap` (see the handler's docstring). The function's role may stop, start and scale only
 resources tagged with the team (lambdas/offhours/permissions.py); the scheduler's role may only
 invoke this function and write to its dead-letter queue. Logs and both dead-letter queues are
@@ -56,7 +57,7 @@ from modules.iam_documents import account_administers_key, policy_document
 SOURCE = Path(__file__).resolve().parent.parent / "lambdas" / "offhours"
 # What Lambda imports at run time; tests/test_offhours_handler.py checks handler.py runs with
 # only these next to it. permissions.py is synthesis-time data and stays out of the archive.
-RUNTIME_FILES = ("handler.py", "contract.py")
+RUNTIME_FILES = ("handler.py", "contract.py", "spot_requests.py")
 # Zip entries get one fixed time and mode so the package is byte-identical between runs.
 ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can hold
 ZIP_MODE = 0o644
@@ -162,17 +163,21 @@ class OffHoursSchedule(Construct):
         budget_topic_arn: str,
         context: TeamContext,
         node_groups: Sequence[ITerraformDependable] = (),
+        training_instance_ids: Sequence[str] = (),
     ) -> None:
-        """`team`: the manifest whose schedule, pools and budget action the function serves."""
+        """`team`: the manifest whose schedule, pools and budget action the function serves.
+        `training_instance_ids`: the instances the stack manages, so `sync` can tell an orphaned
+        persistent spot request (lambdas/offhours/spot_requests.py) from a managed one."""
         super().__init__(scope, id)
         manifest = team
         if not manifest.capacity_function:
-            raise ValueError(f"team {manifest.team} has no schedule and no pools; it gets no off-hours function")
+            raise ValueError(f"team {manifest.team} has no schedule, no pools and no spot training; it gets no off-hours function")
         self._manifest = manifest
         self._tags = dict(context.tags)
         self._account = DataAwsCallerIdentity(self, "account").account_id
         self._partition = DataAwsPartition(self, "partition").partition
         team, region = manifest.team, manifest.region
+        spot_training = any(job.market == "spot" for job in manifest.training)
         self.function_name: str = naming.offhours_function(team)
         log_group_name = naming.offhours_log_group(team)
 
@@ -208,7 +213,9 @@ class OffHoursSchedule(Construct):
             "handler-policy",
             name="stop-start-team-capacity",
             role=role.id,
-            policy=policy_document(*handler_policy_statements(team, region, self._account, naming.budget(team), self._partition)),
+            policy=policy_document(
+                *handler_policy_statements(team, region, self._account, naming.budget(team), self._partition, spot_training=spot_training)
+            ),
         )
         runtime_policy = IamRolePolicy(
             self,
@@ -239,6 +246,14 @@ class OffHoursSchedule(Construct):
                     contract.ACCOUNT_ENV: self._account,
                     contract.BUDGET_ENV: naming.budget(team),
                     contract.BUDGET_TOPIC_ENV: budget_topic_arn,
+                    **(
+                        {
+                            contract.TRAINING_PROFILE_ENV: naming.training_role(team),
+                            contract.MANAGED_INSTANCES_ENV: Fn.join(",", list(training_instance_ids)),
+                        }
+                        if spot_training
+                        else {}
+                    ),
                 }
             ),
             tracing_config=LambdaFunctionTracingConfig(mode="Active"),
@@ -282,7 +297,7 @@ class OffHoursSchedule(Construct):
         timed: list[tuple[str, str, list[str], str]] = []
         if schedule is not None:
             timed += [(action, at, list(schedule.weekdays), schedule.timezone) for action, at in (("stop", schedule.stop), ("start", schedule.start))]
-        if manifest.inference:
+        if manifest.inference or spot_training:
             timed.append(("sync", SYNC_AT, list(CRON_DAYS), schedule.timezone if schedule else SYNC_TIMEZONE_WITHOUT_SCHEDULE))
         for action, at, days, timezone in timed:
             self._schedule(action, at, days, timezone, group.name, key.arn, function.arn, scheduler_role.arn, scheduler_dlq.arn, scheduler_policy)

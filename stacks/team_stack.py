@@ -104,7 +104,15 @@ class TeamStack(TerraformStack):
             self, "budget", budget=team.budget, recipients=team.alert_recipients, training_instance_ids=instance_ids, context=context
         )
         if team.capacity_function:
-            OffHoursSchedule(self, "offhours", team=team, budget_topic_arn=budget.topic_arn, node_groups=node_groups, context=context)
+            OffHoursSchedule(
+                self,
+                "offhours",
+                team=team,
+                budget_topic_arn=budget.topic_arn,
+                node_groups=node_groups,
+                training_instance_ids=instance_ids,
+                context=context,
+            )
 
     def _namespace(self, org: OrgPolicy, team: TeamManifest, cluster: str, name: str, provider: KubernetesProvider) -> list[NamespaceV1]:
         """The namespace the team's objects there wait for: created here with create_namespaces, else none (it must exist)."""

@@ -617,3 +617,24 @@ def test_the_guard_command_calls_nothing_without_a_request(tmp_path):
     done = subprocess.run(["/bin/sh", "-c", command], env=dict(os.environ, PATH=f"{fake.parent}:{os.environ['PATH']}"),
                           capture_output=True, text=True, timeout=30)
     assert done.returncode == 0 and not (tmp_path / "called").exists()
+
+
+def test_every_team_with_spot_training_sweeps_for_orphaned_requests_daily(synthesized):
+    """The guard cancels a request when Terraform destroys its instance; what it cannot catch
+    (requests from before it, a destroy without the AWS CLI) the function's daily sync cancels
+    (terraform-provider-aws #38142). It knows the managed instances by id: every spot instance of
+    the stack is in its environment, so a replaced instance updates it."""
+    checked = 0
+    for name, stack in team_stacks(synthesized).items():
+        spot = [address for address, body in resources(stack, "aws_instance").items() if "instance_market_options" in body]
+        if not spot:
+            continue
+        (function,) = resources(stack, "aws_lambda_function").values()
+        variables = function["environment"]["variables"]
+        assert variables[contract.TRAINING_PROFILE_ENV] == naming.training_role(name)
+        for address in resources(stack, "aws_instance"):
+            assert f"aws_instance.{address}.id" in variables[contract.MANAGED_INSTANCES_ENV]
+        schedules = [s for s in resources(stack, "aws_scheduler_schedule").values() if '"sync"' in s["target"]["input"]]
+        assert len(schedules) == 1, name
+        checked += 1
+    assert checked

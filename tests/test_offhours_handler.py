@@ -908,9 +908,11 @@ def test_parameter_name_format_agrees_with_generators_naming():
 
 
 def test_handler_imports_alone_from_the_lambda_archive_layout(tmp_path):
-    # Lambda puts handler.py and contract.py at the archive root, with no lambdas/ package.
+    # Lambda puts the runtime files at the archive root, with no lambdas/ package.
+    from modules.offhours_schedule import RUNTIME_FILES
+
     source = Path(offhours.__file__).parent
-    for name in ("handler.py", "contract.py"):
+    for name in RUNTIME_FILES:
         shutil.copy(source / name, tmp_path / name)
     # The repository is installed editable, so `lambdas` would be importable: check it is not imported.
     probe = (
@@ -924,9 +926,12 @@ def test_handler_imports_alone_from_the_lambda_archive_layout(tmp_path):
 
 
 def test_policy_uses_resource_star_only_for_actions_without_resource_level_permissions():
-    statements = handler_policy_statements("alpha", REGION, "123456789012", BUDGET)
+    statements = handler_policy_statements("alpha", REGION, "123456789012", BUDGET, spot_training=True)
     star = {action for s in statements if s["Resource"] == "*" for action in s["Action"]}
-    assert star == {"ec2:DescribeInstances", "eks:ListClusters"}
+    assert star == {"ec2:DescribeInstances", "eks:ListClusters", "ec2:DescribeSpotInstanceRequests"}
+    assert not {"ec2:DescribeSpotInstanceRequests", "ec2:CancelSpotInstanceRequests"} & policy_actions(
+        handler_policy_statements("alpha", REGION, "123456789012", BUDGET)
+    )
     for statement in statements:
         assert statement["Effect"] == "Allow"
         if statement["Resource"] != "*":
@@ -947,7 +952,7 @@ def test_policy_limits_every_change_to_the_teams_tagged_resources_and_parameters
     assert by_action["budgets:DescribeBudgetActionsForBudget"]["Resource"] == "arn:aws-cn:budgets::123456789012:budget/genai-finops-bravo"
 
 
-def test_policy_grants_exactly_the_api_calls_the_handler_makes(aws):
+def test_policy_grants_exactly_the_api_calls_the_handler_makes(aws, monkeypatch):
     # Runs a full stop/start cycle itself so the check holds whatever order tests run in;
     # every other test's calls in this module are in CALLED_ACTIONS too.
     session, _, setup, _ = aws
@@ -956,8 +961,13 @@ def test_policy_grants_exactly_the_api_calls_the_handler_makes(aws):
     invoke(event("stop"))
     invoke(event("start"))
     invoke(event("sync"))
+    # a team with spot training also finds and cancels orphaned spot requests on sync
+    orphan, _ = spot_request(setup, naming.training_role("alpha"))
+    answer_like_ec2(session, {orphan: naming.training_role("alpha")})
+    monkeypatch.setenv(contract.TRAINING_PROFILE_ENV, naming.training_role("alpha"))
+    invoke(event("sync"))
 
-    assert CALLED_ACTIONS == policy_actions(handler_policy_statements("alpha", REGION, "123456789012", BUDGET))
+    assert CALLED_ACTIONS == policy_actions(handler_policy_statements("alpha", REGION, "123456789012", BUDGET, spot_training=True))
 
 
 # --------------------------------------------------------------------------- faults (issue 22)
@@ -1059,3 +1069,104 @@ def test_prod_in_any_case_is_never_stopped(aws, value):
 
     assert instance_states(setup, [instance]) == {instance: "running"}
     assert f"instance/{instance}" in {e["resource"] for e in result["skipped"]}
+
+
+# --------------------------------------------------------------------------- orphaned spot requests (issue 23)
+
+
+def spot_request(setup: MotoServer, profile: str, kind: str = "persistent") -> tuple[str, str]:
+    """(request id, the instance moto launched for it) for a request launching with `profile`."""
+    answer = setup.client("ec2", region_name=REGION).request_spot_instances(
+        InstanceCount=1, Type=kind, LaunchSpecification={"ImageId": AMI, "InstanceType": "g5.xlarge", "IamInstanceProfile": {"Name": profile}},
+    )["SpotInstanceRequests"][0]
+    return answer["SpotInstanceRequestId"], answer.get("InstanceId", "")
+
+
+def answer_like_ec2(session: boto3.session.Session, profiles: dict[str, str], fresh: set[str] = frozenset()) -> None:
+    """moto's DescribeSpotInstanceRequests leaves out the launch specification's
+    IamInstanceProfile (EC2 returns it: API_LaunchSpecification) and dates every request
+    2015-01-01: the profile each request was made with goes back in, and `fresh` ones are an
+    instant old."""
+
+    def complete(parsed: dict[str, Any], **_: Any) -> None:
+        for request in parsed.get("SpotInstanceRequests", []):
+            name = profiles.get(request["SpotInstanceRequestId"])
+            if name:
+                request.setdefault("LaunchSpecification", {})["IamInstanceProfile"] = {
+                    "Arn": f"arn:aws:iam::{ACCOUNT}:instance-profile/{name}", "Name": name,
+                }
+            if request["SpotInstanceRequestId"] in fresh:
+                request["CreateTime"] = dt.datetime.now(dt.timezone.utc)
+
+    session.events.register("after-call.ec2.DescribeSpotInstanceRequests", complete)
+
+
+def request_states(setup: MotoServer, ids: list[str]) -> dict[str, str]:
+    """States of `ids` (every request with none)."""
+    found = setup.client("ec2", region_name=REGION).describe_spot_instance_requests(
+        **({"SpotInstanceRequestIds": ids} if ids else {})
+    )["SpotInstanceRequests"]
+    return {request["SpotInstanceRequestId"]: request["State"] for request in found}
+
+
+def test_sync_cancels_persistent_spot_requests_no_managed_instance_stands_for(aws, monkeypatch):
+    """terraform-provider-aws #38142: a replaced or destroyed persistent spot instance can leave
+    its request open, and EC2 launches an untracked instance for it. sync cancels the team's
+    requests (its training profile) whose instance the stack does not manage, older than an hour."""
+    session, calls, setup, _ = aws
+    alpha, bravo = naming.training_role("alpha"), naming.training_role("bravo")
+    managed, managed_instance = spot_request(setup, alpha)
+    orphan, orphan_instance = spot_request(setup, alpha)
+    other_team, _ = spot_request(setup, bravo)
+    fresh, _ = spot_request(setup, alpha)
+    answer_like_ec2(session, {managed: alpha, orphan: alpha, other_team: bravo, fresh: alpha}, fresh={fresh})
+    monkeypatch.setenv(contract.TRAINING_PROFILE_ENV, alpha)
+    monkeypatch.setenv(contract.MANAGED_INSTANCES_ENV, f"{managed_instance},i-0aaaaaaaaaaaaaaaa")
+
+    result = invoke(event("sync"))
+
+    cancelled = [entry for entry in result["done"] if entry["what"] == "cancel-orphaned-spot-request"]
+    assert [entry["resource"] for entry in cancelled] == [orphan]
+    assert orphan_instance in cancelled[0]["why"] and "terminate it if nobody uses it" in cancelled[0]["why"]
+    # moto forgets a cancelled request (EC2 lists it as cancelled for a while)
+    states = request_states(setup, [managed, other_team, fresh])
+    assert states == {managed: "active", other_team: "active", fresh: "active"}
+    assert request_states(setup, []).get(orphan, "cancelled") == "cancelled"
+    assert calls.count("ec2:CancelSpotInstanceRequests") == 1 and result["failed"] == []
+
+
+def test_a_dry_run_sync_cancels_no_spot_request(aws, monkeypatch):
+    session, calls, setup, _ = aws
+    alpha = naming.training_role("alpha")
+    orphan, _ = spot_request(setup, alpha)
+    answer_like_ec2(session, {orphan: alpha})
+    monkeypatch.setenv(contract.TRAINING_PROFILE_ENV, alpha)
+    monkeypatch.setenv(contract.MANAGED_INSTANCES_ENV, "")
+
+    result = invoke(event("sync", dry_run=True))
+
+    assert [entry["resource"] for entry in result["done"] if entry["what"] == "cancel-orphaned-spot-request"] == [orphan]
+    assert calls.count("ec2:CancelSpotInstanceRequests") == 0
+    assert request_states(setup, [orphan]) == {orphan: "active"}
+
+
+def test_a_team_without_spot_training_never_looks_at_spot_requests(aws):
+    session, calls, setup, _ = aws
+    spot_request(setup, naming.training_role("alpha"))
+    invoke(event("sync"))
+    assert calls.count("ec2:DescribeSpotInstanceRequests") == 0
+
+
+def test_a_refused_cancel_fails_the_invocation(aws, monkeypatch):
+    session, calls, setup, _ = aws
+    alpha = naming.training_role("alpha")
+    orphan, _ = spot_request(setup, alpha)
+    answer_like_ec2(session, {orphan: alpha})
+    monkeypatch.setenv(contract.TRAINING_PROFILE_ENV, alpha)
+    fail_when(session, "ec2.CancelSpotInstanceRequests", lambda request: True, 403, "UnauthorizedOperation", "not allowed")
+
+    with pytest.raises(offhours.StepsFailed) as failed:
+        offhours.handler(event("sync"), None)
+
+    (entry,) = failed.value.result["failed"]
+    assert entry["what"] == "cancel-orphaned-spot-request" and entry["resource"] == orphan and "UnauthorizedOperation" in entry["why"]

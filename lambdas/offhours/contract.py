@@ -29,6 +29,10 @@ TEAM_ENV = "GENAI_FINOPS_TEAM"
 REGION_ENV = "GENAI_FINOPS_REGION"
 ACCOUNT_ENV = "GENAI_FINOPS_ACCOUNT"
 BUDGET_ENV = "GENAI_FINOPS_BUDGET"
+# The team's training instance profile, and the training instances its stack manages (comma
+# separated): `sync` cancels persistent spot requests of that profile no managed instance stands for.
+TRAINING_PROFILE_ENV = "GENAI_FINOPS_TRAINING_PROFILE"
+MANAGED_INSTANCES_ENV = "GENAI_FINOPS_TRAINING_INSTANCES"
 # The team budget's alert topic: an SNS event from any other topic is refused.
 BUDGET_TOPIC_ENV = "GENAI_FINOPS_BUDGET_TOPIC_ARN"
 # The schedules pass EventBridge Scheduler's `<aws.scheduler.scheduled-time>` under this key

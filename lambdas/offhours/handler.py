@@ -45,9 +45,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 # Lambda imports this file as the top-level module `handler` from the archive root, next to
 # contract.py; tests and the construct import it as part of the lambdas.offhours package.
 if __package__:
-    from . import contract
+    from . import contract, spot_requests
 else:
     import contract  # type: ignore[no-redef]
+    import spot_requests  # type: ignore[no-redef]
 
 DEFAULT_FUNCTION_NAME = "genai-finops-offhours"
 # Copies of policies/gfo_facts.py's TEAM_NAME_PATTERN and REGION_PATTERN (the function's
@@ -643,6 +644,29 @@ def sync_nodegroups(run: Run, eks: Any, ssm: Any, today: dt.date, hold: Hold) ->
         update_scaling(run, eks, "sync-nodegroup", cluster, name, resource, current, target, "the manifest's bounds (node group tags)")
 
 
+def cancel_orphaned_spot_requests(run: Run, ec2: Any, now: dt.datetime, environ: dict[str, str] | os._Environ[str]) -> None:
+    """Cancel the team's persistent spot requests whose instance the stack does not manage (spot_requests.py)."""
+    profile = environ.get(contract.TRAINING_PROFILE_ENV, "")
+    if not profile:
+        return  # the team runs no spot training
+    managed = {part for part in environ.get(contract.MANAGED_INSTANCES_ENV, "").split(",") if part}
+    for request in spot_requests.orphaned(ec2, profile, managed, now):
+        request_id = str(request["SpotInstanceRequestId"])
+        instance = request.get("InstanceId")
+        why = (f"persistent spot request in state {request.get('State')} launches with the team's training profile {profile} "
+               + (f"and runs {instance}, which the stack does not manage (cancelling leaves it running: terminate it "
+                  "if nobody uses it)" if instance else "and no instance the stack manages"))
+        if run.request.dry_run:
+            run.record("done", "cancel-orphaned-spot-request", request_id, why)
+            continue
+        try:
+            ec2.cancel_spot_instance_requests(SpotInstanceRequestIds=[request_id])
+        except ClientError as error:
+            run.record("failed", "cancel-orphaned-spot-request", request_id, error_text(error))
+        else:
+            run.record("done", "cancel-orphaned-spot-request", request_id, why)
+
+
 def cap_nodegroups(run: Run, eks: Any, today: dt.date, hold: Hold) -> None:
     for cluster, name, resource, nodegroup in team_nodegroups(run, eks, "cap-nodegroup", today, honour_opt_outs=False):
         if not hold.held:
@@ -684,7 +708,10 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         if request.action == "start":
             steps = ((start_instances, (ec2, today, hold), "list-instances"), (start_nodegroups, (eks, ssm, today, hold), "list-nodegroups"))
         elif request.action == "sync":
-            steps = ((sync_nodegroups, (eks, ssm, today, hold), "list-nodegroups"),)
+            steps = (
+                (sync_nodegroups, (eks, ssm, today, hold), "list-nodegroups"),
+                (cancel_orphaned_spot_requests, (ec2, now, os.environ), "list-spot-requests"),
+            )
         else:
             steps = ((cap_nodegroups, (eks, today, hold), "list-nodegroups"),)
     for step, args, listing in steps:

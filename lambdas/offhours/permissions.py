@@ -26,9 +26,12 @@ from typing import Any
 from lambdas.offhours.contract import ENVIRONMENT_TAG, PARAMETER_PREFIX_FORMAT, PROD_ENVIRONMENT, STOPPED_BY_TAG, STOPPED_BY_VALUE, TEAM_TAG
 
 
-def handler_policy_statements(team: str, region: str, account_id: str, budget_name: str, partition: str = "aws") -> list[dict[str, Any]]:
+def handler_policy_statements(
+    team: str, region: str, account_id: str, budget_name: str, partition: str = "aws", *, spot_training: bool = False
+) -> list[dict[str, Any]]:
     """IAM statements for the function that stops and starts `team`'s capacity in `region`
-    and reads the actions of its budget `budget_name`."""
+    and reads the actions of its budget `budget_name`; with `spot_training`, also finds and
+    cancels the team's orphaned persistent spot requests (spot_requests.py)."""
 
     def arn(service: str, resource: str) -> str:
         return f"arn:{partition}:{service}:{region}:{account_id}:{resource}"
@@ -42,7 +45,24 @@ def handler_policy_statements(team: str, region: str, account_id: str, budget_na
         "Null": {"aws:TagKeys": "false"},
     }
     parameter_prefix = PARAMETER_PREFIX_FORMAT.format(team=team).lstrip("/")
-    return [
+    spot = [
+        {
+            "Sid": "DescribeSpotRequestsHasNoResourceLevelPermissions",
+            "Effect": "Allow",
+            "Action": ["ec2:DescribeSpotInstanceRequests"],
+            "Resource": "*",
+        },
+        {
+            # Requests of this region and account only. No tag condition: a request the provider
+            # created carries no tags of ours, and the handler cancels only those launching with
+            # the team's training instance profile.
+            "Sid": "CancelSpotRequestsOfThisRegion",
+            "Effect": "Allow",
+            "Action": ["ec2:CancelSpotInstanceRequests"],
+            "Resource": arn("ec2", "spot-instances-request/*"),
+        },
+    ] if spot_training else []
+    return spot + [
         {
             "Sid": "DescribeInstancesHasNoResourceLevelPermissions",
             "Effect": "Allow",
