@@ -44,6 +44,13 @@ TABLE_CONFIGURATIONS_PATH = "export[0].data_query[0].table_configurations"
 FOCUS_COLUMNS = focus_spec.EXPORT_COLUMNS
 # Hourly rows: off-schedule spend needs them (generators/showback.py).
 TIME_GRANULARITY = "HOURLY"
+# Every table configuration AWS documents for FOCUS_1_2_AWS, each set explicitly, so what AWS
+# answers for the table is what we sent: the table dictionary lists TIME_GRANULARITY (HOURLY,
+# DAILY, MONTHLY) as FOCUS 1.2's only configuration
+# (https://docs.aws.amazon.com/cur/latest/userguide/table-dictionary-focus-1-2-aws.html, read
+# 2026-12-02). The keys AWS was seen adding unasked (BILLING_VIEW_ARN,
+# INCLUDE_MANUAL_DISCOUNT_COMPATIBILITY) are COST_AND_USAGE_REPORT's, which we do not query.
+TABLE_CONFIGURATIONS = {FOCUS_TABLE: {"TIME_GRANULARITY": TIME_GRANULARITY}}
 # The two service principals that write exports, and what they check on the bucket, with the
 # confused-deputy conditions AWS documents for them
 # (https://docs.aws.amazon.com/cur/latest/userguide/dataexports-s3-bucket.html).
@@ -112,7 +119,7 @@ class BillingExport(Construct):
                     data_query=[
                         BcmdataexportsExportExportDataQuery(
                             query_statement=f"SELECT {', '.join(FOCUS_COLUMNS)} FROM {FOCUS_TABLE}",
-                            table_configurations={FOCUS_TABLE: {"TIME_GRANULARITY": TIME_GRANULARITY}},
+                            table_configurations=TABLE_CONFIGURATIONS,
                         )
                     ],
                     destination_configurations=[

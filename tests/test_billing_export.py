@@ -107,3 +107,21 @@ def test_drift_in_the_table_configuration_never_replaces_the_export(governance):
     stack, _, _ = governance
     export = only(stack, "aws_bcmdataexports_export")
     assert export["lifecycle"] == {"ignore_changes": ["export[0].data_query[0].table_configurations"]}
+
+
+# What the FOCUS 1.2 table dictionary lists as the table's configurations, written here from
+# https://docs.aws.amazon.com/cur/latest/userguide/table-dictionary-focus-1-2-aws.html (read 2026-12-02).
+DOCUMENTED_FOCUS_1_2_CONFIGURATIONS = {"TIME_GRANULARITY": {"HOURLY", "DAILY", "MONTHLY"}}
+
+
+def test_every_documented_table_configuration_is_set_so_aws_answers_what_was_sent(governance):
+    """Keys left to AWS's default come back unasked and break the apply ("new element ... has
+    appeared": terraform-provider-aws #43978, #42761, #48807); every configuration the table has
+    is therefore set, to a documented value."""
+    stack, _, _ = governance
+    (query,) = only(stack, "aws_bcmdataexports_export")["export"][0]["data_query"]
+    (table,) = query["table_configurations"]
+    assert f"FROM {table}" in query["query_statement"]
+    configured = query["table_configurations"][table]
+    assert set(configured) == set(DOCUMENTED_FOCUS_1_2_CONFIGURATIONS)
+    assert all(value in DOCUMENTED_FOCUS_1_2_CONFIGURATIONS[key] for key, value in configured.items())
