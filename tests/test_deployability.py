@@ -10,6 +10,7 @@ older Kubernetes minor that creates its namespaces, and every budget action.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 from pathlib import Path
@@ -30,19 +31,22 @@ from tests.conftest import Synthesized, load_output
 from tests.manifest_helpers import REPO, example, write_manifests
 
 
-def several_manifests(root: Path) -> Path:
+def several_manifests(root: Path, org: dict[str, Any] | None = None, eu: tuple[str, str, str] | None = None) -> Path:
     """alpha, bravo, charlie as shipped, plus delta in eu-west-1 (a region of its own) with a
-    second pool on AWS Inferentia2."""
-    org = example("org")
+    second pool on AWS Inferentia2, and echo beside charlie. `org`: an org.yaml to start from
+    (the shipped one by default); `eu`: the eu-west-1 (node role ARN, subnet, security group)."""
+    org = copy.deepcopy(org) if org is not None else example("org")
+    role, subnet, group = eu or ("arn:aws:iam::123456789012:role/genai-eu-nodes", "subnet-0c1b2c3d4e5f60001", "sg-0c1b2c3d4e5f60001")
     org["allowed_instance_types"].append("inf2.*")
+    org["allowed_regions"] += [] if "eu-west-1" in org["allowed_regions"] else ["eu-west-1"]
     org["clusters"]["genai-eu"] = {
         "region": "eu-west-1",
-        "node_role_arn": "arn:aws:iam::123456789012:role/genai-eu-nodes",
-        "subnet_ids": ["subnet-0c1b2c3d4e5f60001"],
+        "node_role_arn": role,
+        "subnet_ids": [subnet],
         "kubernetes_version": "1.29",
         "create_namespaces": True,
     }
-    org["networks"]["eu-west-1"] = {"subnet_id": "subnet-0c1b2c3d4e5f60001", "security_group_ids": ["sg-0c1b2c3d4e5f60001"]}
+    org["networks"]["eu-west-1"] = {"subnet_id": subnet, "security_group_ids": [group]}
     delta = example("charlie")
     delta.update(team="delta", owner="ml-team-delta@example.com", region="eu-west-1")
     delta["schedule"] = {"timezone": "Europe/Dublin", "weekdays": ["mon", "tue", "wed", "thu"], "start": "09:00", "stop": "18:30"}

@@ -74,7 +74,7 @@ def seed_amis(setup) -> None:
     PutParameter refuses them (moto too), so it goes into moto's backend, in this process."""
     from moto.ssm.models import Parameter, ssm_backends
 
-    for region in ("us-east-1", "us-west-2"):
+    for region in ("us-east-1", "us-west-2", "eu-west-1"):
         image = setup.client("ec2", region).register_image(
             Name="deep-learning-base-oss-nvidia-al2023", RootDeviceName="/dev/xvda",
             BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {"VolumeSize": 75}}],
@@ -85,14 +85,36 @@ def seed_amis(setup) -> None:
         ))
 
 
-def test_the_examples_apply_reapply_as_a_no_op_and_destroy_against_moto(moto, tmp_path, monkeypatch):
+def seed_eu(setup) -> tuple[str, str, str]:
+    """eu-west-1 for `several`'s delta: a VPC, a subnet, a security group, the node role and genai-eu."""
+    ec2 = setup.client("ec2", "eu-west-1")
+    vpc = ec2.create_vpc(CidrBlock="10.30.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.30.0.0/24", AvailabilityZone="eu-west-1a")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName="training-eu-west-1", Description="GPU training", VpcId=vpc)["GroupId"]
+    role = setup.client("iam", "eu-west-1").create_role(
+        RoleName="genai-eu-nodes",
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
+    )["Role"]["Arn"]
+    setup.client("eks", "eu-west-1").create_cluster(name="genai-eu", roleArn=role, resourcesVpcConfig={"subnetIds": [subnet]}, version="1.29")
+    return role, subnet, group
+
+
+@pytest.mark.parametrize("which", ["examples", "several"])
+def test_the_stacks_apply_reapply_as_a_no_op_and_destroy_against_moto(moto, tmp_path, monkeypatch, which):
+    """`several` adds a team in eu-west-1 on a 1.29 cluster that creates its namespaces, a team
+    sharing charlie's namespace, Inferentia pools; the examples have spot training and prod pools."""
     from tests.test_preflight import seed
 
     monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")  # AmazonSSMManagedInstanceCore and friends
     moto.reset()
     org = seed(moto, broken=False)
     seed_amis(moto)
-    manifests = load_manifest_set([str(write_manifests(tmp_path / "m", {n: example(n) for n in ("alpha", "bravo", "charlie")}, org))])
+    if which == "examples":
+        root = write_manifests(tmp_path / "m", {n: example(n) for n in ("alpha", "bravo", "charlie")}, org)
+    else:
+        root = several_manifests(tmp_path / "m", org, seed_eu(moto))
+    manifests = load_manifest_set([str(root)])
     out = synthesize(manifests, tmp_path / "cdktf.out").out_dir
     tfrc = loop.cli_config(tmp_path)
     env = loop.environment(
