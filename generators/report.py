@@ -13,6 +13,7 @@ import html
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from generators import unit_cost
 from generators.safe_text import truncate, visible
 
 WIDTH = 760
@@ -193,26 +194,24 @@ def render(data: ReportData) -> str:
 
 
 def _models(est: Any, sb: dict[str, Any] | None) -> list[tuple[str, float, float | None, float | None, int | None]]:
-    """(model, cost, estimated $/1M, actual $/1M, tokens): actual cost with billing data, else expected."""
-    estimated: dict[str, list[float]] = {}
+    """(model, cost, estimated $/1M, actual $/1M, tokens): actual cost with billing data, else expected.
+    The estimated $/1M is the one `cost` and `showback` print (generators/unit_cost.py)."""
+    if sb:
+        rows = []
+        for m in sb["models"]:
+            tokens = None if m.get("prompt_tokens") is None else m["prompt_tokens"] + m["generation_tokens"]
+            rows.append((f"{m['model_id']} ({m['team']})", m["actual_usd"], m.get("estimated_usd_per_million_tokens"),
+                         m.get("usd_per_million_tokens"), tokens))
+        return rows
     expected: dict[str, float] = {}
+    served: dict[str, list] = {}
     for team in est.teams:
         for c in team.components:
             if c.model_id is None:
                 continue
             expected[c.model_id] = expected.get(c.model_id, 0.0) + c.monthly_usd.expected
-            if c.usd_per_million_tokens_at_utilization is not None:
-                estimated.setdefault(c.model_id, []).append(c.usd_per_million_tokens_at_utilization)
-    if sb:
-        rows = []
-        for m in sb["models"]:
-            tokens = None if m.get("prompt_tokens") is None else m["prompt_tokens"] + m["generation_tokens"]
-            est_m = estimated.get(m["model_id"])
-            rows.append((f"{m['model_id']} ({m['team']})", m["actual_usd"], sum(est_m) / len(est_m) if est_m else None,
-                         m.get("usd_per_million_tokens"), tokens))
-        return rows
-    return [(model, cost, sum(estimated[model]) / len(estimated[model]) if model in estimated else None, None, None)
-            for model, cost in sorted(expected.items())]
+            served.setdefault(c.model_id, []).append((c.units.expected, c))
+    return [(model, cost, unit_cost.pooled_usd_per_million_tokens(served[model])[1], None, None) for model, cost in sorted(expected.items())]
 
 
 def now() -> str:

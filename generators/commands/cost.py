@@ -173,6 +173,7 @@ def _range6(r) -> dict:
 
 def models(est) -> list[dict]:
     """Spend and $ per million tokens per model_id, over every team and component serving it."""
+    from generators import unit_cost
     from generators.cost import ZERO
 
     by_model: dict[str, dict] = {}
@@ -183,14 +184,10 @@ def models(est) -> list[dict]:
             entry = by_model.setdefault(c.model_id, {"teams": set(), "usd": ZERO, "tokens": []})
             entry["teams"].add(team.team)
             entry["usd"] = entry["usd"] + c.monthly_usd
-            if c.usd_per_million_tokens is not None:
-                weight = c.units.expected * c.hours
-                entry["tokens"].append((weight, c.usd_per_million_tokens, c.usd_per_million_tokens_at_utilization))
+            entry["tokens"].append((c.units.expected, c))
     out = []
     for model_id, entry in sorted(by_model.items()):
-        weight = sum(w for w, _, _ in entry["tokens"])
-        full = sum(w * f for w, f, _ in entry["tokens"]) / weight if weight else None
-        used = sum(w * u for w, _, u in entry["tokens"]) / weight if weight else None
+        full, used = unit_cost.pooled_usd_per_million_tokens(entry["tokens"])
         out.append({
             "model_id": model_id,
             "teams": sorted(entry["teams"]),

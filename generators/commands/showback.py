@@ -144,17 +144,17 @@ def run(args: argparse.Namespace) -> int:
 
 
 def estimated_per_model(estimate) -> dict[tuple[str, str], float]:
-    """(model_id, team) -> the estimate's $ per million tokens at utilization_percent, weighted
-    by expected node hours where several pools serve one model."""
-    weighted: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    """(model_id, team) -> the estimate's $ per million tokens at utilization_percent, pooled
+    over the team's pools serving the model (generators/unit_cost.py)."""
+    from generators import unit_cost
+
+    served: dict[tuple[str, str], list] = {}
     for team in estimate.teams:
         for c in team.components:
-            if c.usd_per_million_tokens_at_utilization is not None:
-                weighted.setdefault((c.model_id, team.team), []).append((c.units.expected * c.hours, c.usd_per_million_tokens_at_utilization))
-    return {
-        key: round(sum(w * v for w, v in pairs) / sum(w for w, _ in pairs), 4) if sum(w for w, _ in pairs) else round(pairs[0][1], 4)
-        for key, pairs in weighted.items()
-    }
+            if c.model_id is not None and c.usd_per_million_tokens_at_utilization is not None:
+                served.setdefault((c.model_id, team.team), []).append((c.units.expected, c))
+    pooled = {key: unit_cost.pooled_usd_per_million_tokens(pairs)[1] for key, pairs in served.items()}
+    return {key: round(value, 4) for key, value in pooled.items() if value is not None}
 
 
 def athena_client(org):
