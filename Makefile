@@ -13,7 +13,7 @@ export CHECKPOINT_DISABLE := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export GENAI_FINOPS_CHECKOV := $(abspath $(CHECKOV_VENV)/bin/checkov)
 
-.PHONY: install system-packages demo test bench clean help
+.PHONY: install system-packages demo lint test bench clean help
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -59,7 +59,12 @@ demo: install ## Validate, price, synthesize and scan the shipped examples, then
 	$(BIN)/python -m generators.focus_sample manifests --month $(DEMO_MONTH) --out $(OUT)/billing
 	$(BIN)/python -m generators.token_sample manifests --month $(DEMO_MONTH) --out $(OUT)/tokens --billing $(OUT)/billing --report $(OUT)/report.html
 
-test: install ## Run every test
+LINTED := generators stacks modules lambdas policies
+
+lint: $(VENV)/.installed ## Lint (ruff: pyflakes, pycodestyle, import order; settings in pyproject.toml)
+	$(BIN)/ruff check $(LINTED)
+
+test: install lint ## Lint, then run every test
 	$(BIN)/python -m pytest
 
 bench: install ## Measure validate, cost, synth and scan for 10, 100 and 500 teams, then one changed team of 500

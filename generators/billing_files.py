@@ -77,10 +77,12 @@ def download_s3(source: str, into: Path, new_client: Any = None) -> dict[Path, s
             if reason:
                 raise ToolError(f"--billing {shown}: refusing the object {message(item['Key'])!r}: {reason}")
         if len(objects) > MAX_S3_OBJECTS:
-            raise ToolError(f"--billing {shown}: {len(objects):,} FOCUS files under that prefix, more than {MAX_S3_OBJECTS:,}; name a narrower prefix (one billing period)")
+            raise ToolError(f"--billing {shown}: {len(objects):,} FOCUS files under that prefix, more than {MAX_S3_OBJECTS:,}; name a "
+                "narrower prefix (one billing period)")
         size = sum(int(item.get("Size", 0)) for item in objects)
         if size > MAX_S3_BYTES:
-            raise ToolError(f"--billing {shown}: {size / 1024**3:,.1f} GiB under that prefix, more than {MAX_S3_BYTES // 1024**3} GiB; name a narrower prefix or use --engine athena")
+            raise ToolError(f"--billing {shown}: {size / 1024**3:,.1f} GiB under that prefix, more than {MAX_S3_BYTES // 1024**3} GiB; "
+                "name a narrower prefix or use --engine athena")
         for index, item in enumerate(objects):
             key = item["Key"]
             suffix = next(s for s in SUFFIXES if key.endswith(s))

@@ -12,8 +12,8 @@ import importlib
 import os
 import pkgutil
 import sys
-from typing import Callable, NoReturn
 from types import ModuleType
+from typing import Callable, NoReturn
 
 from generators.errors import ManifestError, ToolError, UsageError
 

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generators import focus_spec, naming
+from generators.cost import Month
 from generators.model import ManifestSet, TeamManifest, TrainingJob
 from generators.pricing import PriceCatalog
-from generators.cost import Month
 from generators.showback import USER_TAG_PREFIX, in_schedule
 
 EC2 = "Amazon Elastic Compute Cloud"

@@ -107,7 +107,7 @@ def conformance_problems(path: Path) -> list[str]:
                 # FOCUS Date/Time Format: ISO 8601 in UTC (a Z or +00:00 offset, or a UTC timestamp type)
                 text = f"CAST({column.name} AS VARCHAR)"
                 checks.append(("not an ISO 8601 UTC date/time",
-                               f"{column.name} IS NOT NULL AND NOT regexp_matches({text}, '^\\d{{4}}-\\d{{2}}-\\d{{2}}[T ]\\d{{2}}:\\d{{2}}(:\\d{{2}}(\\.\\d+)?)?(Z|\\+00(:?00)?)$')"))
+                               f"{column.name} IS NOT NULL AND NOT regexp_matches({text}, '^\\d{{4}}-\\d{{2}}-\\d{{2}}[T ]\\d{{2}}:\\d{{2}}(:\\d{{2}}(\\.\\d+)?)?(Z|\\+00(:?00)?)$')"))  # noqa: E501 - one regular expression
             for what, condition in checks:
                 count, example = connection.execute(
                     f"SELECT count(*), any_value(CAST({column.name} AS VARCHAR)) FROM {reader} WHERE {condition}"

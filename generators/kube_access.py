@@ -101,7 +101,8 @@ class KubeApi:
             # socket.timeout and ConnectionRefused are OSErrors; a private endpoint is unreachable
             # from outside its VPC.
             reason = "timed out" if isinstance(error, socket.timeout) else message(error, 120)
-            raise KubeUnverified(f"the cluster's API endpoint could not be reached ({reason}); a private endpoint needs preflight to run inside its network") from error
+            raise KubeUnverified(f"the cluster's API endpoint could not be reached ({reason}); a private endpoint needs preflight to "
+                "run inside its network") from error
         finally:
             connection.close()
         if len(raw) > MAX_BODY_BYTES:
@@ -113,7 +114,8 @@ class KubeApi:
         if not isinstance(answer, dict):
             raise KubeUnverified(f"{method} {path} answered HTTP {response.status} with something that is not a Kubernetes API object")
         if response.status == 401:
-            raise KubeRefused("the cluster does not accept the caller (401 Unauthorized): give its IAM principal an EKS access entry (README, Kubernetes access)")
+            raise KubeRefused("the cluster does not accept the caller (401 Unauthorized): give its IAM principal an EKS access entry "
+                "(README, Kubernetes access)")
         return response.status, answer
 
     def namespace_labels(self, name: str) -> dict[str, str] | None:

@@ -14,8 +14,8 @@ from typing import Any, Callable, Iterable, Literal
 
 from generators import catalog, kube_access, kubernetes
 from generators.errors import ToolError
-from generators.safe_text import message
 from generators.model import ManifestSet, TeamManifest
+from generators.safe_text import message
 
 Status = Literal["pass", "fail", "unverified"]
 STATUSES: tuple[Status, ...] = ("pass", "fail", "unverified")
@@ -250,13 +250,15 @@ class Preflight:
         # The applied value, else AWS's default where no value was ever applied
         # (https://docs.aws.amazon.com/servicequotas/2019-06-24/apireference/API_GetServiceQuota.html).
         try:
-            return float(self._call("service-quotas", region, "get_service_quota", missing=("NoSuchResourceException",), ServiceCode="ec2", QuotaCode=code)["Quota"]["Value"])
+            answer = self._call("service-quotas", region, "get_service_quota", missing=("NoSuchResourceException",), ServiceCode="ec2", QuotaCode=code)
+            return float(answer["Quota"]["Value"])
         except Missing:
             pass
         try:
-            return float(
-                self._call("service-quotas", region, "get_aws_default_service_quota", missing=("NoSuchResourceException",), ServiceCode="ec2", QuotaCode=code)["Quota"]["Value"]
+            answer = self._call(
+                "service-quotas", region, "get_aws_default_service_quota", missing=("NoSuchResourceException",), ServiceCode="ec2", QuotaCode=code
             )
+            return float(answer["Quota"]["Value"])
         except Missing as error:
             raise Unverified(f"Service Quotas knows no quota {code} for ec2 here") from error
 
@@ -279,12 +281,15 @@ class Preflight:
         try:
             subnet = self._subnets(needs.region, [network.subnet_id]).get(network.subnet_id)
             if subnet is None:
-                self._add("training-network", needs.region, subject, "fail", f"subnet {network.subnet_id} does not exist in {needs.region}: fix networks.{needs.region}.subnet_id in org.yaml")
+                self._add("training-network", needs.region, subject, "fail", f"subnet {network.subnet_id} does not exist in "
+                    f"{needs.region}: fix networks.{needs.region}.subnet_id in org.yaml")
                 return
             missing, elsewhere = [], []
             for group_id in network.security_group_ids:
                 try:
-                    (group,) = self._call("ec2", needs.region, "describe_security_groups", missing=("InvalidGroup.NotFound", "InvalidGroupId.Malformed"), GroupIds=[group_id])["SecurityGroups"]
+                    (group,) = self._call(
+                        "ec2", needs.region, "describe_security_groups", missing=("InvalidGroup.NotFound", "InvalidGroupId.Malformed"), GroupIds=[group_id]
+                    )["SecurityGroups"]
                 except Missing:
                     missing.append(group_id)
                     continue
@@ -299,7 +304,8 @@ class Preflight:
             )
             self._add("training-network", needs.region, subject, "fail", "; ".join(problems) + f": fix networks.{needs.region} in org.yaml")
         else:
-            self._add("training-network", needs.region, subject, "pass", f"subnet {network.subnet_id} in {subnet['VpcId']} ({subnet['AvailabilityZone']}) with its security groups")
+            self._add("training-network", needs.region, subject, "pass", f"subnet {network.subnet_id} in {subnet['VpcId']} "
+                f"({subnet['AvailabilityZone']}) with its security groups")
 
     def _offerings(self, needs: RegionNeeds) -> None:
         if not needs.placements:
@@ -442,9 +448,11 @@ class Preflight:
             return
         unreserved = int(limits.get("UnreservedConcurrentExecutions", 0))
         if unreserved >= 1:
-            self._add("lambda", needs.region, subject, "pass", f"{functions} function(s), no reserved concurrency; {unreserved} unreserved executions in the account")
+            self._add("lambda", needs.region, subject, "pass", f"{functions} function(s), no reserved concurrency; {unreserved} "
+                "unreserved executions in the account")
         else:
-            self._add("lambda", needs.region, subject, "fail", "the account has no unreserved concurrency left: release reserved concurrency or ask for a Lambda concurrency increase")
+            self._add("lambda", needs.region, subject, "fail", "the account has no unreserved concurrency left: release reserved "
+                "concurrency or ask for a Lambda concurrency increase")
 
     def _cost_allocation_tags(self) -> None:
         region = "global"
@@ -455,7 +463,8 @@ class Preflight:
                 region,
                 ", ".join(keys),
                 "pass",
-                "activation is off: deploy the team stacks, wait for the tags to reach billing (up to 24 hours), then turn on governance.activate_cost_allocation_tags",
+                "activation is off: deploy the team stacks, wait for the tags to reach billing (up to 24 hours), "
+                "then turn on governance.activate_cost_allocation_tags",
             )
             return
         try:

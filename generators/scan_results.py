@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from generators.app_builder import STACK_FILE, STACKS_DIR
 from generators import checkov_adapter
+from generators.app_builder import STACK_FILE, STACKS_DIR
 from generators.errors import ToolError, UsageError, display_path
 from generators.naming import GOVERNANCE_STACK
 

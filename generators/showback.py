@@ -20,11 +20,10 @@ gzipped CSV); schedules and forecasts are applied in Python to per-team hourly s
 from __future__ import annotations
 
 import datetime as dt
-import math
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from generators import gpu_idle
@@ -33,19 +32,19 @@ from generators.billing_files import (  # noqa: F401 - download_s3 and the colum
     REQUIRED_COLUMNS,
     SUFFIXES,
     USER_TAG_PREFIX,
+    Labels,
+    billing_files,
     check_rows,
     columns_of,
-    Labels,
+    download_s3,
     relation_sql,
     utc_literal,
     which_file_fails,
-    billing_files,
-    download_s3,
 )
 from generators.cost import Month
 from generators.errors import ToolError
-from generators.safe_text import message
 from generators.model import WEEKDAYS, ManifestSet, Schedule
+from generators.safe_text import message
 from generators.tags import MODEL_ID_TAG as MODEL_TAG
 from generators.tags import TEAM_TAG
 

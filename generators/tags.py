@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 
 from generators.model import OrgPolicy, TeamManifest
-
 from lambdas.offhours.contract import ENVIRONMENT_TAG, TEAM_TAG
 
 SHARED_MODEL_ID = "shared"

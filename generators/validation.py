@@ -159,7 +159,8 @@ def _identity(doc: SourceDocument, manifest: TeamManifest) -> list[Problem]:
 def _region(doc: SourceDocument, manifest: TeamManifest, org: OrgPolicy) -> list[Problem]:
     if manifest.region in org.allowed_regions:
         return []
-    return [doc.problem(("region",), f"region '{manifest.region}' is not allowed; allowed: {', '.join(org.allowed_regions)}{_did_you_mean(manifest.region, org.allowed_regions)}")]
+    return [doc.problem(("region",), f"region '{manifest.region}' is not allowed; allowed: "
+        f"{', '.join(org.allowed_regions)}{_did_you_mean(manifest.region, org.allowed_regions)}")]
 
 
 def _tags(doc: SourceDocument, manifest: TeamManifest, org: OrgPolicy) -> list[Problem]:
@@ -177,7 +178,8 @@ def _tags(doc: SourceDocument, manifest: TeamManifest, org: OrgPolicy) -> list[P
         if reason:
             problems.append(doc.problem(field, reason))
     for key in tags.missing_required(manifest, org):
-        problems.append(doc.problem(("tags",), f"required tag '{key}' is not supplied by any field; add it under tags (org.yaml requires {', '.join(org.required_tags)})"))
+        problems.append(doc.problem(("tags",), f"required tag '{key}' is not supplied by any field; add it under tags (org.yaml "
+            f"requires {', '.join(org.required_tags)})"))
     resource_tags = tags.model_tags(manifest, org, "x")
     if len(resource_tags) > tags.MAX_TAGS_PER_RESOURCE:
         problems.append(doc.problem(("tags",), f"resources would carry {len(resource_tags)} tags; AWS allows at most {tags.MAX_TAGS_PER_RESOURCE}"))
@@ -267,16 +269,19 @@ def _budget(doc: SourceDocument, manifest: TeamManifest, org: OrgPolicy) -> list
     problems = []
     if budget.monthly_usd > org.max_team_monthly_usd:
         problems.append(
-            doc.problem(("budget", "monthly_usd"), f"{budget.monthly_usd:g} USD is over the org cap of {org.max_team_monthly_usd:g} USD (max_team_monthly_usd in org.yaml)")
+            doc.problem(("budget", "monthly_usd"), f"{budget.monthly_usd:g} USD is over the org cap of {org.max_team_monthly_usd:g} "
+                "USD (max_team_monthly_usd in org.yaml)")
         )
     notifications = len(budget.alerts_percent) + (1 if budget.forecast_alert_percent is not None else 0)
     if notifications > MAX_BUDGET_NOTIFICATIONS:
         problems.append(
-            doc.problem(("budget", "alerts_percent"), f"{notifications} notifications (alerts plus forecast); AWS Budgets allows at most {MAX_BUDGET_NOTIFICATIONS} per budget")
+            doc.problem(("budget", "alerts_percent"), f"{notifications} notifications (alerts plus forecast); AWS Budgets allows at "
+                f"most {MAX_BUDGET_NOTIFICATIONS} per budget")
         )
     recipients = manifest.alert_recipients
     if len(recipients) > MAX_EMAIL_SUBSCRIBERS:
-        problems.append(doc.problem(("budget", "notify"), f"{len(recipients)} e-mail addresses; AWS Budgets allows at most {MAX_EMAIL_SUBSCRIBERS} per notification"))
+        problems.append(doc.problem(("budget", "notify"), f"{len(recipients)} e-mail addresses; AWS Budgets allows at most "
+            f"{MAX_EMAIL_SUBSCRIBERS} per notification"))
     twice = repeated(recipients)
     if twice:
         problems.append(doc.problem(("budget", "notify"), f"listed twice: {twice}"))
@@ -285,7 +290,8 @@ def _budget(doc: SourceDocument, manifest: TeamManifest, org: OrgPolicy) -> list
     stoppable = sum(job.count for job in manifest.training)
     if budget.on_exceed == "stop-training" and stoppable > MAX_SSM_ACTION_INSTANCES:
         problems.append(
-            doc.problem(("budget", "on_exceed"), f"stop-training would stop {stoppable} training instances; an AWS Budgets action stops at most {MAX_SSM_ACTION_INSTANCES}: use deny-new-gpu or fewer instances")
+            doc.problem(("budget", "on_exceed"), f"stop-training would stop {stoppable} training instances; an AWS Budgets action "
+                f"stops at most {MAX_SSM_ACTION_INSTANCES}: use deny-new-gpu or fewer instances")
         )
     return problems
 
@@ -340,10 +346,12 @@ def _entries(doc: SourceDocument, manifest: TeamManifest, org: OrgPolicy) -> lis
                 )
             )
         if prod and job.market == "spot" and not org.prod.allow_spot_training:
-            problems.append(doc.problem(("training", index, "market"), "spot training is not allowed for prod teams (org.yaml prod.allow_spot_training is false); use on-demand"))
+            problems.append(doc.problem(("training", index, "market"), "spot training is not allowed for prod teams (org.yaml "
+                "prod.allow_spot_training is false); use on-demand"))
         if manifest.region not in org.networks:
             problems.append(
-                doc.problem(("training", index), f"org.yaml has no network for region {manifest.region}; training instances need networks.{manifest.region} (known: {', '.join(org.networks) or 'none'})")
+                doc.problem(("training", index), f"org.yaml has no network for region {manifest.region}; training instances need "
+                    f"networks.{manifest.region} (known: {', '.join(org.networks) or 'none'})")
             )
     for index, pool in enumerate(manifest.inference):
         for type_index, name in enumerate(pool.instance_types):
@@ -357,16 +365,19 @@ def _entries(doc: SourceDocument, manifest: TeamManifest, org: OrgPolicy) -> lis
                 f"so a pool's types must all be NVIDIA GPUs or all Neuron: split it into two pools",
             ))
         if prod and pool.market == "spot" and not org.prod.allow_spot_inference:
-            problems.append(doc.problem(("inference", index, "market"), "spot inference is not allowed for prod teams (org.yaml prod.allow_spot_inference is false); use on-demand"))
+            problems.append(doc.problem(("inference", index, "market"), "spot inference is not allowed for prod teams (org.yaml "
+                "prod.allow_spot_inference is false); use on-demand"))
         cluster = org.clusters.get(pool.cluster)
         if cluster is None:
             known = sorted(org.clusters)
             problems.append(
-                doc.problem(("inference", index, "cluster"), f"cluster '{pool.cluster}' is not in org.yaml clusters (known: {', '.join(known) or 'none'}){_did_you_mean(pool.cluster, known)}")
+                doc.problem(("inference", index, "cluster"), f"cluster '{pool.cluster}' is not in org.yaml clusters (known: "
+                    f"{', '.join(known) or 'none'}){_did_you_mean(pool.cluster, known)}")
             )
         elif cluster.region != manifest.region:
             problems.append(
-                doc.problem(("inference", index, "cluster"), f"cluster '{pool.cluster}' is in {cluster.region}, but this manifest's region is {manifest.region}")
+                doc.problem(("inference", index, "cluster"), f"cluster '{pool.cluster}' is in {cluster.region}, but this manifest's "
+                    f"region is {manifest.region}")
             )
     return problems
 

@@ -167,7 +167,8 @@ class _Builder:
             if self.aliases > MAX_ALIASES:
                 line, column = _at(node.start_mark)
                 raise ManifestError(
-                    [Problem(self.document.path, line, column, "", f"more than {MAX_ALIASES} YAML aliases; manifests do not need aliases, write the values out")]
+                    [Problem(self.document.path, line, column, "", f"more than {MAX_ALIASES} YAML aliases; manifests do not need "
+                        "aliases, write the values out")]
                 )
         else:
             self.seen.add(id(node))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
+from cdktf import ITerraformDependable, TerraformProvider
 from cdktf_cdktf_provider_aws.config_configuration_recorder import (
     ConfigConfigurationRecorder,
     ConfigConfigurationRecorderRecordingGroup,
@@ -21,7 +22,6 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
-from cdktf import ITerraformDependable, TerraformProvider
 from constructs import Construct
 
 from generators import naming

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from cdktf import DataResource, LocalExecProvisioner, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.instance import (
     Instance,

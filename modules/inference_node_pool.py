@@ -24,8 +24,8 @@ from constructs import Construct
 
 from generators import catalog, naming
 from generators.model import Cluster, InferencePool
-from modules.context import TeamContext
 from lambdas.offhours.contract import MAX_NODES_TAG, MIN_NODES_TAG
+from modules.context import TeamContext
 
 # AL2 GPU AMIs reached end of support in November 2025; AL2023 NVIDIA and AL2023 Neuron are the
 # supported accelerator AMI types for managed node groups; each pool's is its accelerator kind's

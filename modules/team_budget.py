@@ -30,11 +30,11 @@ from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from constructs import Construct
 
 from generators import naming
-from policies.gfo_facts import ACCELERATED_INSTANCE_TYPE_GLOBS
 from generators.model import Budget
-from modules.context import TeamContext
 from generators.tags import TEAM_TAG
+from modules.context import TeamContext
 from modules.iam_documents import account_administers_key, policy_document
+from policies.gfo_facts import ACCELERATED_INSTANCE_TYPE_GLOBS
 
 BUDGETS_PRINCIPAL = "budgets.amazonaws.com"
 

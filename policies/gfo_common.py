@@ -17,9 +17,9 @@ from functools import lru_cache
 from typing import Any
 
 try:  # inside checkov, this directory is on sys.path; elsewhere policies is a package
-    from gfo_facts import glob_match, is_accelerated_instance_type
+    from gfo_facts import glob_match, is_accelerated_instance_type  # noqa: F401 - glob_match is re-exported for the checks
 except ImportError:  # pragma: no cover - depends on how the module was imported
-    from policies.gfo_facts import glob_match, is_accelerated_instance_type
+    from policies.gfo_facts import glob_match, is_accelerated_instance_type  # noqa: F401
 
 POLICY_ENV = "GENAI_FINOPS_POLICY"
 # Keys checkov adds to every parsed block; they are positions, not Terraform arguments.

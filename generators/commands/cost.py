@@ -303,7 +303,11 @@ def _limit_lines(team) -> list[str]:
     lines = []
     for pool, top, alone, fits in pool_limits(team):
         verdict = f"max_nodes {top} alone breaks the budget" if alone else f"max_nodes {top} breaks it only with the rest at high"
-        advice = f"the largest max_nodes that fits is {fits}" if fits is not None else "no max_nodes down to desired_nodes fits: lower other costs or raise the budget"
+        advice = (
+            f"the largest max_nodes that fits is {fits}"
+            if fits is not None
+            else "no max_nodes down to desired_nodes fits: lower other costs or raise the budget"
+        )
         lines.append(f"pool `{pool}`: {verdict}; {advice}")
     return lines
 
@@ -407,7 +411,9 @@ def to_markdown(est, changes=None, base_dir=None) -> str:
                    f"{money(t.total.high)} | {t.budget_percent:.1f}% | {money(t.schedule_savings_usd)} | "
                    f"{money(t.spot_savings_usd)} | {_status(t)} |")
     if changes is not None:
-        out += ["", f"#### Change against {md_code(base_dir, in_table=False)}", "", "| Team | Change | Base | Now | Delta |", "| --- | --- | ---: | ---: | ---: |"]
+        out += [
+            "", f"#### Change against {md_code(base_dir, in_table=False)}", "", "| Team | Change | Base | Now | Delta |", "| --- | --- | ---: | ---: | ---: |",
+        ]
         for ch in changes:
             out.append(f"| {md_code(ch.team)} | {ch.status} | {money(ch.base_usd.expected) if ch.base_usd else '-'} | "
                        f"{money(ch.head_usd.expected) if ch.head_usd else '-'} | {signed(ch.delta_expected_usd)} |")

@@ -15,7 +15,6 @@ JSON output (`--format json`), stable keys:
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import textwrap

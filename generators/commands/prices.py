@@ -18,8 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from generators.files import write_atomically
 from generators.errors import ToolError, UsageError
+from generators.files import write_atomically
 
 NAME = "prices"
 HELP = "maintain the price catalog: `prices refresh --region R` rebuilds a region from the AWS Price List API"

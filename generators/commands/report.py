@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 from generators.commands._common import add_manifest_arguments
-from generators.files import write_atomically
 from generators.commands.showback import add_billing_arguments
+from generators.files import write_atomically
 
 NAME = "report"
 HELP = "write one self-contained HTML report: budgets, estimates, actual spend, models, savings and leaks"

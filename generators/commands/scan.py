@@ -54,9 +54,11 @@ RENDERERS = {
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="cdktf.out", metavar="DIR", help="synth output directory holding stacks/ (default: cdktf.out)")
     parser.add_argument(
-        "--manifests", default="manifests", metavar="PATH", help="manifests directory whose org.yaml gives the required tags and allowed types (default: manifests)"
+        "--manifests", default="manifests", metavar="PATH", help="manifests directory whose org.yaml gives the required tags and allowed types "
+        "(default: manifests)"
     )
-    parser.add_argument("--format", choices=["cli", "json", "sarif", "junitxml"], default="cli", help="cli table (default), json, sarif (GitHub code scanning) or junitxml")
+    parser.add_argument("--format", choices=["cli", "json", "sarif", "junitxml"], default="cli", help="cli table (default), json, "
+        "sarif (GitHub code scanning) or junitxml")
     parser.add_argument("--output-file", metavar="FILE", help="write the report here instead of stdout")
     parser.add_argument(
         "--cache-dir", default=DEFAULT_CACHE, metavar="DIR", help=f"checkov results per unchanged stack, reused by the next scan (default: {DEFAULT_CACHE})"

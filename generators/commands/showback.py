@@ -32,7 +32,6 @@ JSON output (`--format json`), stable keys (`schema_version` changes when one do
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -260,7 +259,11 @@ def _gpu_lines(report) -> list[str]:
         return ["", f"Idle GPU: {cell(gpu['note'], 200)}"]
     out = ["", f"Idle GPU ({cell(gpu['metric'])}): {money(gpu['idle_usd'])} of GPU spend did no work"]
     for u in gpu["units"]:
-        detail = "no GPU series" if u["gpu_busy_share"] is None else f"busy {_share(u['gpu_busy_share'])}, idle {money(u['idle_usd'])} of {money(u['actual_usd'])}"
+        detail = (
+            "no GPU series"
+            if u["gpu_busy_share"] is None
+            else f"busy {_share(u['gpu_busy_share'])}, idle {money(u['idle_usd'])} of {money(u['actual_usd'])}"
+        )
         out.append(f"  {u['team']} {u['kind']} {u['name']} ({cell(u['model_id'])}): {detail}")
     if gpu["unowned_series"]:
         out.append(f"  {gpu['unowned_series']} GPU series belong to no pool or training job")
