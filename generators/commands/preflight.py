@@ -27,10 +27,13 @@ DESCRIPTION = """\
 Read-only checks of the account the AWS credentials belong to, in every region the manifests
 use: EC2 GPU vCPU quotas (On-Demand and Spot, G and P) against what the manifests can run at
 once, instance types offered in the subnets' Availability Zones, the training subnet and
-security groups, each EKS cluster (ACTIVE, subnets, node role), an AWS Config recorder, Lambda
-concurrency for the off-hours function, cost-allocation tags when activation is on, and the S3
-state bucket. Each check passes, fails (saying what to do) or is unverified (the call was
-denied or is unavailable). Only Describe/List/Get calls are made: README lists the IAM policy."""
+security groups, each EKS cluster (ACTIVE, subnets, node role, version), each team namespace
+on it (there or creatable, and the caller allowed to manage what the stack puts there: asked of
+the cluster's API with SelfSubjectAccessReviews, TLS verified with the cluster's CA), an AWS
+Config recorder, Lambda concurrency for the off-hours function, cost-allocation tags when
+activation is on, and the S3 state bucket. Each check passes, fails (saying what to do) or is
+unverified (the call was denied or is unavailable). Only Describe/List/Get calls are made to
+AWS, and only namespace reads and access reviews to clusters: README lists the IAM policy."""
 EPILOG = """\
 examples:
   genai-finops preflight                            every team in manifests/
