@@ -20,6 +20,10 @@ TEAM = "alpha"
 FUNCTION = naming.offhours_function(TEAM)
 
 
+# Stand-ins for the instance ids the team stack passes (tokens there).
+MANAGED_INSTANCES = ("i-0123456789abcdef0", "i-0fedcba9876543210")
+
+
 @pytest.fixture(scope="module")
 def manifests():
     return load_manifest_set(["manifests"])
@@ -41,6 +45,7 @@ def synthesized(manifests) -> dict[str, Any]:
         team=alpha,
         budget_topic_arn="arn:aws:sns:us-east-1:123456789012:genai-finops-alpha-budget-alerts",
         context=TeamContext(team=alpha.team, region=alpha.region, tags=tags.base_tags(alpha, manifests.org)),
+        training_instance_ids=list(MANAGED_INSTANCES),
     )
     for attribute in ("function_arn", "function_name", "role_arn"):
         TerraformOutput(stack, attribute, value=getattr(construct, attribute))
@@ -168,6 +173,9 @@ def test_function_runs_the_offhours_handler_on_python_312_traced_and_knows_its_t
             "GENAI_FINOPS_ACCOUNT": account,
             "GENAI_FINOPS_BUDGET": naming.budget(TEAM),
             "GENAI_FINOPS_BUDGET_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:genai-finops-alpha-budget-alerts",
+            # alpha trains on spot: sync cancels requests of its profile no managed instance stands for
+            "GENAI_FINOPS_TRAINING_PROFILE": "genai-finops-alpha-training",
+            "GENAI_FINOPS_TRAINING_INSTANCES": '${join(",", ' + json.dumps(list(MANAGED_INSTANCES)) + ")}",
         }
     }
 
@@ -228,6 +236,10 @@ def test_function_role_policy_grants_exactly_these_actions_on_these_resources(sy
         "ReadOnlyTheTeamsBudgetActions": (["budgets:DescribeBudgetActionsForBudget"], f"arn:{p}:budgets::{a}:budget/genai-finops-alpha"),
         "RecordScalingOnlyUnderTheTeamsPrefix": (["ssm:DeleteParameter", "ssm:GetParameter", "ssm:PutParameter"],
                                                  f"arn:{p}:ssm:us-east-1:{a}:parameter/genai-finops/offhours/alpha/*"),
+        # alpha trains on spot: DescribeSpotInstanceRequests (List) has no resource type;
+        # CancelSpotInstanceRequests (Write) acts on spot-instances-request
+        "DescribeSpotRequestsHasNoResourceLevelPermissions": (["ec2:DescribeSpotInstanceRequests"], "*"),
+        "CancelSpotRequestsOfThisRegion": (["ec2:CancelSpotInstanceRequests"], f"arn:{p}:ec2:us-east-1:{a}:spot-instances-request/*"),
     }
     # The marker may be the only tag the function writes or removes, and only with its value.
     marker = {s["Sid"]: s["Condition"] for s in statements if s["Action"] in (["ec2:CreateTags"], ["ec2:DeleteTags"])}
@@ -354,6 +366,6 @@ def test_construct_refuses_a_team_without_schedule(synthesized, manifests):
     bravo = manifests.team("bravo").model_copy(update={"inference": []})
     assert bravo.schedule is None
     stack = TerraformStack(cdktf.Testing.app(), "bravo")
-    with pytest.raises(ValueError, match="team bravo has no schedule and no pools"):
+    with pytest.raises(ValueError, match="team bravo has no schedule, no pools and no spot training"):
         OffHoursSchedule(stack, "offhours", team=bravo, budget_topic_arn="arn:aws:sns:us-east-1:123456789012:t",
                          context=TeamContext(team=bravo.team, region=bravo.region, tags=tags.base_tags(bravo, manifests.org)))
