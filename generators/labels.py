@@ -59,7 +59,7 @@ def value_problem(value: str) -> str | None:
 
 def label_problems(team: TeamManifest, index: int, pool: InferencePool) -> list[tuple[tuple[str | int, ...], str]]:
     """(manifest field, message) for every node label value this pool would break."""
-    problems = []
+    problems: list[tuple[tuple[str | int, ...], str]] = []
     for key, value in node_labels(team, pool).items():
         reason = value_problem(value)
         if reason:

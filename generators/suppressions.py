@@ -138,8 +138,8 @@ def load_suppressions(path: Path, display: str | None = None, today: dt.date | N
     try:
         parsed = SuppressionFile.model_validate(document.data)
     except ValidationError as error:
-        problems = schema_problems(document, error, SuppressionFile) + [p for found in named for p in found]
-        raise ManifestError(sorted(problems, key=lambda p: (p.line, p.column))) from None
+        refused = schema_problems(document, error, SuppressionFile) + [p for found in named for p in found]
+        raise ManifestError(sorted(refused, key=lambda p: (p.line, p.column))) from None
     problems: list[Problem] = []
     suppressions: list[Suppression] = []
     seen: dict[tuple[str, str, str], int] = {}

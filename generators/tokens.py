@@ -226,7 +226,8 @@ class Client:
         return answer["data"]
 
     def _read(self, response: Any, deadline: float) -> bytes:
-        chunks, size = [], 0
+        chunks: list[bytes] = []
+        size = 0
         while True:
             if time.monotonic() > deadline:
                 raise ToolError(f"Prometheus at {self.shown} did not answer within {self.deadline_seconds:g} s")

@@ -142,7 +142,7 @@ def _products(pricing, filters: dict[str, str]) -> list[dict]:
         "Filters": [{"Type": "TERM_MATCH", "Field": key, "Value": value} for key, value in filters.items()],
         "FormatVersion": "aws_v1",
     }
-    products = []
+    products: list[Any] = []
     while True:
         page = pricing.get_products(**request)
         products.extend(json.loads(item) for item in page.get("PriceList", []))
