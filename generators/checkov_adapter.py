@@ -28,16 +28,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from generators.app_builder import STACK_FILE
 from generators.errors import ToolError
 from generators.files import write_atomically
 from generators.synth_cache import cdktf_json
-
-if TYPE_CHECKING:
-    from generators.scan_results import Stack
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECKOV_ENV = "GENAI_FINOPS_CHECKOV"
@@ -45,6 +43,17 @@ CHECKOV_ENV = "GENAI_FINOPS_CHECKOV"
 # generators; tests/test_scan_command.py keeps the two equal.
 POLICY_ENV = "GENAI_FINOPS_POLICY"
 POLICIES_DIR = ROOT / "policies"
+
+
+@dataclass
+class Stack:
+    """One synthesized stack as the scan reads it (generators/scan_results.py loads them)."""
+
+    name: str
+    path: Path
+    display: str
+    document: dict[str, Any]
+    text: str = ""
 CHECKOV_REQUIREMENTS = ROOT / "requirements" / "checkov.txt"
 
 

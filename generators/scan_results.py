@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from generators import checkov_adapter
 from generators.app_builder import STACK_FILE, STACKS_DIR
+from generators.checkov_adapter import Stack  # re-exported: the scan results and their renderers read stacks
 from generators.errors import ToolError, UsageError, display_path
 from generators.naming import GOVERNANCE_STACK
 
@@ -45,15 +46,6 @@ class Result:
     @property
     def address(self) -> str:
         return f"{self.stack}/{self.resource}"
-
-
-@dataclass
-class Stack:
-    name: str
-    path: Path
-    display: str
-    document: dict[str, Any]
-    text: str = ""
 
 
 def load_stacks(out: Path) -> list[Stack]:

@@ -248,7 +248,7 @@ def _timezone_hint(name: str) -> str:
 
 def _hours_within_schedule(doc: SourceDocument, manifest: TeamManifest) -> list[Problem]:
     """manifest v1, Schedules: hours_per_month may not exceed what the schedule allows."""
-    from generators.cost import longest_month_hours
+    from generators.months import longest_month_hours
 
     assert manifest.schedule is not None
     most = longest_month_hours(manifest.schedule)
