@@ -41,9 +41,14 @@ def pooled_usd_per_million_tokens(components: Iterable[tuple[float, PoolCost]]) 
     served = [(nodes, c) for nodes, c in components if c.usd_per_million_tokens is not None and c.hourly_usd is not None]
     if not served:
         return None, None
-    running = [(nodes, c) for nodes, c in served if nodes * (c.hours or 0) > 0]
-    weighted = [(nodes * (c.hours or 0), c) for nodes, c in running] if running else [(1.0, c) for _, c in served]
-    full = _pooled([(w * c.hourly_usd, c.usd_per_million_tokens) for w, c in weighted])  # type: ignore[operator, arg-type]
-    used = _pooled([(w * c.hourly_usd, c.usd_per_million_tokens_at_utilization) for w, c in weighted
-                    if c.usd_per_million_tokens_at_utilization is not None])  # type: ignore[operator, misc]
+    running = [(nodes * (c.hours or 0), c) for nodes, c in served if nodes * (c.hours or 0) > 0]
+    weighted = running or [(1.0, c) for _, c in served]
+    full_pairs: list[tuple[float, float]] = []
+    used_pairs: list[tuple[float, float]] = []
+    for weight, c in weighted:
+        cost = weight * (c.hourly_usd or 0.0)
+        full_pairs.append((cost, c.usd_per_million_tokens or 0.0))
+        if c.usd_per_million_tokens_at_utilization is not None:
+            used_pairs.append((cost, c.usd_per_million_tokens_at_utilization))
+    full, used = _pooled(full_pairs), _pooled(used_pairs)
     return full, used
