@@ -58,7 +58,7 @@ class StackPlan:
     regions: tuple[str, ...] = ()
 
     def as_json(self) -> dict:
-        state = {"backend": self.state.backend, "key" if self.state.backend == "s3" else "path": self.state.path}
+        state: dict[str, str | None] = {"backend": self.state.backend, "key" if self.state.backend == "s3" else "path": self.state.path}
         if self.state.bucket:
             state["bucket"] = self.state.bucket
             state["region"] = self.state.region

@@ -134,7 +134,7 @@ def _staged(text: str, document: dict[str, Any]) -> str:
                     pending.discard(key)
     if not pending:
         return "".join(lines)
-    sanitized = {**document, "terraform": {key: (value if isinstance(value, dict) else {}) for key, value in block.items()}}
+    sanitized = {**document, "terraform": {key: (value if isinstance(value, dict) else {}) for key, value in (block or {}).items()}}
     return json.dumps(sanitized, indent=2) + "\n"
 
 

@@ -229,7 +229,7 @@ def estimate_team(loaded: LoadedTeam, org_cap_usd: float, catalog: PriceCatalog,
         mean = sum(r.expected for r in after_spot.values()) / len(after_spot)
         mean_on_demand = sum(on_demand for on_demand, _ in prices.values()) / len(prices)
         hourly = Range(after_spot[cheapest].low, mean, after_spot[dearest].high)
-        nodes = Range(pool.min_nodes, pool.desired_nodes, pool.max_nodes)
+        node_range = Range(pool.min_nodes, pool.desired_nodes, pool.max_nodes)
         notes: tuple[str, ...] = ()
         if len(pool.instance_types) > 1:
             notes = (f"low at {cheapest}, high at {dearest}, expected at the mean of {', '.join(sorted(pool.instance_types))}",)
@@ -237,9 +237,9 @@ def estimate_team(loaded: LoadedTeam, org_cap_usd: float, catalog: PriceCatalog,
             notes += tuple(_spot_note(name, prices[name][0], prices[name][1]) for name in sorted(prices))
         full_load = mean / (pool.tokens_per_second_per_node * 3600) * 1e6 if pool.tokens_per_second_per_node else None
         components.append(Component(
-            kind="inference", name=pool.name, instance_type=", ".join(sorted(pool.instance_types)), market=pool.market, units=nodes,
+            kind="inference", name=pool.name, instance_type=", ".join(sorted(pool.instance_types)), market=pool.market, units=node_range,
             hours=hours, hours_basis=basis, hourly_usd=mean, on_demand_hourly_usd=mean_on_demand, hourly_range_usd=hourly,
-            monthly_usd=Range(nodes.low * hours * hourly.low, nodes.expected * hours * hourly.expected, nodes.high * hours * hourly.high),
+            monthly_usd=Range(node_range.low * hours * hourly.low, node_range.expected * hours * hourly.expected, node_range.high * hours * hourly.high),
             schedule_savings_usd=pool.desired_nodes * (always_on - hours) * mean if basis == "schedule" else 0.0,
             spot_savings_usd=pool.desired_nodes * hours * (mean_on_demand - mean),
             usd_per_million_tokens=full_load,
@@ -250,10 +250,10 @@ def estimate_team(loaded: LoadedTeam, org_cap_usd: float, catalog: PriceCatalog,
         # gp3 is billed per GB-month, prorated by the hour (https://aws.amazon.com/ebs/pricing/):
         # a node's root volume costs for the hours the node runs.
         share = hours / always_on
-        gb = Range(nodes.low * pool.node_volume_gb, nodes.expected * pool.node_volume_gb, nodes.high * pool.node_volume_gb)
+        volume_gb = Range(node_range.low * pool.node_volume_gb, node_range.expected * pool.node_volume_gb, node_range.high * pool.node_volume_gb)
         components.append(Component(
-            kind="node-volume", name=pool.name, units=gb, hours=hours, hours_basis=basis,
-            monthly_usd=Range(gb.low * gp3 * share, gb.expected * gp3 * share, gb.high * gp3 * share),
+            kind="node-volume", name=pool.name, units=volume_gb, hours=hours, hours_basis=basis,
+            monthly_usd=Range(volume_gb.low * gp3 * share, volume_gb.expected * gp3 * share, volume_gb.high * gp3 * share),
             notes=(f"{pool.node_volume_gb} GB gp3 per node, deleted with the node",), model_id=pool.model_id,
         ))
 
@@ -323,6 +323,7 @@ def pool_limits(team: TeamEstimate) -> list[tuple[str, int, bool, int | None]]:
     limits = []
     for pool in (c for c in team.components if c.kind == "inference"):
         volume = next(c for c in team.components if c.kind == "node-volume" and c.name == pool.name)
+        assert pool.hours is not None and pool.hourly_range_usd is not None, "an inference component has its hours and prices"
         per_node = pool.hours * pool.hourly_range_usd.high + volume.monthly_usd.high / pool.units.high
         own = pool.monthly_usd + volume.monthly_usd
         alone = team.total.expected - own.expected + own.high > team.budget_usd

@@ -94,13 +94,13 @@ def utilization(url: str | Client, manifests: ManifestSet, month: Month, end_at=
         total[0] += float(series["value"][1])
         total[1] += count_by_series.get(_key(labels), 0.0)
     out = []
-    for (team, kind, name), model in sorted(units.items()):
+    for (owner_team, kind, name), model in sorted(units.items()):
         busy, samples = None, 0
-        if (team, kind, name) in totals:
-            value_sum, samples_f = totals[(team, kind, name)]
+        if (owner_team, kind, name) in totals:
+            value_sum, samples_f = totals[(owner_team, kind, name)]
             samples = int(samples_f)
             busy = min(max(value_sum / samples_f / 100, 0.0), 1.0) if samples_f else None
-        out.append(UnitUtilization(team, kind, name, model, busy, samples))
+        out.append(UnitUtilization(owner_team, kind, name, model, busy, samples))
     return out, unowned
 
 

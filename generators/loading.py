@@ -14,7 +14,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, cast
 
 from pydantic import BaseModel, ValidationError
 
@@ -146,7 +146,7 @@ def _model_at(model: type[BaseModel], loc: FieldPath) -> type[BaseModel] | None:
     for part in loc:
         if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
             continue
-        info = current.model_fields.get(part)
+        info = cast("type[BaseModel]", current).model_fields.get(part)
         if info is None:
             continue
         current = _unwrap(info.annotation)
@@ -213,7 +213,7 @@ def _describe(error: dict[str, Any], model: type[BaseModel], loc: FieldPath) -> 
         return f"got {_yaml_kind(value)}; expected a whole number"
     if kind in ("too_short", "too_long"):
         limit = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
-        size = len(value) if hasattr(value, "__len__") else None
+        size = len(value) if value is not None and hasattr(value, "__len__") else None
         if isinstance(value, (list, tuple)):
             if kind == "too_short" and not value:
                 return f"is an empty list; give at least {limit} item{'s' if limit != 1 else ''}"

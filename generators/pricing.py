@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
@@ -27,7 +27,8 @@ from generators.loading import schema_messages  # the manifests' words for pydan
 from generators.yaml_source import load_yaml
 
 DEFAULT_PATH = Path(__file__).with_name("prices.json")
-FORMAT = 2
+FormatVersion = Literal[2]
+FORMAT: int = get_args(FormatVersion)[0]
 
 
 class MissingPrice(Exception):
@@ -141,7 +142,7 @@ class CatalogFile(_Strict):
     """The shape of prices.json; `_cross_problems` adds the checks across fields."""
 
     readme: str = Field(default="", alias="_readme")
-    format: Literal[FORMAT]
+    format: FormatVersion
     currency: Literal["USD"]
     sources: Annotated[dict[str, CatalogSource], Field(min_length=1)]
     hours_per_month_always_on: CitedFigure

@@ -394,6 +394,7 @@ def showback(
     schedules = {loaded.manifest.team: loaded.manifest.schedule for loaded in manifests.teams if loaded.manifest.schedule}
     if athena_client is not None:
         billing = manifests.org.billing
+        assert billing is not None, "the Athena engine is chosen only with org billing settings"
         files: list[Path] = []
         data = query_athena(billing, month, athena_client, schedules=schedules)
         where = f"Athena table {billing.athena_table}"
@@ -441,7 +442,7 @@ def showback(
     ]
     return Showback(
         month=month,
-        sources=[(labels or {}).get(p) or str(p) for p in files] or [f"athena:{manifests.org.billing.athena_table}"],
+        sources=[(labels or {}).get(p) or str(p) for p in files] or [f"athena:{manifests.org.billing.athena_table if manifests.org.billing else ''}"],
         rows=data["rows"],
         complete=complete,
         teams=teams,

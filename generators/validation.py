@@ -191,10 +191,10 @@ def _tags(doc: SourceDocument, manifest: TeamManifest, org: OrgPolicy) -> list[P
         reason = tags.value_problem(pool.model_id)
         if reason:
             problems.append(doc.problem(("inference", index, "model_id"), f"becomes the ModelID tag: {reason}"))
-    for field, value in (("project", manifest.project), ("cost_center", manifest.cost_center)):
+    for name, value in (("project", manifest.project), ("cost_center", manifest.cost_center)):
         reason = tags.value_problem(value)
         if reason:
-            problems.append(doc.problem((field,), f"becomes a tag value: {reason}"))
+            problems.append(doc.problem((name,), f"becomes a tag value: {reason}"))
     return problems
 
 
@@ -369,10 +369,10 @@ def _entries(doc: SourceDocument, manifest: TeamManifest, org: OrgPolicy) -> lis
                 "prod.allow_spot_inference is false); use on-demand"))
         cluster = org.clusters.get(pool.cluster)
         if cluster is None:
-            known = sorted(org.clusters)
+            clusters = sorted(org.clusters)
             problems.append(
                 doc.problem(("inference", index, "cluster"), f"cluster '{pool.cluster}' is not in org.yaml clusters (known: "
-                    f"{', '.join(known) or 'none'}){_did_you_mean(pool.cluster, known)}")
+                    f"{', '.join(clusters) or 'none'}){_did_you_mean(pool.cluster, clusters)}")
             )
         elif cluster.region != manifest.region:
             problems.append(

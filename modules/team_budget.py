@@ -240,7 +240,7 @@ class TeamBudget(Construct):
         # Every accelerated type, GPU or Neuron, priced by the catalog or not (policies/gfo_facts.py
         # is the one definition).
         gpu_types = list(ACCELERATED_INSTANCE_TYPE_GLOBS)
-        deny = [
+        deny: list[dict[str, Any]] = [
             # ec2:InstanceType is set on the instance resource of RunInstances, so the deny
             # matches accelerated launches only: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html
             {
@@ -274,7 +274,7 @@ class TeamBudget(Construct):
         # https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-action-role.html):
         # only this policy, only these roles. iam:PolicyARN is documented for both actions:
         # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#ck_PolicyARN
-        permissions = [
+        permissions: list[dict[str, Any]] = [
             {
                 "Sid": "AttachAndDetachTheDenyPolicyOnly",
                 "Effect": "Allow",
@@ -307,7 +307,7 @@ class TeamBudget(Construct):
         # aws:ResourceTag; DescribeInstanceStatus has no resource-level permissions:
         # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html).
         called_via_ssm = {"ForAnyValue:StringEquals": {"aws:CalledVia": ["ssm.amazonaws.com"]}}
-        permissions = [
+        permissions: list[dict[str, Any]] = [
             {
                 "Sid": "StartTheStopAutomation",
                 "Effect": "Allow",

@@ -350,6 +350,7 @@ def _grid(headers: list[str], rows: list[list[str]], right: set[int], wrap: int 
         if not pieces:
             out.append(line(row))
             continue
+        assert wrap is not None  # pieces come only from the wrapped column
         out.append(line([*row[:wrap], pieces[0], *row[wrap + 1 :]]))
         out += [line(["" if i != wrap else piece for i in range(len(row))]) for piece in pieces[1:]]
     return out

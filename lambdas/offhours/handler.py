@@ -201,7 +201,8 @@ def parse_event(event: Any, environ: dict[str, str] | os._Environ[str]) -> Reque
     env_dry_run = dry_run_from_environment(environ, problems)
     if problems:
         raise InvalidEvent(REFUSED + "; ".join(problems))
-    return Request(action=action, team=team, region=region, dry_run=event_dry_run is True or env_dry_run, scheduled_time=scheduled_time)
+    # each was checked to be a string above
+    return Request(action=str(action), team=str(team), region=str(region), dry_run=event_dry_run is True or env_dry_run, scheduled_time=scheduled_time)
 
 
 def parse_time(raw: Any) -> dt.datetime | None:
@@ -492,7 +493,7 @@ def tagged_bounds(nodegroup: dict[str, Any]) -> tuple[int, int] | None:
     raw = (tags.get(contract.MIN_NODES_TAG), tags.get(contract.MAX_NODES_TAG))
     if not all(isinstance(value, str) and value.isdigit() for value in raw):
         return None
-    low, high = int(raw[0]), int(raw[1])
+    low, high = int(str(raw[0])), int(str(raw[1]))
     return (low, high) if low <= high and high >= EKS_MIN_MAX_SIZE else None
 
 
@@ -696,10 +697,11 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     late = late_by(request, now)
     if late is not None:
         run.record("skipped", request.action, request.region,
-                   f"arrived {late:.0f} s after its scheduled time {request.scheduled_time.isoformat()}, later than "
+                   f"arrived {late:.0f} s after its scheduled time {(request.scheduled_time or now).isoformat()}, later than "
                    f"{contract.LATE_AFTER_SECONDS} s: the schedule's window may have moved on; the next scheduled run acts")
         return run.result()
     ec2, eks, ssm = (new_client(service, request.region) for service in ("ec2", "eks", "ssm"))
+    steps: tuple[tuple[Callable[..., None], tuple[Any, ...], str], ...]
     if request.action == "stop":
         steps = ((stop_instances, (ec2, today), "list-instances"), (stop_nodegroups, (eks, ssm, today), "list-nodegroups"))
     else:
