@@ -448,6 +448,23 @@ def test_every_persistent_spot_request_is_cancelled_before_its_instance_goes(syn
     assert checked
 
 
+def run_guard(tmp_path: Path, aws_script: str, *, request: str):
+    """The guard's command as Terraform runs it (sh -c, self.output interpolated), with a stand-in
+    `aws` running `aws_script` first on PATH."""
+    import os
+    import subprocess
+
+    from modules.gpu_training_instance import CANCEL_SPOT_REQUEST
+
+    fake = tmp_path / "bin" / "aws"
+    fake.parent.mkdir()
+    fake.write_text(f"#!/bin/sh\n{aws_script}\n")
+    fake.chmod(0o755)
+    command = CANCEL_SPOT_REQUEST.replace("${self.output.region}", "us-east-1").replace("${self.output.request}", request)
+    return subprocess.run(["/bin/sh", "-c", command], env=dict(os.environ, PATH=f"{fake.parent}:{os.environ['PATH']}"),
+                          capture_output=True, text=True, timeout=30)
+
+
 @pytest.mark.parametrize(
     "answer, code",
     [
@@ -460,18 +477,7 @@ def test_the_guard_command_cancels_and_fails_only_when_the_cancel_fails(tmp_path
     """The command as Terraform runs it (sh -c, self.output interpolated), against a stand-in
     `aws` that records its arguments: a request already gone is fine, a refused cancel fails
     the destroy (on_failure defaults to fail), so an open request is never left in silence."""
-    import os
-    import subprocess
-
-    from modules.gpu_training_instance import CANCEL_SPOT_REQUEST
-
-    fake = tmp_path / "bin" / "aws"
-    fake.parent.mkdir()
-    fake.write_text(f"#!/bin/sh\necho \"$@\" > {tmp_path / 'args'}\n{answer}\n")
-    fake.chmod(0o755)
-    command = CANCEL_SPOT_REQUEST.replace("${self.output.region}", "us-east-1").replace("${self.output.request}", "sir-1")
-    done = subprocess.run(["/bin/sh", "-c", command], env=dict(os.environ, PATH=f"{fake.parent}:{os.environ['PATH']}"),
-                          capture_output=True, text=True, timeout=30)
+    done = run_guard(tmp_path, f"echo \"$@\" > {tmp_path / 'args'}\n{answer}", request="sir-1")
     assert done.returncode == code, done.stderr
     assert (tmp_path / "args").read_text().split() == ["ec2", "cancel-spot-instance-requests", "--region", "us-east-1",
                                                        "--spot-instance-request-ids", "sir-1"]
@@ -608,18 +614,7 @@ def test_node_volume_size_comes_from_the_manifest(synthesized):
 
 def test_the_guard_command_calls_nothing_without_a_request(tmp_path):
     """An instance with no request id (the provider read none) has nothing to cancel."""
-    import os
-    import subprocess
-
-    from modules.gpu_training_instance import CANCEL_SPOT_REQUEST
-
-    fake = tmp_path / "bin" / "aws"
-    fake.parent.mkdir()
-    fake.write_text(f"#!/bin/sh\ntouch {tmp_path / 'called'}\nexit 1\n")
-    fake.chmod(0o755)
-    command = CANCEL_SPOT_REQUEST.replace("${self.output.region}", "us-east-1").replace("${self.output.request}", "")
-    done = subprocess.run(["/bin/sh", "-c", command], env=dict(os.environ, PATH=f"{fake.parent}:{os.environ['PATH']}"),
-                          capture_output=True, text=True, timeout=30)
+    done = run_guard(tmp_path, f"touch {tmp_path / 'called'}\nexit 1", request="")
     assert done.returncode == 0 and not (tmp_path / "called").exists()
 
 

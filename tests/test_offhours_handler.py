@@ -962,9 +962,7 @@ def test_policy_grants_exactly_the_api_calls_the_handler_makes(aws, monkeypatch)
     invoke(event("start"))
     invoke(event("sync"))
     # a team with spot training also finds and cancels orphaned spot requests on sync
-    orphan, _ = spot_request(setup, naming.training_role("alpha"))
-    answer_like_ec2(session, {orphan: naming.training_role("alpha")})
-    monkeypatch.setenv(contract.TRAINING_PROFILE_ENV, naming.training_role("alpha"))
+    an_orphaned_request(session, setup, monkeypatch)
     invoke(event("sync"))
 
     assert CALLED_ACTIONS == policy_actions(handler_policy_statements("alpha", REGION, "123456789012", BUDGET, spot_training=True))
@@ -1101,6 +1099,15 @@ def answer_like_ec2(session: boto3.session.Session, profiles: dict[str, str], fr
     session.events.register("after-call.ec2.DescribeSpotInstanceRequests", complete)
 
 
+def an_orphaned_request(session: boto3.session.Session, setup: MotoServer, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A persistent request launching with alpha's training profile, alpha's function told so."""
+    alpha = naming.training_role("alpha")
+    orphan, _ = spot_request(setup, alpha)
+    answer_like_ec2(session, {orphan: alpha})
+    monkeypatch.setenv(contract.TRAINING_PROFILE_ENV, alpha)
+    return orphan
+
+
 def request_states(setup: MotoServer, ids: list[str]) -> dict[str, str]:
     """States of `ids` (every request with none)."""
     found = setup.client("ec2", region_name=REGION).describe_spot_instance_requests(
@@ -1137,10 +1144,7 @@ def test_sync_cancels_persistent_spot_requests_no_managed_instance_stands_for(aw
 
 def test_a_dry_run_sync_cancels_no_spot_request(aws, monkeypatch):
     session, calls, setup, _ = aws
-    alpha = naming.training_role("alpha")
-    orphan, _ = spot_request(setup, alpha)
-    answer_like_ec2(session, {orphan: alpha})
-    monkeypatch.setenv(contract.TRAINING_PROFILE_ENV, alpha)
+    orphan = an_orphaned_request(session, setup, monkeypatch)
     monkeypatch.setenv(contract.MANAGED_INSTANCES_ENV, "")
 
     result = invoke(event("sync", dry_run=True))
@@ -1159,10 +1163,7 @@ def test_a_team_without_spot_training_never_looks_at_spot_requests(aws):
 
 def test_a_refused_cancel_fails_the_invocation(aws, monkeypatch):
     session, calls, setup, _ = aws
-    alpha = naming.training_role("alpha")
-    orphan, _ = spot_request(setup, alpha)
-    answer_like_ec2(session, {orphan: alpha})
-    monkeypatch.setenv(contract.TRAINING_PROFILE_ENV, alpha)
+    orphan = an_orphaned_request(session, setup, monkeypatch)
     fail_when(session, "ec2.CancelSpotInstanceRequests", lambda request: True, 403, "UnauthorizedOperation", "not allowed")
 
     with pytest.raises(offhours.StepsFailed) as failed:
