@@ -56,8 +56,8 @@ demo: install ## Validate, price, synthesize and scan the shipped examples, then
 	$(BIN)/genai-finops cost manifests
 	$(BIN)/genai-finops synth manifests --out $(OUT)
 	$(BIN)/genai-finops scan --out $(OUT)
-	$(BIN)/python -m generators.focus_sample manifests --month $(DEMO_MONTH) --out $(OUT)/billing
-	$(BIN)/python -m generators.token_sample manifests --month $(DEMO_MONTH) --out $(OUT)/tokens --billing $(OUT)/billing --report $(OUT)/report.html
+	$(BIN)/python -m generators.samples.focus_sample manifests --month $(DEMO_MONTH) --out $(OUT)/billing
+	$(BIN)/python -m generators.samples.token_sample manifests --month $(DEMO_MONTH) --out $(OUT)/tokens --billing $(OUT)/billing --report $(OUT)/report.html
 
 LINTED := generators stacks modules lambdas policies
 

@@ -1,7 +1,7 @@
 """Entry point that `cdktf synth` / `cdktf deploy` run (see cdktf.json).
 
 Produces the same stacks as `genai-finops synth manifests`: both go through
-generators.app_builder.plan_app and stacks.app.build_app. The manifests directory can be
+generators.provision.app_builder.plan_app and stacks.app.build_app. The manifests directory can be
 changed with GENAI_FINOPS_MANIFESTS (several paths separated by the OS path separator).
 Invalid manifests print every problem and exit 1 before any stack is built.
 """
@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import os
 import sys
-
 from pathlib import Path
 
-from generators.app_builder import DEFAULT_OUT_DIR, plan_app
 from generators.cli import run_reporting
-from generators.loading import load_manifest_set
+from generators.environment import MANIFESTS_ENV
+from generators.manifest.loading import load_manifest_set
+from generators.provision.app_builder import DEFAULT_OUT_DIR, plan_app
 
 
 def synth() -> int:
-    paths = os.environ.get("GENAI_FINOPS_MANIFESTS", "manifests").split(os.pathsep)
+    paths = os.environ.get(MANIFESTS_ENV, "manifests").split(os.pathsep)
     # cdktf-cli tells the app where it writes (`cdktf synth --output DIR`); the local backend's
     # path is relative to each stack's directory there. cdktf's App reads the same variable.
     out_dir = Path(os.environ.get("CDKTF_OUTDIR", DEFAULT_OUT_DIR))

@@ -18,10 +18,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from generators import focus_sample  # noqa: E402
-from generators.cost import Month  # noqa: E402
-from generators.loading import load_manifest_set  # noqa: E402
-from generators.pricing import load_catalog  # noqa: E402
+from generators.manifest.loading import load_manifest_set  # noqa: E402
+from generators.months import Month  # noqa: E402
+from generators.plan.pricing import load_catalog  # noqa: E402
+from generators.samples import focus_sample  # noqa: E402
 
 FILES = 10_000
 

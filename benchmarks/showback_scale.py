@@ -85,9 +85,9 @@ def query_only(billing: Path, manifests: Path) -> float:
     computed in it), timed inside a fresh process like the bare sum."""
     probe = (
         "import sys, time\n"
-        "from generators.cost import Month\n"
-        "from generators.loading import load_manifest_set\n"
-        "from generators.showback import billing_files, query\n"
+        "from generators.months import Month\n"
+        "from generators.manifest.loading import load_manifest_set\n"
+        "from generators.see.showback import billing_files, query\n"
         "files = billing_files([sys.argv[1]])\n"
         "schedules = {t.manifest.team: t.manifest.schedule for t in load_manifest_set([sys.argv[3]]).teams if t.manifest.schedule}\n"
         "t = time.perf_counter(); query(files, Month.parse(sys.argv[2]), schedules); print(time.perf_counter() - t)\n"

@@ -5,7 +5,7 @@ For each case a month (October 2026) of `vllm:prompt_tokens_total` and
 `vllm:generation_tokens_total` is generated (half the series each; one series in ten restarts
 mid-month, so its counter resets), backfilled with promtool into a fresh TSDB and served by
 Debian's Prometheus on 127.0.0.1. A fresh process then computes the month's tokens per model
-through generators.tokens (as `showback --prometheus` does) and reports its peak RSS and the
+through generators.see.tokens (as `showback --prometheus` does) and reports its peak RSS and the
 number of HTTP requests; its counts are checked against the increments summed while generating.
 Targets: under 200 MB peak in every case; requests that do not grow with the series count.
 A measurement, not a test: `python benchmarks/tokens_scale.py` (several minutes, most of it
@@ -26,8 +26,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from generators import token_sample  # noqa: E402
-from generators.cost import Month  # noqa: E402
+from generators.months import Month  # noqa: E402
+from generators.samples import token_sample  # noqa: E402
 
 MONTH = Month(2026, 10)
 CASES = ((10, 60), (100, 60), (1000, 60), (100, 15))  # (series, scrape interval in seconds)
@@ -70,8 +70,8 @@ def write_counters(path: Path, series: int, interval: int, seed: int = 11) -> di
 MEASURE = """
 import json, resource, sys, time
 sys.path.insert(0, {repo!r})
-from generators.cost import Month
-from generators.tokens import Client, tokens
+from generators.months import Month
+from generators.see.tokens import Client, tokens
 month = Month(2026, 10)
 client = Client({url!r})
 began = time.perf_counter()

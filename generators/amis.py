@@ -1,6 +1,6 @@
 """The machine images genai-finops launches, and the root volume each needs: pure data.
 
-Validation (generators/validation.py) and the constructs (modules/) read these, so a manifest
+Validation (generators/manifest/validation.py) and the constructs (modules/) read these, so a manifest
 whose root volume is smaller than the image's snapshot is refused before anything is applied.
 """
 

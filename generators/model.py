@@ -3,7 +3,7 @@
 The models are the single source of truth for field names, types, defaults, the JSON Schema
 (`genai-finops schema`) and the per-field error messages. Rules that need more than one field
 or more than one file (org allow-lists, cross-team uniqueness, AWS name limits) live in
-`generators.validation`, which works on these already-typed objects.
+`generators.manifest.validation`, which works on these already-typed objects.
 
 Every model forbids unknown fields and is strict about types: YAML `"5"` is not the number 5,
 and a typo'd field is an error rather than a silently ignored key.
@@ -11,7 +11,7 @@ and a typo'd field is an error rather than a silently ignored key.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -335,6 +335,8 @@ class Billing(StrictModel):
 
 
 CostGate = Literal["expected", "high"]
+# The gates, for --gate and the estimate: one list, the Literal's.
+GATES: tuple[CostGate, ...] = get_args(CostGate)
 
 
 class OrgPolicy(StrictModel):

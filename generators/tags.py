@@ -14,6 +14,13 @@ from lambdas.offhours.contract import ENVIRONMENT_TAG, TEAM_TAG
 
 SHARED_MODEL_ID = "shared"
 MODEL_ID_TAG = "ModelID"
+# AWS names user-defined cost-allocation tags with this prefix: in billing exports (showback
+# reads `user:Team` as well as `Team`) and in Budgets cost filters, where a tag without it is
+# accepted and silently matches $0 of spend:
+# https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-create-filters.html,
+# https://github.com/hashicorp/terraform-provider-aws/issues/39850 and
+# https://github.com/hashicorp/terraform-provider-aws/pull/41085 (the provider docs' fix).
+USER_TAG_PREFIX = "user:"
 # TEAM_TAG is the one tag key the budget filters on, the off-hours function selects by and
 # Kubecost allocates by. It must be among org.required_tags (validation enforces it). It lives
 # in lambdas/offhours/contract.py, pure constants the Lambda archive carries.

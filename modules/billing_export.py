@@ -32,17 +32,17 @@ from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdent
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from constructs import Construct
 
-from generators import focus_spec
 from generators.model import Billing
+from generators.see import focus_spec
 from modules.private_bucket import bucket_policy, private_bucket
 
 FOCUS_TABLE = "FOCUS_1_2_AWS"
 # The attribute the lifecycle below keeps Terraform from replacing the export over.
 TABLE_CONFIGURATIONS_PATH = "export[0].data_query[0].table_configurations"
 # Every mandatory FOCUS 1.2 column, so the export is a FOCUS dataset other tools can read, and
-# the optional ones showback uses (generators/focus_spec.py is their one home).
+# the optional ones showback uses (generators/see/focus_spec.py is their one home).
 FOCUS_COLUMNS = focus_spec.EXPORT_COLUMNS
-# Hourly rows: off-schedule spend needs them (generators/showback.py).
+# Hourly rows: off-schedule spend needs them (generators/see/showback.py).
 TIME_GRANULARITY = "HOURLY"
 # Every table configuration AWS documents for FOCUS_1_2_AWS, each set explicitly, so what AWS
 # answers for the table is what we sent: the table dictionary lists TIME_GRANULARITY (HOURLY,

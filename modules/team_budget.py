@@ -31,19 +31,14 @@ from constructs import Construct
 
 from generators import naming
 from generators.model import Budget
-from generators.tags import TEAM_TAG
+from generators.tags import TEAM_TAG, USER_TAG_PREFIX
 from modules.context import TeamContext
 from modules.iam_documents import account_administers_key, policy_document
 from policies.gfo_facts import ACCELERATED_INSTANCE_TYPE_GLOBS
 
 BUDGETS_PRINCIPAL = "budgets.amazonaws.com"
 
-# A cost-allocation tag filter must name user-defined tags with the `user:` prefix; without it
-# AWS accepts the budget and silently reports $0 spend:
-# https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-create-filters.html,
-# https://github.com/hashicorp/terraform-provider-aws/issues/39850 and
-# https://github.com/hashicorp/terraform-provider-aws/pull/41085 (the provider docs' fix).
-USER_TAG_PREFIX = "user:"
+# A cost-allocation tag filter names user-defined tags with USER_TAG_PREFIX (generators/tags.py).
 
 # The action fires once actual spend reaches the whole budget, never on a forecast: stopping
 # training or denying capacity on a prediction would act on money not yet spent.

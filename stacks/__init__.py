@@ -1,1 +1,1 @@
-"""TerraformStack classes and the cdktf app built from an AppPlan (generators.app_builder)."""
+"""TerraformStack classes and the cdktf app built from an AppPlan (generators.provision.app_builder)."""

@@ -12,7 +12,7 @@ from typing import Callable
 
 from cdktf import App
 
-from generators.app_builder import AppPlan, StackPlan
+from generators.provision.app_builder import AppPlan, StackPlan
 from modules.offhours_schedule import BUILD_DIR
 from stacks.governance_stack import GovernanceStack
 from stacks.team_stack import TeamStack

@@ -9,8 +9,8 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTag
 from constructs import Construct
 
 from generators import tags
-from generators.app_builder import StackPlan
 from generators.model import OrgPolicy
+from generators.provision.app_builder import StackPlan
 from modules.billing_export import EXPORTS_REGION, BillingExport
 from modules.config_recorder import ConfigRecorder
 from modules.cost_allocation_tags import CostAllocationTags

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from cdktf import LocalBackend, S3Backend, TerraformStack
 
-from generators.app_builder import StateConfig
+from generators.provision.app_builder import StateConfig
 
 
 def configure_state(stack: TerraformStack, state: StateConfig, stack_dir: Path) -> None:

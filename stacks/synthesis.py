@@ -16,10 +16,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
-from generators import synth_cache
-from generators.app_builder import STACK_FILE, STACKS_DIR, STATE_DIR, AppPlan, StackPlan, plan_app
 from generators.errors import ToolError, UsageError
 from generators.model import ManifestSet
+from generators.provision import synth_cache
+from generators.provision.app_builder import STACK_FILE, STACKS_DIR, STATE_DIR, AppPlan, StackPlan, plan_app
 
 # Terraform's local state and the backup it writes next to it.
 STATE_FILE_PATTERNS = ("*.tfstate", "*.tfstate.backup")
@@ -68,7 +68,7 @@ def synthesize(
     starting: Callable[[], None] | None = None,
 ) -> SynthResult:
     """Write every planned stack to `out_dir`, atomically. With `reuse`, a stack whose inputs are
-    unchanged since the previous synth into `out_dir` (generators/synth_cache.py) is copied from
+    unchanged since the previous synth into `out_dir` (generators/provision/synth_cache.py) is copied from
     it instead of synthesized; when none changed, cdktf is not even started."""
     out_dir = out_dir.resolve()
     check_out_dir(out_dir)

@@ -12,8 +12,8 @@ from cdktf_cdktf_provider_kubernetes.provider import KubernetesProvider, Kuberne
 from constructs import Construct
 
 from generators import labels, tags
-from generators.app_builder import StackPlan
 from generators.model import OrgPolicy, TeamManifest
+from generators.provision.app_builder import StackPlan
 from modules.context import TeamContext
 from modules.deep_learning_ami import DeepLearningAmi
 from modules.gpu_training_instance import GpuTrainingInstance

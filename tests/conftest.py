@@ -49,7 +49,7 @@ def moto():
 
 @pytest.fixture(scope="session")
 def synthesized_examples(tmp_path_factory) -> Synthesized:
-    from generators.loading import load_manifest_set
+    from generators.manifest.loading import load_manifest_set
     from stacks.synthesis import synthesize
 
     out = tmp_path_factory.mktemp("synth") / "cdktf.out"

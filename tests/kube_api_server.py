@@ -30,7 +30,6 @@ from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
 import boto3
-
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generators.app_builder import plan_app
 from generators.errors import UsageError
-from generators.loading import load_manifest_set
+from generators.manifest.loading import load_manifest_set
 from generators.model import LoadedTeam, ManifestSet
+from generators.provision.app_builder import plan_app
 from policies.gfo_facts import TEAM_NAME_PATTERN
 from tests.manifest_helpers import REPO, example, write_manifests
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from generators.loading import load_manifest_set
-from stacks.synthesis import synthesize
+from generators.manifest.loading import load_manifest_set
+from generators.see.showback import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from modules.billing_export import FOCUS_COLUMNS, FOCUS_TABLE, WRITERS
-from generators.showback import REQUIRED_COLUMNS, OPTIONAL_COLUMNS
+from stacks.synthesis import synthesize
 from tests.manifest_helpers import example, write_manifests
 
 
@@ -75,7 +75,7 @@ def test_the_shipped_examples_provision_the_export(synthesized_examples):
 def test_no_export_unless_asked():
     import cdktf
 
-    from generators.app_builder import StackPlan, StateConfig
+    from generators.provision.app_builder import StackPlan, StateConfig
     from stacks.governance_stack import GovernanceStack
 
     org = load_manifest_set(["manifests"]).org

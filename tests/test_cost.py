@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from generators.cost import Month, compare, estimate, longest_month_hours, pool_limits, schedule_hours
 from generators.errors import ManifestError
-from generators.loading import load_manifest_set
+from generators.manifest.loading import load_manifest_set
 from generators.model import Schedule
-from generators.pricing import PriceCatalog
+from generators.months import Month, longest_month_hours, schedule_hours
+from generators.plan.estimate import compare, estimate, pool_limits
+from generators.plan.pricing import PriceCatalog
 from tests.manifest_helpers import example, write_manifests
 
 NOV_2026 = Month(2026, 11)

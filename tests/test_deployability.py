@@ -22,11 +22,11 @@ import yaml
 from generators import kubernetes, naming
 from generators.amis import DLAMI_ROOT_SNAPSHOT_GB, EKS_NODE_DEFAULT_VOLUME_GB
 from generators.errors import ManifestError, UsageError
-from generators.loading import load_manifest_set
-from stacks.synthesis import synthesize
+from generators.manifest.loading import load_manifest_set
 from lambdas.offhours import contract
 from modules.gpu_training_instance import SPOT_REQUEST_VALID_UNTIL
 from modules.inference_node_pool import CA_PREFIX
+from stacks.synthesis import synthesize
 from tests.conftest import Synthesized, load_output
 from tests.manifest_helpers import REPO, example, write_manifests
 

@@ -1,4 +1,4 @@
-"""FOCUS 1.2 conformance (generators/focus_spec.py): the generated billing data is a FOCUS 1.2
+"""FOCUS 1.2 conformance (generators/see/focus_spec.py): the generated billing data is a FOCUS 1.2
 dataset, and a file that breaks the specification's MUST statements is named for each break."""
 
 from __future__ import annotations
@@ -6,10 +6,11 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from generators import focus_sample, focus_spec
-from generators.cost import Month
-from generators.loading import load_manifest_set
-from generators.pricing import load_catalog
+from generators.manifest.loading import load_manifest_set
+from generators.months import Month
+from generators.plan.pricing import load_catalog
+from generators.samples import focus_sample
+from generators.see import focus_spec
 from modules.billing_export import FOCUS_COLUMNS
 
 OCTOBER = Month(2026, 10)
@@ -54,7 +55,7 @@ def test_each_break_of_the_specification_is_named(tmp_path, generated):
 
 
 def test_the_export_selects_every_mandatory_column_and_what_showback_reads():
-    from generators.showback import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+    from generators.see.showback import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 
     assert set(focus_spec.MANDATORY_NAMES) <= set(FOCUS_COLUMNS)
     assert set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS) <= set(FOCUS_COLUMNS)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from generators.loading import load_manifest_set
+from generators.manifest.loading import load_manifest_set
 from generators.model import OrgPolicy
 from generators.tags import governance_tags
 from tests.manifest_helpers import EXAMPLES

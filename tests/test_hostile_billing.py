@@ -1,7 +1,7 @@
 """Hostile and broken billing input (issue 22): every bad file, key, value and tag is built here,
 and each test asserts the exit code, the one line, and what must not have been written or printed.
 
-The rows are the generated October of the shipped examples (generators/focus_sample.py), changed
+The rows are the generated October of the shipped examples (generators/samples/focus_sample.py), changed
 one value at a time; expected figures are summed from those rows, never read from the output.
 """
 
@@ -17,13 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from generators import focus_sample
-from generators.cost import Month
 from generators.errors import ToolError
-from generators.loading import load_manifest_set
-from generators.pricing import load_catalog
+from generators.manifest.loading import load_manifest_set
+from generators.months import Month
+from generators.plan.pricing import load_catalog
 from generators.safe_text import GITHUB_COMMENT_LIMIT
-from generators.showback import download_s3, showback
+from generators.samples import focus_sample
+from generators.see.showback import download_s3, showback
 from tests.manifest_helpers import REPO
 from tests.moto_server import point_boto3_at
 
@@ -358,7 +358,7 @@ def test_a_nan_in_athenas_answer_is_one_line_not_a_figure():
     from botocore.stub import Stubber
 
     from generators.model import Billing
-    from generators.showback import SUMS_COLUMNS, query_athena
+    from generators.see.showback import SUMS_COLUMNS, query_athena
 
     client = boto3.client("athena", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
     stub = Stubber(client)

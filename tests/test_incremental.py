@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from generators import checkov_adapter, synth_cache
-from generators.app_builder import plan_app
-from generators.loading import load_manifest_set
+from generators.manifest.loading import load_manifest_set
+from generators.provision import synth_cache
+from generators.provision.app_builder import plan_app
+from generators.scan import checkov_adapter
 from stacks.synthesis import synthesize
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -129,7 +130,7 @@ def test_a_code_change_changes_every_digest(tmp_path):
 
 @pytest.mark.slow
 def test_a_cached_scan_reports_exactly_what_a_full_scan_reports(incremental, tmp_path):
-    from generators.scan_results import load_stacks, results_from_report
+    from generators.scan.results import load_stacks, results_from_report
 
     _root, _manifests, _unchanged, inc, full = incremental
     policy = {"required_tags": ["Team"], "allowed_instance_types": ["g5.*", "g6.*", "g6e.*"]}

@@ -8,7 +8,7 @@ import tracemalloc
 import pytest
 
 from generators.errors import ManifestError, UsageError
-from generators.loading import load_manifest_set
+from generators.manifest.loading import load_manifest_set
 from generators.yaml_source import MAX_ALIASES, MAX_NODES, load_yaml
 from tests.manifest_helpers import EXAMPLES, example, write_manifests
 
@@ -170,7 +170,7 @@ def test_paths_with_different_org_policies_are_refused(tmp_path):
 
 def test_the_org_policy_alone_is_read_without_the_teams(tmp_path):
     """scan needs two lists of org.yaml; it neither re-reads nor re-validates 500 team files."""
-    from generators.loading import load_org_policy
+    from generators.manifest.loading import load_org_policy
     from tests.manifest_helpers import example, write_manifests
 
     root = write_manifests(tmp_path, {"alpha": "team: [this is not a manifest"}, example("org"))
@@ -180,7 +180,7 @@ def test_the_org_policy_alone_is_read_without_the_teams(tmp_path):
 
 
 def test_the_org_policy_alone_still_gets_its_own_rules(tmp_path):
-    from generators.loading import load_org_policy
+    from generators.manifest.loading import load_org_policy
     from tests.manifest_helpers import example, write_manifests
 
     org = example("org")

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from generators.errors import ManifestError, format_path
-from generators.loading import load_manifest_set
+from generators.manifest.loading import load_manifest_set
 from tests.manifest_helpers import example, write_manifests
 
 BASES = {name: example(name) for name in ("alpha", "bravo", "charlie")}

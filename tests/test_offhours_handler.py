@@ -25,11 +25,10 @@ import json
 import shutil
 import subprocess
 import sys
-from pathlib import Path
-from dataclasses import dataclass, field
-from typing import Any, Callable
-
 import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
 
 import boto3
 import pytest
@@ -37,7 +36,8 @@ from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
 
 from generators import naming
-from lambdas.offhours import contract, handler as offhours
+from lambdas.offhours import contract
+from lambdas.offhours import handler as offhours
 from lambdas.offhours.permissions import handler_policy_statements, policy_actions
 from tests.moto_server import MotoServer, point_boto3_at
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from generators import naming, tags
-from generators.loading import load_manifest_set
+from generators.manifest.loading import load_manifest_set
 from modules import offhours_schedule
 from modules.context import TeamContext
 from modules.offhours_schedule import OffHoursSchedule, cron_expression

@@ -30,7 +30,7 @@ def checkov_binary() -> str:
 
 def run_checkov(policy: Path | None, checks: list[str]) -> dict:
     """checkov over the fixtures with our checks staged exactly as `genai-finops scan` stages them."""
-    from generators.checkov_adapter import stage_checks as _stage_checks
+    from generators.scan.checkov_adapter import stage_checks as _stage_checks
 
     env = {key: value for key, value in os.environ.items() if key != "GENAI_FINOPS_POLICY"}
     if policy is not None:

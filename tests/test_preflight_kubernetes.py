@@ -10,14 +10,14 @@ the moto server, seeded as in tests/test_preflight.py.
 from __future__ import annotations
 
 import base64
-import json
 from typing import Any
 
 import pytest
 
-from generators import kube_access, kubernetes, naming
+from generators import kubernetes, naming
 from generators.kubernetes import namespace_uses
-from generators.preflight import Preflight
+from generators.provision import kube_access
+from generators.provision.preflight import Preflight
 from tests.kube_api_server import KubeApiServer, certificate_pair
 from tests.test_preflight import account, by, manifests_for, seed, stub_what_moto_lacks  # noqa: F401 - the fixture
 

@@ -12,7 +12,7 @@ from botocore.stub import ANY, Stubber
 
 from generators import catalog
 from generators.commands import prices as command
-from generators.pricing import check_catalog
+from generators.plan.pricing import check_catalog
 
 NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.timezone.utc)
 REGION = "eu-west-1"
@@ -134,7 +134,7 @@ def test_on_demand_query_uses_the_linux_shared_no_software_filters():
 def test_run_writes_the_file_atomically_and_keeps_other_regions(tmp_path):
     pricing, ec2, *_ = stubbed_clients()
     output = tmp_path / "prices.json"
-    from generators.pricing import DEFAULT_PATH
+    from generators.plan.pricing import DEFAULT_PATH
     output.write_text(DEFAULT_PATH.read_text())
     clients = {"pricing": pricing, "ec2": ec2}
     status = command.run(argparse.Namespace(region=REGION, output=str(output)), now=lambda: NOW,

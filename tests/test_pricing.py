@@ -9,7 +9,7 @@ import pytest
 
 from generators import catalog
 from generators.errors import ManifestError, ToolError
-from generators.pricing import DEFAULT_PATH, MissingPrice, PriceCatalog, check_catalog, load_catalog
+from generators.plan.pricing import DEFAULT_PATH, MissingPrice, PriceCatalog, check_catalog, load_catalog
 from tests.manifest_helpers import example
 
 

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from generators import focus_sample
-from generators.cost import Month, estimate
-from generators.loading import load_manifest_set
-from generators.pricing import load_catalog
+from generators.manifest.loading import load_manifest_set
+from generators.months import Month
+from generators.plan.estimate import estimate
+from generators.plan.pricing import load_catalog
+from generators.samples import focus_sample
 from tests.manifest_helpers import REPO
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -14,7 +14,7 @@ import inspect
 
 import pytest
 
-from generators.loading import load_manifest_set
+from generators.manifest.loading import load_manifest_set
 
 REQUIRED = tuple(load_manifest_set(["manifests"]).org.required_tags)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from generators.errors import ManifestError
-from generators.loading import load_manifest_set
+from generators.manifest.loading import load_manifest_set
 from tests.manifest_helpers import example, write_manifests
 
 

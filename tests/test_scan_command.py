@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from generators import checkov_adapter, scan_render, scan_results
+from generators.scan import checkov_adapter, render
+from generators.scan import results as scan_results
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "policies"
@@ -218,7 +219,7 @@ SAMPLE = [result("failed"), result("passed", check="CKV_GFO_005"), result("suppr
 
 
 def test_cli_table_counts_per_stack_and_lists_each_failure():
-    text = scan_render.render_cli(SAMPLE, stacks("alpha", "bravo"), "3.3.30", [])
+    text = render.render_cli(SAMPLE, stacks("alpha", "bravo"), "3.3.30", [])
     lines = text.splitlines()
     assert lines[:4] == [
         "stack  passed  failed  suppressed",
@@ -233,7 +234,7 @@ def test_cli_table_counts_per_stack_and_lists_each_failure():
 
 
 def test_sarif_has_rules_failures_as_errors_and_suppressions_with_justification():
-    sarif = json.loads(scan_render.render_sarif(SAMPLE, stacks("alpha", "bravo"), "3.3.30", []))
+    sarif = json.loads(render.render_sarif(SAMPLE, stacks("alpha", "bravo"), "3.3.30", []))
     run = sarif["runs"][0]
     assert [rule["id"] for rule in run["tool"]["driver"]["rules"]] == ["CKV_AWS_8", "CKV_GFO_001"]
     failed, suppressed = run["results"]
@@ -247,7 +248,7 @@ def test_sarif_has_rules_failures_as_errors_and_suppressions_with_justification(
 
 
 def test_junit_has_a_suite_per_stack_with_failures_and_skips():
-    root = ET.fromstring(scan_render.render_junitxml(SAMPLE, stacks("alpha", "bravo"), "3.3.30", []))
+    root = ET.fromstring(render.render_junitxml(SAMPLE, stacks("alpha", "bravo"), "3.3.30", []))
     assert (root.get("tests"), root.get("failures"), root.get("skipped")) == ("3", "1", "1")
     alpha, bravo = root.findall("testsuite")
     assert alpha.find("testcase/failure").get("type") == "CKV_GFO_001"
@@ -416,7 +417,7 @@ def test_a_scan_whose_own_checks_did_not_load_fails_closed(synthesized_examples,
 
 
 def test_our_checks_are_read_from_their_sources():
-    from generators.scan_results import our_checks
+    from generators.scan.results import our_checks
 
     checks = our_checks()
     assert sorted(checks) == [f"CKV_GFO_00{n}" for n in range(1, 6)]
@@ -434,7 +435,7 @@ def test_a_checkov_other_than_the_pinned_version_is_refused(tmp_path):
     assert result.returncode == 1
     pinned = checkov_adapter.pinned_version()
     assert f"is checkov 9.9.9, but scan was checked against checkov {pinned} (requirements/checkov.txt)" in result.stderr
-    assert "make install" in result.stderr and "generators/checkov_adapter.py" in result.stderr
+    assert "make install" in result.stderr and "generators/scan/checkov_adapter.py" in result.stderr
     assert "Traceback" not in result.stderr
 
 

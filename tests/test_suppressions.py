@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from generators.errors import ManifestError
-from generators.suppressions import Suppression, load_suppressions
+from generators.scan.suppressions import Suppression, load_suppressions
 
 REPO = Path(__file__).resolve().parents[1]
 TODAY = dt.date(2026, 11, 26)

@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from stacks import synthesis
 from generators.errors import UsageError
-from generators.loading import load_manifest_set
+from generators.manifest.loading import load_manifest_set
+from stacks import synthesis
 from tests.conftest import load_output
 from tests.manifest_helpers import REPO, example, write_manifests
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from generators import catalog
-from generators.loading import load_manifest_set
+from generators.manifest.loading import load_manifest_set
 from generators.model import TeamManifest
 from policies.gfo_facts import glob_match
 from tests.manifest_helpers import EXAMPLES, example, write_manifests

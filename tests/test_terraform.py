@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from generators import naming
-from generators.loading import load_manifest_set
+from generators.manifest.loading import load_manifest_set
 from stacks.synthesis import synthesize
 from tests import terraform_loop as loop
 from tests.manifest_helpers import example, write_manifests

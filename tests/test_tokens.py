@@ -1,6 +1,6 @@
 """Tokens served per model, from a real Prometheus (Debian's package) on 127.0.0.1.
 
-The module fixture writes the vLLM counters `generators.token_sample` generates for the shipped
+The module fixture writes the vLLM counters `generators.samples.token_sample` generates for the shipped
 examples over October 2026 (one pod restarts mid-month, so a counter resets), plus the same
 counters under other names (as another server would name them), backfills them with promtool
 and starts Prometheus on that TSDB. Expected token counts are summed here from the generated
@@ -17,11 +17,12 @@ from typing import Iterator
 
 import pytest
 
-from generators import token_sample
-from generators.cost import Month
 from generators.errors import ToolError
-from generators.loading import load_manifest_set
-from generators.tokens import GENERATION_METRIC, PROMPT_METRIC, Metrics, increase, tokens
+from generators.manifest.loading import load_manifest_set
+from generators.months import Month
+from generators.samples import token_sample
+from generators.see.metrics import GENERATION_METRIC, PROMPT_METRIC
+from generators.see.tokens import Metrics, increase, tokens
 from tests.manifest_helpers import REPO
 
 OCTOBER = Month(2026, 10)
@@ -89,7 +90,7 @@ def test_prometheus_sums_by_day_and_only_days_with_a_reset_are_read_raw(promethe
     """Requests: per counter one instant and two range queries, plus one per day on which a
     series resets or first appears (its samples are read raw): counted here from the generated
     samples, never from the code. None depends on how many series there are."""
-    from generators.tokens import Client, STEP
+    from generators.see.tokens import STEP, Client
 
     start = OCTOBER.start.timestamp()
     raw_days = 0
@@ -138,15 +139,15 @@ def test_a_metric_name_that_is_not_promql_is_refused_before_any_query():
 
 
 def test_a_bad_query_is_prometheus_own_message(prometheus):
-    from generators.tokens import Client
+    from generators.see.tokens import Client
 
     with pytest.raises(ToolError, match=r"answered HTTP 400: bad_data: .*parse error"):
         Client(prometheus).instant("not a metric{", OCTOBER.end)
 
 
 def test_showback_divides_each_models_spend_by_its_tokens(prometheus, generated, tmp_path, manifests):
-    from generators import focus_sample
-    from generators.pricing import load_catalog
+    from generators.plan.pricing import load_catalog
+    from generators.samples import focus_sample
 
     billing = focus_sample.write(tmp_path, focus_sample.rows(manifests, load_catalog(), OCTOBER), "parquet")
     result = subprocess.run(
@@ -168,9 +169,10 @@ def test_showback_divides_each_models_spend_by_its_tokens(prometheus, generated,
 
 
 def test_prometheus_url_comes_from_the_environment_too(prometheus, tmp_path, manifests):
-    from generators import focus_sample
-    from generators.pricing import load_catalog
     import os
+
+    from generators.plan.pricing import load_catalog
+    from generators.samples import focus_sample
 
     billing = focus_sample.write(tmp_path, focus_sample.rows(manifests, load_catalog(), OCTOBER), "parquet")
     result = subprocess.run(
@@ -188,13 +190,13 @@ def expected_busy(gauges: list[token_sample.Gauge], manifests, samples: bool = F
     """(team, kind, name) -> mean of its generated GPU samples / 100 (or, with `samples`, how
     many there are), owners read from the generated labels: a node's pool from its
     kube_node_labels series, a training job from the team and Name tag an EC2 scrape gives."""
-    from generators import gpu_idle
+    from generators.see import metrics
 
     node_pool = {dict(g.labels)["node"]: (dict(g.labels)["label_team"], dict(g.labels)["label_app"])
-                 for g in gauges if g.metric == gpu_idle.NODE_LABELS_METRIC}
+                 for g in gauges if g.metric == metrics.NODE_LABELS_METRIC}
     jobs = {(t.manifest.team, f"{t.manifest.team}-{j.name}-{i}"): j.name for t in manifests.teams for j in t.manifest.training for i in range(j.count)}
     sums: dict[tuple[str, str, str], list[float]] = {}
-    for gauge in (g for g in gauges if g.metric == gpu_idle.UTIL_METRIC):
+    for gauge in (g for g in gauges if g.metric == metrics.GPU_UTIL_METRIC):
         labels = dict(gauge.labels)
         if "ec2_name" in labels:
             owner = (labels["team"], "training", jobs[(labels["team"], labels["ec2_name"])])
@@ -209,7 +211,7 @@ def expected_busy(gauges: list[token_sample.Gauge], manifests, samples: bool = F
 
 
 def test_gpu_busy_share_per_pool_and_job_is_the_mean_of_its_samples(prometheus, gauges, manifests):
-    from generators import gpu_idle
+    from generators.see import gpu_idle
 
     units, unowned = gpu_idle.utilization(prometheus, manifests, OCTOBER)
     busy = expected_busy(gauges, manifests)
@@ -221,8 +223,8 @@ def test_gpu_busy_share_per_pool_and_job_is_the_mean_of_its_samples(prometheus, 
 
 
 def test_showback_reports_idle_dollars_as_spend_times_the_idle_share(prometheus, gauges, tmp_path, manifests):
-    from generators import focus_sample
-    from generators.pricing import load_catalog
+    from generators.plan.pricing import load_catalog
+    from generators.samples import focus_sample
 
     rows = focus_sample.rows(manifests, load_catalog(), OCTOBER)
     billing = focus_sample.write(tmp_path, rows, "parquet")
@@ -258,8 +260,8 @@ def test_showback_reports_idle_dollars_as_spend_times_the_idle_share(prometheus,
 
 
 def test_without_dcgm_series_the_showback_says_so(prometheus, tmp_path, manifests):
-    from generators import focus_sample
-    from generators.pricing import load_catalog
+    from generators.plan.pricing import load_catalog
+    from generators.samples import focus_sample
 
     billing = focus_sample.write(tmp_path, focus_sample.rows(manifests, load_catalog(), OCTOBER), "parquet")
     result = subprocess.run(
@@ -272,8 +274,8 @@ def test_without_dcgm_series_the_showback_says_so(prometheus, tmp_path, manifest
 
 
 def test_the_report_shows_idle_gpu_time_as_a_leak(prometheus, tmp_path, manifests):
-    from generators import focus_sample
-    from generators.pricing import load_catalog
+    from generators.plan.pricing import load_catalog
+    from generators.samples import focus_sample
 
     billing = focus_sample.write(tmp_path, focus_sample.rows(manifests, load_catalog(), OCTOBER), "parquet")
     args = ["--billing", str(billing), "--month", "2026-10", "--prometheus", prometheus]

@@ -13,12 +13,13 @@ import sys
 
 import pytest
 
-from generators.commands.showback import estimated_per_model
-from generators.cost import Month, estimate
-from generators.loading import load_manifest_set
-from generators.pricing import load_catalog
-from generators.report import _models
-from generators.unit_cost import pooled_usd_per_million_tokens
+from generators.manifest.loading import load_manifest_set
+from generators.months import Month
+from generators.plan.estimate import estimate
+from generators.plan.pricing import load_catalog
+from generators.plan.unit_cost import pooled_usd_per_million_tokens
+from generators.see.measure import estimated_per_model
+from generators.see.report import _models
 from tests.manifest_helpers import REPO, example, write_manifests
 
 CHEAP, DEAR = "g5.xlarge", "g5.12xlarge"

@@ -7,7 +7,7 @@ from typing import Any, Callable
 import pytest
 
 from generators.errors import ManifestError
-from generators.loading import load_manifest_set
+from generators.manifest.loading import load_manifest_set
 from tests.manifest_helpers import example, write_manifests
 
 

@@ -5,9 +5,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import TYPE_CHECKING
 
+from generators.environment import PROMETHEUS_URL_ENV
 from generators.errors import ManifestError
 from generators.model import ManifestSet
+from generators.see.metrics import GENERATION_METRIC, GPU_UTIL_METRIC, MODEL_LABEL, PROMPT_METRIC
+
+if TYPE_CHECKING:
+    from generators.see.measure import Sources
 
 DEFAULT_PATHS = ["manifests"]
 
@@ -37,7 +43,7 @@ def add_only_argument(parser: argparse.ArgumentParser, what: str, help: str) -> 
 def load_manifests(args: argparse.Namespace) -> ManifestSet:
     """The validated manifests PATH names; a ManifestError goes up to cli.main, the one place
     that prints problems and exits 1."""
-    from generators.loading import load_manifest_set
+    from generators.manifest.loading import load_manifest_set
 
     return load_manifest_set(args.paths)
 
@@ -78,3 +84,41 @@ def dump_json(data, indent: int | None = 2) -> str:
         return json.dumps(data, indent=indent, allow_nan=False)
     except ValueError as error:
         raise ToolError(f"internal error: a figure is not a finite number ({error}); nothing was printed") from None
+
+
+def add_billing_arguments(parser: argparse.ArgumentParser, required: bool) -> None:
+    """The billing and token options, shared with `report`."""
+    parser.add_argument("--billing", nargs="+", metavar="SRC", help="FOCUS files, directories or s3://bucket/prefix (engine duckdb)")
+    parser.add_argument("--month", metavar="YYYY-MM", help="calendar month (default: the current UTC month)")
+    parser.add_argument(
+        "--engine",
+        choices=["duckdb", "athena"],
+        default="duckdb",
+        help="duckdb (default, in process over --billing) or athena (org.yaml billing.athena_table in billing.athena_workgroup)",
+    )
+    parser.add_argument(
+        "--prometheus",
+        metavar="URL",
+        default=os.environ.get(PROMETHEUS_URL_ENV),
+        help=f"Prometheus HTTP API (or AMP, Thanos, Mimir) with the servers' token counters (default: ${PROMETHEUS_URL_ENV})",
+    )
+    parser.add_argument("--prometheus-sigv4-region", metavar="REGION",
+                        help="sign requests with SigV4 (service aps) for this region: for an Amazon Managed Service for Prometheus "
+                             "endpoint under another name (aps-workspaces.REGION.amazonaws.com URLs are signed without it)")
+    parser.add_argument("--prompt-metric", default=PROMPT_METRIC, help="prompt token counter (default: vLLM's)")
+    parser.add_argument("--generation-metric", default=GENERATION_METRIC, help="generation token counter (default: vLLM's)")
+    parser.add_argument("--model-label", default=MODEL_LABEL, help=f"the counters' label naming the model (default: {MODEL_LABEL})")
+    parser.add_argument("--gpu-util-metric", default=GPU_UTIL_METRIC,
+                        help="per-GPU busy percent gauge (default: NVIDIA dcgm-exporter's); README, Idle GPU, for its labels")
+
+
+def billing_sources(args: argparse.Namespace) -> Sources:
+    """The sources `add_billing_arguments` parsed (the metric names are checked when used)."""
+    from generators.see.measure import Prometheus, Sources
+    from generators.see.tokens import Metrics
+
+    prometheus = None
+    if args.prometheus:
+        metrics = Metrics(args.prompt_metric, args.generation_metric, args.model_label)
+        prometheus = Prometheus(args.prometheus, metrics, args.gpu_util_metric, args.prometheus_sigv4_region)
+    return Sources(tuple(args.billing or ()), args.engine, prometheus)

@@ -46,6 +46,7 @@ import textwrap
 from pathlib import Path
 
 from generators.commands._common import add_manifest_arguments, dump_json, money, signed, use_colour
+from generators.model import GATES
 from generators.safe_text import cap_markdown, cell, md_code, message
 
 NAME = "cost"
@@ -79,27 +80,28 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=["table", "json", "markdown"], default="table", help="table (default), json or markdown")
     parser.add_argument("--fail-on-budget", action="store_true", help="exit 1 when a team's gated cost exceeds its budget or the org cap")
     parser.add_argument(
-        "--gate", choices=["expected", "high"], help="which total --fail-on-budget compares (default: org.yaml cost_gate, else expected)"
+        "--gate", choices=GATES, help="which total --fail-on-budget compares (default: org.yaml cost_gate, else expected)"
     )
     parser.add_argument(
         "--compare", metavar="BASE", help="also show the change per team against BASE: a manifests directory or a saved --format json"
     )
     parser.add_argument("--month", metavar="YYYY-MM", help="calendar month for schedule hours (default: the current UTC month)")
-    parser.add_argument("--prices", metavar="FILE", help="price catalog (default: generators/prices.json)")
+    parser.add_argument("--prices", metavar="FILE", help="price catalog (default: generators/plan/prices.json)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from generators import cost
-    from generators.loading import load_manifest_set
-    from generators.pricing import DEFAULT_PATH, load_catalog
+    from generators.manifest.loading import load_manifest_set
+    from generators.months import Month
+    from generators.plan.estimate import compare, estimate
+    from generators.plan.pricing import DEFAULT_PATH, load_catalog
 
-    month = cost.Month.parse(args.month) if args.month else cost.Month.current()
+    month = Month.parse(args.month) if args.month else Month.current()
     catalog = load_catalog(args.prices or DEFAULT_PATH)
-    head = cost.estimate(load_manifest_set(args.paths), catalog, month, args.gate)
+    head = estimate(load_manifest_set(args.paths), catalog, month, args.gate)
     changes = None
     if args.compare:
-        base = saved_totals(Path(args.compare)) if Path(args.compare).is_file() else cost.estimate(load_manifest_set([args.compare]), catalog, month)
-        changes = cost.compare(base, head)
+        base = saved_totals(Path(args.compare)) if Path(args.compare).is_file() else estimate(load_manifest_set([args.compare]), catalog, month)
+        changes = compare(base, head)
     if args.format == "json":
         # Indented JSON goes through json's pure-Python encoder, several times slower than the
         # C one on 1,000 teams; machines reading a pipe get it compact, people on a terminal indented.
@@ -126,8 +128,8 @@ def _no_constant(name: str) -> float:
 
 def saved_totals(path: Path) -> dict:
     """Team totals from a saved `cost --format json` (the base branch's), checked before use."""
-    from generators.cost import Range
     from generators.errors import UsageError
+    from generators.plan.estimate import Range
 
     try:
         if path.stat().st_size > MAX_BASE_BYTES:
@@ -173,8 +175,8 @@ def _range6(r) -> dict:
 
 def models(est) -> list[dict]:
     """Spend and $ per million tokens per model_id, over every team and component serving it."""
-    from generators import unit_cost
-    from generators.cost import ZERO
+    from generators.plan import unit_cost
+    from generators.plan.estimate import ZERO
 
     by_model: dict[str, dict] = {}
     for team in est.teams:
@@ -203,7 +205,7 @@ def _range(r) -> dict:
 
 
 def to_json(est, changes=None, base_dir=None) -> dict:
-    from generators.cost import pool_limits
+    from generators.plan.estimate import pool_limits
 
     report = {
         "schema_version": SCHEMA_VERSION,
@@ -296,7 +298,7 @@ def _gate_line(est) -> str:
 
 
 def _limit_lines(team) -> list[str]:
-    from generators.cost import pool_limits
+    from generators.plan.estimate import pool_limits
 
     if team.gate != "high" or not team.over_budget:
         return []

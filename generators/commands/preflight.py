@@ -66,7 +66,7 @@ def new_client(service: str, region: str):
 
 def run(args: argparse.Namespace) -> int:
     from generators.errors import UsageError
-    from generators.preflight import Preflight
+    from generators.provision.preflight import Preflight
 
     manifests = load_manifests(args)
     if args.only:

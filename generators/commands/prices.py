@@ -50,7 +50,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     refresh = sub.add_parser("refresh", help="rebuild one region from the AWS Price List API", description=DESCRIPTION,
                              epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     refresh.add_argument("--region", required=True, help="AWS region code, e.g. eu-west-1")
-    refresh.add_argument("--output", metavar="FILE", help="catalog to update (default: generators/prices.json)")
+    refresh.add_argument("--output", metavar="FILE", help="catalog to update (default: generators/plan/prices.json)")
 
 
 def _now() -> dt.datetime:
@@ -62,8 +62,8 @@ def run(args: argparse.Namespace, *, now: Callable[[], dt.datetime] = _now, clie
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from generators.pricing import DEFAULT_PATH, check_catalog
-    from generators.validation import REGION_PATTERN
+    from generators.manifest.validation import REGION_PATTERN
+    from generators.plan.pricing import DEFAULT_PATH, check_catalog
 
     if not REGION_PATTERN.match(args.region):
         raise UsageError(f"--region {args.region!r} is not an AWS region code such as eu-west-1")

@@ -6,9 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from generators.commands._common import add_manifest_arguments
-from generators.commands.showback import add_billing_arguments
+from generators.commands._common import add_billing_arguments, add_manifest_arguments, billing_sources
 from generators.files import write_atomically
+from generators.model import GATES
 
 NAME = "report"
 HELP = "write one self-contained HTML report: budgets, estimates, actual spend, models, savings and leaks"
@@ -31,22 +31,25 @@ exit codes: 0 written, 1 invalid manifests or billing data, 2 usage error"""
 def configure(parser: argparse.ArgumentParser) -> None:
     add_manifest_arguments(parser)
     parser.add_argument("--html", required=True, metavar="FILE", help="where to write the report (replaced atomically)")
-    parser.add_argument("--gate", choices=["expected", "high"], help="the figure the verdict compares (default: org.yaml cost_gate)")
+    parser.add_argument("--gate", choices=GATES, help="the figure the verdict compares (default: org.yaml cost_gate)")
     add_billing_arguments(parser, required=False)
 
 
 def run(args: argparse.Namespace) -> int:
-    from generators import cost, report
-    from generators.commands.showback import compute
-    from generators.loading import load_manifest_set
-    from generators.pricing import DEFAULT_PATH, load_catalog
+    from generators.manifest.loading import load_manifest_set
+    from generators.months import Month
+    from generators.plan.estimate import estimate
+    from generators.plan.pricing import DEFAULT_PATH, load_catalog
+    from generators.see import report
+    from generators.see.measure import measure
 
-    month = cost.Month.parse(args.month) if args.month else cost.Month.current()
+    month = Month.parse(args.month) if args.month else Month.current()
+    sources = billing_sources(args)
     manifests = load_manifest_set(args.paths)
-    estimate = cost.estimate(manifests, load_catalog(DEFAULT_PATH), month, args.gate)
-    spent = compute(args, manifests, month, estimate) if (args.billing or args.engine == "athena") else None
+    est = estimate(manifests, load_catalog(DEFAULT_PATH), month, args.gate)
+    spent = measure(manifests, month, est, sources) if (sources.billing or sources.engine == "athena") else None
     data = report.ReportData(
-        month=str(month), generated=report.now(), prices=estimate.prices_path, gate=estimate.gate, estimate=estimate,
+        month=str(month), generated=report.now(), prices=est.prices_path, gate=est.gate, estimate=est,
         showback=spent.as_json() if spent else None, billing_sources=spent.sources if spent else [],
     )
     write_atomically(Path(args.html), report.render(data))

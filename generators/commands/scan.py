@@ -1,9 +1,9 @@
 """`genai-finops scan`: checkov with our CKV_GFO_* checks over every synthesized stack, one run.
 
-Three parts: generators/checkov_adapter.py runs checkov (every use of its internals, with the
-version it was checked against); generators/scan_results.py turns its report into results,
+Three parts: generators/scan/checkov_adapter.py runs checkov (every use of its internals, with the
+version it was checked against); generators/scan/results.py turns its report into results,
 fails closed when our checks did not run and applies the reviewed suppressions, per resource
-or construct path; generators/scan_render.py writes cli, json, SARIF and JUnit XML from those
+or construct path; generators/scan/render.py writes cli, json, SARIF and JUnit XML from those
 results, so a suppressed finding never fails the gate and is still shown.
 """
 
@@ -14,8 +14,9 @@ import sys
 import time
 from pathlib import Path
 
-from generators import checkov_adapter, scan_render, scan_results
 from generators.errors import UsageError, display_path
+from generators.scan import checkov_adapter, render
+from generators.scan import results as scan_results
 
 NAME = "scan"
 HELP = "checkov (offline) with our CKV_GFO_* checks over the synthesized stacks; exit 1 on any unsuppressed failure"
@@ -44,10 +45,10 @@ DEFAULT_SUPPRESSIONS = checkov_adapter.POLICIES_DIR / "suppressions.yaml"
 # directory may be deleted at any time (the next scan runs checkov over every stack again).
 DEFAULT_CACHE = ".genai-finops-cache/scan"
 RENDERERS = {
-    "cli": scan_render.render_cli,
-    "json": scan_render.render_json,
-    "sarif": scan_render.render_sarif,
-    "junitxml": scan_render.render_junitxml,
+    "cli": render.render_cli,
+    "json": render.render_json,
+    "sarif": render.render_sarif,
+    "junitxml": render.render_junitxml,
 }
 
 
@@ -71,8 +72,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from generators.files import write_atomically
-    from generators.loading import load_org_policy
-    from generators.suppressions import load_suppressions
+    from generators.manifest.loading import load_org_policy
+    from generators.scan.suppressions import load_suppressions
 
     stacks = scan_results.load_stacks(Path(args.out))
     # The org's required tags and allowed types are all scan needs: the teams are not re-read.

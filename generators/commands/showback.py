@@ -32,13 +32,10 @@ JSON output (`--format json`), stable keys (`schema_version` changes when one do
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
-from pathlib import Path
 
-from generators.commands._common import add_manifest_arguments, dump_json, money, signed, use_colour
-from generators.safe_text import cap_markdown, cell, md_code, md_text, message
+from generators.commands._common import add_billing_arguments, add_manifest_arguments, billing_sources, dump_json, money, signed, use_colour
+from generators.safe_text import cap_markdown, cell, md_code, md_text
 
 NAME = "showback"
 HELP = "actual spend per team and model from the FOCUS billing export, against budget and estimate"
@@ -67,72 +64,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=["table", "json", "markdown"], default="table", help="table (default), json or markdown")
 
 
-def add_billing_arguments(parser: argparse.ArgumentParser, required: bool) -> None:
-    """The billing and token options, shared with `report`."""
-    parser.add_argument("--billing", nargs="+", metavar="SRC", help="FOCUS files, directories or s3://bucket/prefix (engine duckdb)")
-    parser.add_argument("--month", metavar="YYYY-MM", help="calendar month (default: the current UTC month)")
-    parser.add_argument(
-        "--engine",
-        choices=["duckdb", "athena"],
-        default="duckdb",
-        help="duckdb (default, in process over --billing) or athena (org.yaml billing.athena_table in billing.athena_workgroup)",
-    )
-    parser.add_argument(
-        "--prometheus",
-        metavar="URL",
-        default=os.environ.get("GENAI_FINOPS_PROMETHEUS_URL"),
-        help="Prometheus HTTP API (or AMP, Thanos, Mimir) with the servers' token counters (default: $GENAI_FINOPS_PROMETHEUS_URL)",
-    )
-    parser.add_argument("--prometheus-sigv4-region", metavar="REGION",
-                        help="sign requests with SigV4 (service aps) for this region: for an Amazon Managed Service for Prometheus "
-                             "endpoint under another name (aps-workspaces.REGION.amazonaws.com URLs are signed without it)")
-    parser.add_argument("--prompt-metric", default="vllm:prompt_tokens_total", help="prompt token counter (default: vLLM's)")
-    parser.add_argument("--generation-metric", default="vllm:generation_tokens_total", help="generation token counter (default: vLLM's)")
-    parser.add_argument("--model-label", default="model_name", help="the counters' label naming the model (default: model_name)")
-    parser.add_argument("--gpu-util-metric", default="DCGM_FI_DEV_GPU_UTIL",
-                        help="per-GPU busy percent gauge (default: NVIDIA dcgm-exporter's); README, Idle GPU, for its labels")
-
-
-def compute(args: argparse.Namespace, manifests, month, estimate):
-    """The showback for `args` (billing from files, S3 or Athena; tokens when --prometheus)."""
-    from generators import cost, showback
-    from generators.errors import UsageError
-
-    estimates = {t.team: t.total.expected for t in estimate.teams}
-    client = None
-    if args.prometheus:  # checked before any billing work: a bad URL or name is a usage error
-        from generators import tokens
-
-        metrics = tokens.Metrics(args.prompt_metric, args.generation_metric, args.model_label).check()
-        if not tokens.METRIC_NAME.match(args.gpu_util_metric):
-            raise UsageError(f"--gpu-util-metric {message(args.gpu_util_metric, 80)!r}: not a Prometheus metric name")
-        client = tokens.Client(args.prometheus, sigv4_region=args.prometheus_sigv4_region)
-    if args.engine == "athena":
-        report = showback.showback(manifests, [], month, estimates, athena_client=athena_client(manifests.org))
-    elif not args.billing:
-        raise UsageError("--billing SRC is required with --engine duckdb: FOCUS files, a directory or s3://bucket/prefix")
-    else:
-        report = local_showback(args, manifests, month, estimates)
-    if client is not None:
-        end = min(month.end, cost.Month.now())
-        counts = tokens.tokens(client, month.start, end, metrics)
-        showback.add_tokens(report.models, manifests, counts, estimated_per_model(estimate))
-        from generators import gpu_idle
-
-        units, unowned = gpu_idle.utilization(client, manifests, month, end, args.gpu_util_metric)
-        showback.add_gpu_utilization(report, units, unowned, args.gpu_util_metric)
-        report.notes += client.notes
-    return report
-
-
 def run(args: argparse.Namespace) -> int:
-    from generators import cost
-    from generators.loading import load_manifest_set
-    from generators.pricing import DEFAULT_PATH, load_catalog
+    from generators.manifest.loading import load_manifest_set
+    from generators.months import Month
+    from generators.plan.estimate import estimate
+    from generators.plan.pricing import DEFAULT_PATH, load_catalog
+    from generators.see.measure import measure
 
-    month = cost.Month.parse(args.month) if args.month else cost.Month.current()
+    month = Month.parse(args.month) if args.month else Month.current()
+    sources = billing_sources(args)
     manifests = load_manifest_set(args.paths)
-    report = compute(args, manifests, month, cost.estimate(manifests, load_catalog(DEFAULT_PATH), month))
+    report = measure(manifests, month, estimate(manifests, load_catalog(DEFAULT_PATH), month), sources)
     if args.format == "json":
         print(dump_json(report.as_json()))
     elif args.format == "markdown":
@@ -140,52 +82,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(to_table(report, colour=use_colour(sys.stdout)))
     return 0
-
-
-def estimated_per_model(estimate) -> dict[tuple[str, str], float]:
-    """(model_id, team) -> the estimate's $ per million tokens at utilization_percent, pooled
-    over the team's pools serving the model (generators/unit_cost.py)."""
-    from generators import unit_cost
-
-    served: dict[tuple[str, str], list] = {}
-    for team in estimate.teams:
-        for c in team.components:
-            if c.model_id is not None and c.usd_per_million_tokens_at_utilization is not None:
-                served.setdefault((c.model_id, team.team), []).append((c.units.expected, c))
-    pooled = {key: unit_cost.pooled_usd_per_million_tokens(pairs)[1] for key, pairs in served.items()}
-    return {key: round(value, 4) for key, value in pooled.items() if value is not None}
-
-
-def athena_client(org):
-    """The Athena client for the org's billing table, in the governance region (where the
-    governance stack creates the workgroup); refuses an org.yaml without the table."""
-    import boto3
-
-    from generators.app_builder import governance_region
-    from generators.errors import UsageError
-
-    billing = org.billing
-    if billing is None or not billing.athena_table or not billing.athena_workgroup:
-        raise UsageError("--engine athena needs billing.athena_table and billing.athena_workgroup in org.yaml")
-    return boto3.client("athena", region_name=governance_region(org))
-
-
-def local_showback(args, manifests, month, estimates):
-    from generators import showback
-
-    # A private directory (mkdtemp: mode 0700) that is removed whatever happens; downloaded
-    # objects are saved in it under names of our own, never under their keys.
-    with tempfile.TemporaryDirectory(prefix="genai-finops-billing-") as scratch:
-        sources, labels = [], {}
-        for index, source in enumerate(args.billing):
-            if source.startswith("s3://"):
-                into = Path(scratch) / f"{index:03d}"
-                into.mkdir()
-                labels.update(showback.download_s3(source, into))
-                sources.append(str(into))
-            else:
-                sources.append(source)
-        return showback.showback(manifests, sources, month, estimates, labels=labels)
 
 
 def _count(model: dict) -> str:

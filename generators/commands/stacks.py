@@ -33,7 +33,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from generators.app_builder import plan_app
+    from generators.provision.app_builder import plan_app
 
     plan = plan_app(load_manifests(args), args.only)
     rows = [stack.as_json() for stack in plan.stacks]

@@ -33,7 +33,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from generators.loading import load_manifest_set
+    from generators.manifest.loading import load_manifest_set
 
     try:
         manifests = load_manifest_set(args.paths)

@@ -4,7 +4,7 @@ Transcribed from the specification's column pages at tag v1.2 of
 https://github.com/FinOps-Open-Cost-and-Usage-Spec/FOCUS_Spec (specification/columns/*.md,
 "Content Constraints": feature level, allows nulls, data type, allowed values), read 2026-11-27.
 
-Used by the generated test data (generators/focus_sample.py writes every mandatory column),
+Used by the generated test data (generators/samples/focus_sample.py writes every mandatory column),
 the billing export (modules/billing_export.py selects them) and `conformance_problems`, which
 checks a FOCUS file the way the specification's MUST statements read.
 

@@ -7,7 +7,7 @@ five minutes while the pool runs (inside the team's schedule, else all month), a
 `promtool tsdb create-blocks-from openmetrics` backfills them into a TSDB, and `Prometheus`
 serves that TSDB on 127.0.0.1 (Debian's `prometheus` package provides both programs).
 
-    python -m generators.token_sample manifests --month 2026-10 --out cdktf.out/tokens \\
+    python -m generators.samples.token_sample manifests --month 2026-10 --out cdktf.out/tokens \\
         --billing cdktf.out/billing --report cdktf.out/report.html   # backfill, serve, show back, report
 """
 
@@ -26,11 +26,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from generators import catalog, focus_sample, gpu_idle, naming
-from generators.cost import Month
+from generators import catalog, naming
 from generators.model import ManifestSet
-from generators.showback import in_schedule
-from generators.tokens import GENERATION_METRIC, MODEL_LABEL, PROMPT_METRIC
+from generators.months import Month
+from generators.samples import focus_sample
+from generators.see import metrics
+from generators.see.metrics import GENERATION_METRIC, MODEL_LABEL, PROMPT_METRIC
+from generators.see.showback import in_schedule
 
 STEP = dt.timedelta(minutes=5)
 PROMPT_SHARE = 0.4  # of the tokens a node handles, the share that is prompt
@@ -89,7 +91,7 @@ TRAINING_BUSY = (70, 100)  # a training GPU alternates between these busy percen
 
 def gpu_series_for(manifests: ManifestSet, month: Month) -> list[Gauge]:
     """DCGM GPU utilization of every pool node and training instance while it runs (as
-    generators/focus_sample.py bills them: pools at desired_nodes of their first type in name
+    generators/samples/focus_sample.py bills them: pools at desired_nodes of their first type in name
     order, inside the schedule; training for its hours_per_month, else the schedule, else all
     month), the kube_node_labels that tie a node to its pool, the team and ec2_name labels an
     EC2 scrape gives training instances, and one GPU of a node no pool owns."""
@@ -97,7 +99,7 @@ def gpu_series_for(manifests: ManifestSet, month: Month) -> list[Gauge]:
     out: list[Gauge] = []
 
     def util(labels: dict[str, str], busy: list[tuple[dt.datetime, float]]) -> Gauge:
-        return Gauge(gpu_idle.UTIL_METRIC, tuple(sorted(labels.items())), tuple((at.timestamp(), value) for at, value in busy))
+        return Gauge(metrics.GPU_UTIL_METRIC, tuple(sorted(labels.items())), tuple((at.timestamp(), value) for at, value in busy))
 
     hours = focus_sample.month_hours(month)
     for team_index, loaded in enumerate(manifests.teams):
@@ -110,7 +112,7 @@ def gpu_series_for(manifests: ManifestSet, month: Month) -> list[Gauge]:
             low, high = max(pool.utilization_percent - GPU_SERVING_SWING, 0), min(pool.utilization_percent + GPU_SERVING_SWING, 100)
             for node in range(pool.desired_nodes):
                 host = f"ip-10-{team_index}-{pool_index}-{node}.ec2.internal"
-                out.append(Gauge(gpu_idle.NODE_LABELS_METRIC, (("label_app", pool.name), ("label_team", team.team), ("node", host)),
+                out.append(Gauge(metrics.NODE_LABELS_METRIC, (("label_app", pool.name), ("label_team", team.team), ("node", host)),
                                  tuple((at.timestamp(), 1.0) for at in running)))
                 for gpu in range(gpus):
                     out.append(util({"Hostname": host, "gpu": str(gpu)}, [(at, low if i % 2 else high) for i, at in enumerate(running)]))
@@ -218,9 +220,10 @@ class Prometheus:
 
 def main(argv: list[str] | None = None) -> int:
     from generators.cli import main as cli
-    from generators.loading import load_manifest_set
+    from generators.manifest.loading import load_manifest_set
 
-    parser = argparse.ArgumentParser(prog="python -m generators.token_sample", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m generators.samples.token_sample",
+                                     description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("paths", nargs="*", default=["manifests"])
     parser.add_argument("--month", required=True, metavar="YYYY-MM")
     parser.add_argument("--out", required=True, metavar="DIR")

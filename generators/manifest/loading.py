@@ -19,8 +19,8 @@ from typing import Any, Iterable, cast
 from pydantic import BaseModel, ValidationError
 
 from generators.errors import ManifestError, Problem, UsageError, display_path
+from generators.manifest.validation import validate_org, validate_set
 from generators.model import LoadedTeam, ManifestSet, OrgPolicy, TeamManifest
-from generators.validation import validate_org, validate_set
 from generators.yaml_source import FieldPath, SourceDocument, load_yaml
 
 ORG_FILE = "org.yaml"

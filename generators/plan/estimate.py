@@ -3,7 +3,7 @@
 - Training: count x hours x hourly price, the price reduced by the family's spot discount when
   `market: spot`. Hours: `hours_per_month`, else the hours the team schedule allows in the
   month, else the always-on month (730 h).
-- Spot discounts are the range observed for the family (generators/prices.json): the low
+- Spot discounts are the range observed for the family (generators/plan/prices.json): the low
   estimate takes the largest discount, the high the smallest, the expected their midpoint.
 - Inference pools: nodes x hours x hourly price; hours are the schedule's where the team has one
   (the off-hours function scales pools to zero outside it), else 730. Any of a pool's instance
@@ -35,11 +35,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from generators.errors import ManifestError, Problem, UsageError
-from generators.model import LoadedTeam, ManifestSet
+from generators.model import GATES, LoadedTeam, ManifestSet
 
 # The calendar lives in generators/months.py; these names stay importable from here.
-from generators.months import MONTH_YEARS, UTC, Month, longest_month_hours, schedule_hours  # noqa: F401
-from generators.pricing import NO_DISCOUNT, MissingPrice, PriceCatalog, SpotDiscount
+from generators.months import Month, schedule_hours
+from generators.plan.pricing import NO_DISCOUNT, MissingPrice, PriceCatalog, SpotDiscount
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,6 @@ class Range:
 ZERO = Range(0.0, 0.0, 0.0)
 
 
-GATES = ("expected", "high")
 
 
 @dataclass(frozen=True)

@@ -44,11 +44,8 @@ from typing import Any
 
 from generators.errors import ToolError, UsageError
 from generators.safe_text import message
+from generators.see.metrics import GENERATION_METRIC, LABEL_NAME, METRIC_NAME, MODEL_LABEL, PROMPT_METRIC
 
-URL_ENV = "GENAI_FINOPS_PROMETHEUS_URL"
-PROMPT_METRIC = "vllm:prompt_tokens_total"
-GENERATION_METRIC = "vllm:generation_tokens_total"
-MODEL_LABEL = "model_name"
 # One deadline for a whole request (connect, answer and body), and a cap on the body: the
 # largest answer here is one value per series and day (1,000 series x 31 days is ~2 MB).
 DEADLINE_SECONDS = 60
@@ -59,9 +56,6 @@ LOOKBACK = dt.timedelta(hours=1)
 STEP = dt.timedelta(days=1)
 # Series read sample by sample in one request (a day of one series at 15 s is 5,760 samples).
 RAW_BATCH = 50
-# PromQL names: https://prometheus.io/docs/concepts/data_model/#metric-names-and-labels
-METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
-LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 # RE2's metacharacters (https://github.com/google/re2/wiki/Syntax): each is escaped with a
 # backslash; nothing else is (RE2 refuses an escaped space or letter).
 _RE2_SPECIAL = re.compile(r"[\\.+*?()|\[\]{}^$]")

@@ -1,4 +1,4 @@
-"""The price catalog the cost estimate reads: `generators/prices.json`.
+"""The price catalog the cost estimate reads: `generators/plan/prices.json`.
 
 The file holds, per region, the on-demand Linux hourly price of each accelerated instance type,
 the types the region does not offer on demand, and the EBS gp3 price per GB-month; per instance
@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from generators.errors import ManifestError, ToolError, display_path, format_path
-from generators.loading import schema_messages  # the manifests' words for pydantic errors
+from generators.manifest.loading import schema_messages  # the manifests' words for pydantic errors
 from generators.yaml_source import load_yaml
 
 DEFAULT_PATH = Path(__file__).with_name("prices.json")

@@ -8,7 +8,7 @@ schedule's stop on a few evenings (off-schedule spend), an untagged GPU instance
 Savings Plan (the purchase row costs nothing effective; the usage it covers is billed at the
 plan's rate). Deterministic for a given seed.
 
-    python -m generators.focus_sample manifests --month 2026-11 --out cdktf.out/billing
+    python -m generators.samples.focus_sample manifests --month 2026-11 --out cdktf.out/billing
 """
 
 from __future__ import annotations
@@ -25,16 +25,18 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from generators import focus_spec, naming
-from generators.cost import Month
+from generators import naming
 from generators.model import ManifestSet, TeamManifest, TrainingJob
-from generators.pricing import PriceCatalog
-from generators.showback import USER_TAG_PREFIX, in_schedule
+from generators.months import Month
+from generators.plan.pricing import PriceCatalog
+from generators.see import focus_spec
+from generators.see.showback import in_schedule
+from generators.tags import USER_TAG_PREFIX
 
 EC2 = "Amazon Elastic Compute Cloud"
 SAVINGS_PLAN_DISCOUNT = 0.28  # an illustrative Compute Savings Plan rate for the generated data
 # Every column FOCUS 1.2 makes mandatory and the optional ones genai-finops uses: the columns
-# the billing export selects (generators/focus_spec.py).
+# the billing export selects (generators/see/focus_spec.py).
 COLUMNS = focus_spec.EXPORT_COLUMNS
 PAYER = ("111122223333", "genai-finops demo payer")  # the generated data's accounts: illustrative ids
 MEMBER = ("123456789012", "genai-finops demo workloads")
@@ -195,10 +197,11 @@ def write(out_dir: Path, data: list[tuple], fmt: str = "parquet") -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from generators.loading import load_manifest_set
-    from generators.pricing import DEFAULT_PATH, load_catalog
+    from generators.manifest.loading import load_manifest_set
+    from generators.plan.pricing import DEFAULT_PATH, load_catalog
 
-    parser = argparse.ArgumentParser(prog="python -m generators.focus_sample", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m generators.samples.focus_sample",
+                                     description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("paths", nargs="*", default=["manifests"])
     parser.add_argument("--month", required=True, metavar="YYYY-MM")
     parser.add_argument("--out", required=True, metavar="DIR")

@@ -26,12 +26,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from generators import gpu_idle
-from generators.billing_files import (  # noqa: F401 - download_s3 and the column lists are showback's interface too
+from generators.errors import ToolError
+from generators.model import WEEKDAYS, ManifestSet, Schedule
+from generators.months import Month
+from generators.safe_text import message
+from generators.see import gpu_idle
+from generators.see.billing_files import (  # noqa: F401 - download_s3 and the column lists are showback's interface too
     OPTIONAL_COLUMNS,
     REQUIRED_COLUMNS,
     SUFFIXES,
-    USER_TAG_PREFIX,
     Labels,
     billing_files,
     check_rows,
@@ -41,12 +44,8 @@ from generators.billing_files import (  # noqa: F401 - download_s3 and the colum
     utc_literal,
     which_file_fails,
 )
-from generators.cost import Month
-from generators.errors import ToolError
-from generators.model import WEEKDAYS, ManifestSet, Schedule
-from generators.safe_text import message
 from generators.tags import MODEL_ID_TAG as MODEL_TAG
-from generators.tags import TEAM_TAG
+from generators.tags import TEAM_TAG, USER_TAG_PREFIX
 
 SCHEMA_VERSION = 1
 TOP_UNTAGGED = 10
@@ -80,7 +79,7 @@ class Showback:
     unattributed_usd: float = 0.0
     untagged_resources: list[dict[str, Any]] = field(default_factory=list)
     total_usd: float = 0.0
-    gpu_utilization: dict[str, Any] | None = None  # with --prometheus: generators/gpu_idle.py
+    gpu_utilization: dict[str, Any] | None = None  # with --prometheus: generators/see/gpu_idle.py
     # Series of a Prometheus answer passed over (malformed values, negative counters), one each.
     notes: list[str] = field(default_factory=list)
 
@@ -250,7 +249,7 @@ def summarise(connection: Any, schedules: dict[str, Schedule]) -> dict[str, Any]
 
 
 def add_gpu_utilization(report: Showback, units: list, unowned: int, metric: str) -> None:
-    """Busy share and idle dollars per pool and training job (generators/gpu_idle.py), in place."""
+    """Busy share and idle dollars per pool and training job (generators/see/gpu_idle.py), in place."""
     spend = {(m["model_id"], m["team"]): m["actual_usd"] for m in report.models}
     rows = gpu_idle.with_spend(units, spend)
     measured = [r for r in rows if r["gpu_busy_share"] is not None]

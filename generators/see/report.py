@@ -13,7 +13,7 @@ import html
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from generators import unit_cost
+from generators.plan import unit_cost
 from generators.safe_text import truncate, visible
 
 WIDTH = 760
@@ -29,7 +29,7 @@ class ReportData:
     generated: str
     prices: str
     gate: str
-    estimate: Any  # generators.cost.Estimate
+    estimate: Any  # generators.plan.estimate.Estimate
     showback: dict[str, Any] | None  # Showback.as_json(), with tokens when there were any
     billing_sources: list[str]
 
@@ -195,7 +195,7 @@ def render(data: ReportData) -> str:
 
 def _models(est: Any, sb: dict[str, Any] | None) -> list[tuple[str, float, float | None, float | None, int | None]]:
     """(model, cost, estimated $/1M, actual $/1M, tokens): actual cost with billing data, else expected.
-    The estimated $/1M is the one `cost` and `showback` print (generators/unit_cost.py)."""
+    The estimated $/1M is the one `cost` and `showback` print (generators/plan/unit_cost.py)."""
     if sb:
         rows = []
         for m in sb["models"]:

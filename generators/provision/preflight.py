@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterable, Literal
 
-from generators import catalog, kube_access, kubernetes
+from generators import catalog, kubernetes
 from generators.errors import ToolError
 from generators.model import ManifestSet, TeamManifest
+from generators.provision import kube_access
 from generators.safe_text import message
 
 Status = Literal["pass", "fail", "unverified"]

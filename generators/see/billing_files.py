@@ -15,14 +15,12 @@ import math
 from pathlib import Path
 from typing import Any, Iterable
 
-from generators.cost import Month
 from generators.errors import ToolError, display_path
+from generators.months import Month
 from generators.safe_text import message, visible
 from generators.tags import MODEL_ID_TAG as MODEL_TAG
-from generators.tags import TEAM_TAG
+from generators.tags import TEAM_TAG, USER_TAG_PREFIX
 
-# AWS writes user-defined cost-allocation tags with this prefix in its exports.
-USER_TAG_PREFIX = "user:"
 # Without these a row cannot be placed in time or costed. The rest are read when present: a file
 # without Tags has no team to attribute to (all its spend is unattributed), but still counts.
 REQUIRED_COLUMNS = ("ChargePeriodStart", "ChargePeriodEnd", "EffectiveCost")

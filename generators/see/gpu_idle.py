@@ -30,12 +30,10 @@ import math
 from dataclasses import dataclass
 
 from generators import naming
-from generators.cost import Month
 from generators.model import ManifestSet
-from generators.tokens import Client, client_for, instant
-
-UTIL_METRIC = "DCGM_FI_DEV_GPU_UTIL"
-NODE_LABELS_METRIC = "kube_node_labels"
+from generators.months import Month
+from generators.see.metrics import GPU_UTIL_METRIC, NODE_LABELS_METRIC
+from generators.see.tokens import Client, client_for, instant
 
 
 @dataclass(frozen=True)
@@ -58,7 +56,7 @@ class UnitUtilization:
         }
 
 
-def utilization(url: str | Client, manifests: ManifestSet, month: Month, end_at=None, metric: str = UTIL_METRIC) -> tuple[list[UnitUtilization], int]:
+def utilization(url: str | Client, manifests: ManifestSet, month: Month, end_at=None, metric: str = GPU_UTIL_METRIC) -> tuple[list[UnitUtilization], int]:
     """Every pool and training job of the manifests with its busy share (None without series),
     and how many GPU series belonged to none of them."""
     end = end_at or month.end

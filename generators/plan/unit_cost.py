@@ -1,7 +1,7 @@
 """$ per million tokens where several pools serve one model: the one formula every output uses.
 
 A pool's own figure is its node price over the tokens a node serves in an hour
-(generators/cost.py: hourly / (tokens_per_second x 3600) x 1e6, and that over the utilization).
+(generators/plan/estimate.py: hourly / (tokens_per_second x 3600) x 1e6, and that over the utilization).
 Pooled, it is what the pools cost over the tokens they serve together: sum(cost) / sum(tokens),
 each pool's tokens being its cost over its own $ per million. That weights each pool by the tokens
 it serves (a plain mean of the pools' figures would weight a one-node pool like a ten-node one);
@@ -15,7 +15,7 @@ from typing import Iterable, Protocol
 
 
 class PoolCost(Protocol):
-    """What the formula reads from an estimate component (generators.cost.Component)."""
+    """What the formula reads from an estimate component (generators.plan.estimate.Component)."""
 
     @property
     def hours(self) -> float | None: ...

@@ -1,8 +1,8 @@
 """What `scan` knows about results: the stacks it read, checkov's records as results, the checks
 that must have run, the stack-level budget result, and the reviewed suppressions applied.
 
-Nothing here runs or imports checkov (generators/checkov_adapter.py does); renderers are in
-generators/scan_render.py.
+Nothing here runs or imports checkov (generators/scan/checkov_adapter.py does); renderers are in
+generators/scan/render.py.
 """
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from generators import checkov_adapter
-from generators.app_builder import STACK_FILE, STACKS_DIR
-from generators.checkov_adapter import Stack  # re-exported: the scan results and their renderers read stacks
 from generators.errors import ToolError, UsageError, display_path
 from generators.naming import GOVERNANCE_STACK
+from generators.provision.app_builder import STACK_FILE, STACKS_DIR
+from generators.scan import checkov_adapter
+from generators.scan.checkov_adapter import Stack  # re-exported: the scan results and their renderers read stacks
 
 if TYPE_CHECKING:
-    from generators.suppressions import Suppression
+    from generators.scan.suppressions import Suppression
 
 # The stack-level half of CKV_GFO_004 (see policies/ckv_gfo_004_team_budget_alert.py): no
 # checkov check can say "this file lacks a resource", so scan reports it in the same shape.

@@ -32,22 +32,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generators.app_builder import STACK_FILE
+from generators.environment import CHECKOV_ENV, POLICY_ENV
 from generators.errors import ToolError
 from generators.files import write_atomically
-from generators.synth_cache import cdktf_json
+from generators.provision.app_builder import STACK_FILE
+from generators.provision.synth_cache import cdktf_json
 
-ROOT = Path(__file__).resolve().parents[1]
-CHECKOV_ENV = "GENAI_FINOPS_CHECKOV"
-# Also in policies/gfo_common.py, which runs inside checkov's virtualenv and cannot import
-# generators; tests/test_scan_command.py keeps the two equal.
-POLICY_ENV = "GENAI_FINOPS_POLICY"
+ROOT = Path(__file__).resolve().parents[2]
 POLICIES_DIR = ROOT / "policies"
 
 
 @dataclass
 class Stack:
-    """One synthesized stack as the scan reads it (generators/scan_results.py loads them)."""
+    """One synthesized stack as the scan reads it (generators/scan/results.py loads them)."""
 
     name: str
     path: Path
@@ -297,7 +294,7 @@ def require_pinned_version(report: dict[str, Any], checkov: str) -> None:
         raise ToolError(
             f"{checkov} is checkov {found}, but scan was checked against checkov {pinned} (requirements/checkov.txt). "
             f"Run `make install` to get {pinned}; to upgrade checkov on purpose, re-check the five points listed in "
-            "generators/checkov_adapter.py against the new version, then change the pin and run `make test`"
+            "generators/scan/checkov_adapter.py against the new version, then change the pin and run `make test`"
         )
 
 

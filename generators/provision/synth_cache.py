@@ -6,7 +6,7 @@ being synthesized again; any change, a missing or unreadable record, or `--no-ca
 stack is built again. A digest covers, conservatively:
 
 - the code and pins that produce stacks: every file under generators/, stacks/, modules/ and
-  lambdas/ (the price catalog generators/prices.json among them), pyproject.toml,
+  lambdas/ (the price catalog generators/plan/prices.json among them), pyproject.toml,
   package-lock.json, cdktf.json, and the installed versions of cdktf, constructs, jsii and the
   provider packages;
 - the org policy file, byte for byte;
@@ -25,10 +25,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from generators.app_builder import AppPlan
 from generators.model import ManifestSet
+from generators.provision.app_builder import AppPlan
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 INPUTS_FILE = "genai-finops-inputs.json"
 FORMAT = 1
 CODE_DIRS = ("generators", "stacks", "modules", "lambdas")

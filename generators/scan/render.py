@@ -7,7 +7,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from generators.scan_results import Result, Stack, counts
+from generators.scan.results import Result, Stack, counts
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 

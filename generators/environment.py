@@ -1,0 +1,17 @@
+"""Every environment variable genai-finops reads, in one place (the README's "Settings" table
+lists the same). The off-hours function's variables are its contract with the stack that sets
+them, and live in lambdas/offhours/contract.py, which runs in AWS without generators/.
+"""
+
+from __future__ import annotations
+
+# The manifests `cdktf synth` / `cdktf deploy` read through main.py (several paths separated by
+# the OS path separator); default manifests/.
+MANIFESTS_ENV = "GENAI_FINOPS_MANIFESTS"
+# The checkov program `scan` runs (make sets it to the one in .venv/tools/checkov).
+CHECKOV_ENV = "GENAI_FINOPS_CHECKOV"
+# Set by `scan` for our checks, which run inside checkov's process: the org policy they read.
+# policies/gfo_common.py repeats the name (it cannot import generators/); a test keeps them equal.
+POLICY_ENV = "GENAI_FINOPS_POLICY"
+# The default of showback's and report's --prometheus.
+PROMETHEUS_URL_ENV = "GENAI_FINOPS_PROMETHEUS_URL"
