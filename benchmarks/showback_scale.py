@@ -87,7 +87,7 @@ def query_only(billing: Path, manifests: Path) -> float:
         "import sys, time\n"
         "from generators.months import Month\n"
         "from generators.manifest.loading import load_manifest_set\n"
-        "from generators.see.showback import billing_files, query\n"
+        "from generators.see.billing_sources import billing_files\nfrom generators.see.showback import query\n"
         "files = billing_files([sys.argv[1]])\n"
         "schedules = {t.manifest.team: t.manifest.schedule for t in load_manifest_set([sys.argv[3]]).teams if t.manifest.schedule}\n"
         "t = time.perf_counter(); query(files, Month.parse(sys.argv[2]), schedules); print(time.perf_counter() - t)\n"

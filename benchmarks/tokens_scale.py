@@ -71,7 +71,8 @@ MEASURE = """
 import json, resource, sys, time
 sys.path.insert(0, {repo!r})
 from generators.months import Month
-from generators.see.tokens import Client, tokens
+from generators.see.prometheus import Client
+from generators.see.tokens import tokens
 month = Month(2026, 10)
 client = Client({url!r})
 began = time.perf_counter()

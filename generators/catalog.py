@@ -32,11 +32,12 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from typing import Literal
 
 
 @dataclass(frozen=True)
 class AcceleratorKind:
-    name: str  # nvidia | neuron
+    name: Literal["nvidia", "neuron"]
     # The extended resource the device plugin advertises and pods request.
     k8s_resource: str
     # EKS managed node group AMI type with this accelerator's driver:

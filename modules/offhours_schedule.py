@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -147,11 +148,33 @@ def pool_bounds(manifest: TeamManifest) -> dict[str, str]:
     return {pool.name: f"{pool.min_nodes}..{pool.max_nodes}" for pool in manifest.inference}
 
 
+@dataclass(frozen=True)
+class _ScheduleTarget:
+    """What every schedule of the team shares: its group, key, function, role and dead letters."""
+
+    group_name: str
+    key_arn: str
+    function_arn: str
+    role_arn: str
+    dlq_arn: str
+    role_policy: IamRolePolicy
+
+
 class OffHoursSchedule(Construct):
     """The off-hours function of one team, its roles, key, log group, queues, schedules and triggers.
 
-    `budget_topic_arn`: the team budget's alert topic, subscribed when the budget denies new GPU
-    capacity. `node_groups`: the team's node groups, which the apply-time sync waits for.
+    Args:
+        team: the validated manifest whose schedule (stop/start), inference pools (bounds, sync,
+            budget cap) and spot training (orphaned requests) the function serves; a team with
+            none of them (`capacity_function` false) is refused.
+        budget_topic_arn: the team budget's alert topic; subscribed when the budget action is
+            `deny-new-gpu` and the team has pools (https://docs.aws.amazon.com/lambda/latest/dg/with-sns.html).
+        context: the team's tags and naming (modules/context.py).
+        node_groups: the team's node groups, which the apply-time sync waits for. Default none.
+        training_instance_ids: the instances the stack manages, so `sync` can tell an orphaned
+            persistent spot request (lambdas/offhours/spot_requests.py) from a managed one. Default none.
+
+    Attributes: `function_name`, `function_arn`, `role_arn`.
     """
 
     def __init__(
@@ -165,26 +188,37 @@ class OffHoursSchedule(Construct):
         node_groups: Sequence[ITerraformDependable] = (),
         training_instance_ids: Sequence[str] = (),
     ) -> None:
-        """`team`: the manifest whose schedule, pools and budget action the function serves.
-        `training_instance_ids`: the instances the stack manages, so `sync` can tell an orphaned
-        persistent spot request (lambdas/offhours/spot_requests.py) from a managed one."""
         super().__init__(scope, id)
-        manifest = team
-        if not manifest.capacity_function:
-            raise ValueError(f"team {manifest.team} has no schedule, no pools and no spot training; it gets no off-hours function")
-        self._manifest = manifest
+        if not team.capacity_function:
+            raise ValueError(f"team {team.team} has no schedule, no pools and no spot training; it gets no off-hours function")
+        self._manifest = team
         self._tags = dict(context.tags)
         self._account = DataAwsCallerIdentity(self, "account").account_id
         self._partition = DataAwsPartition(self, "partition").partition
-        team, region = manifest.team, manifest.region
-        spot_training = any(job.market == "spot" for job in manifest.training)
-        self.function_name: str = naming.offhours_function(team)
-        log_group_name = naming.offhours_log_group(team)
+        self._spot_training = any(job.market == "spot" for job in team.training)
+        self.function_name: str = naming.offhours_function(team.team)
 
+        key, log_group = self._key_and_logs()
+        function_dlq = self._queue("function-dlq", naming.offhours_function_dlq(team.team), key.arn)
+        scheduler_dlq = self._queue("scheduler-dlq", naming.offhours_dlq(team.team), key.arn)
+        function = self._function(key, log_group, function_dlq, budget_topic_arn, training_instance_ids)
+        self._bound_async_invocations(function)
+        self._schedules(function, key.arn, scheduler_dlq.arn)
+        if team.inference:
+            self._sync_on_apply(function, node_groups)
+        if team.budget.on_exceed == "deny-new-gpu" and team.inference:
+            self._cap_pools_on_budget_alert(function, budget_topic_arn)
+
+    # ------------------------------------------------------------------ steps
+
+    def _key_and_logs(self) -> tuple[KmsKey, CloudwatchLogGroup]:
+        """The team's key (logs and dead letters) and the function's log group, encrypted with it."""
+        name = self._manifest.team
+        log_group_name = naming.offhours_log_group(name)
         key = KmsKey(
             self,
             "key",
-            description=f"Encrypts the off-hours logs and dead letters of team {team} (genai-finops)",
+            description=f"Encrypts the off-hours logs and dead letters of team {name} (genai-finops)",
             enable_key_rotation=True,
             policy=policy_document(*self._key_policy(log_group_name)),
             tags=self._tags,
@@ -197,13 +231,17 @@ class OffHoursSchedule(Construct):
             kms_key_id=key.arn,
             tags=self._tags,
         )
-        function_dlq = self._queue("function-dlq", naming.offhours_function_dlq(team), key.arn)
-        scheduler_dlq = self._queue("scheduler-dlq", naming.offhours_dlq(team), key.arn)
+        return key, log_group
 
+    def _function(
+        self, key: KmsKey, log_group: CloudwatchLogGroup, dlq: SqsQueue, budget_topic_arn: str, training_instance_ids: Sequence[str]
+    ) -> LambdaFunction:
+        """The function, its role and the role's two policies (its work; logs, traces, dead letters)."""
+        name, region = self._manifest.team, self._manifest.region
         role = IamRole(
             self,
             "role",
-            name=naming.offhours_role(team),
+            name=naming.offhours_role(name),
             assume_role_policy=policy_document(*_trust("lambda.amazonaws.com")),
             tags=self._tags,
         )
@@ -214,7 +252,7 @@ class OffHoursSchedule(Construct):
             name="stop-start-team-capacity",
             role=role.id,
             policy=policy_document(
-                *handler_policy_statements(team, region, self._account, naming.budget(team), self._partition, spot_training=spot_training)
+                *handler_policy_statements(name, region, self._account, naming.budget(name), self._partition, spot_training=self._spot_training)
             ),
         )
         runtime_policy = IamRolePolicy(
@@ -222,7 +260,7 @@ class OffHoursSchedule(Construct):
             "runtime-policy",
             name="logs-traces-dead-letters",
             role=role.id,
-            policy=policy_document(*self._runtime_policy(log_group.arn, function_dlq.arn, key.arn)),
+            policy=policy_document(*self._runtime_policy(log_group.arn, dlq.arn, key.arn)),
         )
         package = packaged_code(Path(App.of(self).outdir) / BUILD_DIR)
         asset = TerraformAsset(self, "code", path=str(package), type=AssetType.FILE)
@@ -230,7 +268,7 @@ class OffHoursSchedule(Construct):
             self,
             "function",
             function_name=self.function_name,
-            description=f"Stops team {team}'s GPU capacity outside its schedule and restarts it (genai-finops)",
+            description=f"Stops team {name}'s GPU capacity outside its schedule and restarts it (genai-finops)",
             role=role.arn,
             runtime=RUNTIME,
             handler=HANDLER,
@@ -239,31 +277,33 @@ class OffHoursSchedule(Construct):
             source_code_hash=Fn.filebase64sha256(asset.path),
             timeout=TIMEOUT_SECONDS,
             memory_size=MEMORY_MB,
-            environment=LambdaFunctionEnvironment(
-                variables={
-                    contract.TEAM_ENV: team,
-                    contract.REGION_ENV: region,
-                    contract.ACCOUNT_ENV: self._account,
-                    contract.BUDGET_ENV: naming.budget(team),
-                    contract.BUDGET_TOPIC_ENV: budget_topic_arn,
-                    **(
-                        {
-                            contract.TRAINING_PROFILE_ENV: naming.training_role(team),
-                            contract.MANAGED_INSTANCES_ENV: Fn.join(",", list(training_instance_ids)),
-                        }
-                        if spot_training
-                        else {}
-                    ),
-                }
-            ),
+            environment=LambdaFunctionEnvironment(variables=self._environment(budget_topic_arn, training_instance_ids)),
             tracing_config=LambdaFunctionTracingConfig(mode="Active"),
-            dead_letter_config=LambdaFunctionDeadLetterConfig(target_arn=function_dlq.arn),
+            dead_letter_config=LambdaFunctionDeadLetterConfig(target_arn=dlq.arn),
             tags=self._tags,
             # Without the log group first, the first invocation would create an unencrypted one
             # with no retention; without the policies, the first run could be denied.
             depends_on=[log_group, handler_policy, runtime_policy],
         )
         self.function_arn: str = function.arn
+        return function
+
+    def _environment(self, budget_topic_arn: str, training_instance_ids: Sequence[str]) -> dict[str, str]:
+        """The function's side of lambdas/offhours/contract.py."""
+        name = self._manifest.team
+        variables = {
+            contract.TEAM_ENV: name,
+            contract.REGION_ENV: self._manifest.region,
+            contract.ACCOUNT_ENV: self._account,
+            contract.BUDGET_ENV: naming.budget(name),
+            contract.BUDGET_TOPIC_ENV: budget_topic_arn,
+        }
+        if self._spot_training:
+            variables[contract.TRAINING_PROFILE_ENV] = naming.training_role(name)
+            variables[contract.MANAGED_INSTANCES_ENV] = Fn.join(",", list(training_instance_ids))
+        return variables
+
+    def _bound_async_invocations(self, function: LambdaFunction) -> None:
         # Lambda's asynchronous queue would keep an event 6 hours and retry twice by default;
         # a stop that runs hours late stops capacity in working hours. Bounded here, and the
         # handler also skips a stop or start later than contract.LATE_AFTER_SECONDS:
@@ -278,11 +318,15 @@ class OffHoursSchedule(Construct):
             maximum_retry_attempts=ASYNC_MAX_RETRY_ATTEMPTS,
         )
 
-        group = SchedulerScheduleGroup(self, "schedule-group", name=naming.offhours_schedule_group(team), tags=self._tags)
+    def _schedules(self, function: LambdaFunction, key_arn: str, dlq_arn: str) -> None:
+        """The schedule group, the role EventBridge Scheduler invokes with, and one schedule per
+        action: stop and start in the team's window, and a daily sync for pools and spot training."""
+        name = self._manifest.team
+        group = SchedulerScheduleGroup(self, "schedule-group", name=naming.offhours_schedule_group(name), tags=self._tags)
         scheduler_role = IamRole(
             self,
             "scheduler-role",
-            name=naming.offhours_scheduler_role(team),
+            name=naming.offhours_scheduler_role(name),
             assume_role_policy=policy_document(*self._scheduler_trust(group.arn)),
             tags=self._tags,
         )
@@ -291,50 +335,52 @@ class OffHoursSchedule(Construct):
             "scheduler-policy",
             name="invoke-offhours-function",
             role=scheduler_role.id,
-            policy=policy_document(*self._scheduler_policy(function.arn, scheduler_dlq.arn, key.arn)),
+            policy=policy_document(*self._scheduler_policy(function.arn, dlq_arn, key_arn)),
         )
-        schedule = manifest.schedule
+        target = _ScheduleTarget(group.name, key_arn, function.arn, scheduler_role.arn, dlq_arn, scheduler_policy)
+        schedule = self._manifest.schedule
         timed: list[tuple[str, str, list[str], str]] = []
         if schedule is not None:
             timed += [(action, at, list(schedule.weekdays), schedule.timezone) for action, at in (("stop", schedule.stop), ("start", schedule.start))]
-        if manifest.inference or spot_training:
+        if self._manifest.inference or self._spot_training:
             timed.append(("sync", SYNC_AT, list(CRON_DAYS), schedule.timezone if schedule else SYNC_TIMEZONE_WITHOUT_SCHEDULE))
         for action, at, days, timezone in timed:
-            self._schedule(action, at, days, timezone, group.name, key.arn, function.arn, scheduler_role.arn, scheduler_dlq.arn, scheduler_policy)
+            self._schedule(action, at, days, timezone, target)
 
-        if manifest.inference:
-            # Terraform leaves the node groups' scaling to the function (the pools ignore
-            # scaling_config after creation), so a changed min_nodes/max_nodes reaches a pool
-            # through sync, invoked by the apply that changes it (triggers), synchronously.
-            LambdaInvocation(
-                self,
-                "sync-on-apply",
-                function_name=function.function_name,
-                input=json.dumps(schedule_event("sync", manifest)),
-                triggers=pool_bounds(manifest),
-                depends_on=list(node_groups),
-            )
-        if manifest.budget.on_exceed == "deny-new-gpu" and manifest.inference:
-            # The deny policy binds the team's roles, not the cluster-autoscaler's, so the pools
-            # are capped by the function when the budget action fires and notifies the topic:
-            # https://docs.aws.amazon.com/lambda/latest/dg/with-sns.html
-            permission = LambdaPermission(
-                self,
-                "budget-topic-invokes",
-                statement_id="BudgetTopicInvokesCap",
-                action="lambda:InvokeFunction",
-                function_name=function.function_name,
-                principal="sns.amazonaws.com",
-                source_arn=budget_topic_arn,
-            )
-            SnsTopicSubscription(
-                self,
-                "budget-topic-subscription",
-                topic_arn=budget_topic_arn,
-                protocol="lambda",
-                endpoint=function.arn,
-                depends_on=[permission],
-            )
+    def _sync_on_apply(self, function: LambdaFunction, node_groups: Sequence[ITerraformDependable]) -> None:
+        # Terraform leaves the node groups' scaling to the function (the pools ignore
+        # scaling_config after creation), so a changed min_nodes/max_nodes reaches a pool
+        # through sync, invoked by the apply that changes it (triggers), synchronously.
+        LambdaInvocation(
+            self,
+            "sync-on-apply",
+            function_name=function.function_name,
+            input=json.dumps(schedule_event("sync", self._manifest)),
+            triggers=pool_bounds(self._manifest),
+            depends_on=list(node_groups),
+        )
+
+    def _cap_pools_on_budget_alert(self, function: LambdaFunction, budget_topic_arn: str) -> None:
+        # The deny policy binds the team's roles, not the cluster-autoscaler's, so the pools
+        # are capped by the function when the budget action fires and notifies the topic:
+        # https://docs.aws.amazon.com/lambda/latest/dg/with-sns.html
+        permission = LambdaPermission(
+            self,
+            "budget-topic-invokes",
+            statement_id="BudgetTopicInvokesCap",
+            action="lambda:InvokeFunction",
+            function_name=function.function_name,
+            principal="sns.amazonaws.com",
+            source_arn=budget_topic_arn,
+        )
+        SnsTopicSubscription(
+            self,
+            "budget-topic-subscription",
+            topic_arn=budget_topic_arn,
+            protocol="lambda",
+            endpoint=function.arn,
+            depends_on=[permission],
+        )
 
     # ------------------------------------------------------------------ pieces
 
@@ -348,24 +394,12 @@ class OffHoursSchedule(Construct):
             tags=self._tags,
         )
 
-    def _schedule(
-        self,
-        action: str,
-        at: str,
-        days: list[str],
-        timezone: str,
-        group_name: str,
-        key_arn: str,
-        function_arn: str,
-        role_arn: str,
-        dlq_arn: str,
-        role_policy: IamRolePolicy,
-    ) -> SchedulerSchedule:
+    def _schedule(self, action: str, at: str, days: list[str], timezone: str, target: _ScheduleTarget) -> SchedulerSchedule:
         return SchedulerSchedule(
             self,
             f"schedule-{action}",
             name=naming.offhours_schedule(self._manifest.team, action),
-            group_name=group_name,
+            group_name=target.group_name,
             description=f"{action} team {self._manifest.team}'s GPU capacity at {at} {timezone} (genai-finops)",
             schedule_expression=cron_expression(at, days),
             schedule_expression_timezone=timezone,
@@ -373,19 +407,19 @@ class OffHoursSchedule(Construct):
             state="ENABLED",
             # The target input is encrypted with the team's key; the execution role decrypts it:
             # https://docs.aws.amazon.com/scheduler/latest/UserGuide/encryption-rest.html
-            kms_key_arn=key_arn,
+            kms_key_arn=target.key_arn,
             target=SchedulerScheduleTarget(
-                arn=function_arn,
-                role_arn=role_arn,
+                arn=target.function_arn,
+                role_arn=target.role_arn,
                 input=json.dumps(schedule_event(action, self._manifest, scheduled=True)),
                 retry_policy=SchedulerScheduleTargetRetryPolicy(
                     maximum_event_age_in_seconds=MAX_EVENT_AGE_SECONDS,
                     maximum_retry_attempts=MAX_RETRY_ATTEMPTS,
                 ),
-                dead_letter_config=SchedulerScheduleTargetDeadLetterConfig(arn=dlq_arn),
+                dead_letter_config=SchedulerScheduleTargetDeadLetterConfig(arn=target.dlq_arn),
             ),
             # Scheduler checks it can assume the role when the schedule is created.
-            depends_on=[role_policy],
+            depends_on=[target.role_policy],
         )
 
     def _arn(self, service: str, resource: str) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from generators.manifest.loading import load_manifest_set
-from generators.see.showback import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+from generators.see.billing_files import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from modules.billing_export import FOCUS_COLUMNS, FOCUS_TABLE, WRITERS
 from stacks.synthesis import synthesize
 from tests.manifest_helpers import example, write_manifests

@@ -55,7 +55,7 @@ def test_each_break_of_the_specification_is_named(tmp_path, generated):
 
 
 def test_the_export_selects_every_mandatory_column_and_what_showback_reads():
-    from generators.see.showback import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+    from generators.see.billing_files import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 
     assert set(focus_spec.MANDATORY_NAMES) <= set(FOCUS_COLUMNS)
     assert set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS) <= set(FOCUS_COLUMNS)

@@ -23,7 +23,8 @@ from generators.months import Month
 from generators.plan.pricing import load_catalog
 from generators.safe_text import GITHUB_COMMENT_LIMIT
 from generators.samples import focus_sample
-from generators.see.showback import download_s3, showback
+from generators.see.billing_sources import download_s3
+from generators.see.showback import showback
 from tests.manifest_helpers import REPO
 from tests.moto_server import point_boto3_at
 
@@ -358,7 +359,8 @@ def test_a_nan_in_athenas_answer_is_one_line_not_a_figure():
     from botocore.stub import Stubber
 
     from generators.model import Billing
-    from generators.see.showback import SUMS_COLUMNS, query_athena
+    from generators.see.athena import query_athena
+    from generators.see.attribution import SUMS_COLUMNS
 
     client = boto3.client("athena", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
     stub = Stubber(client)

@@ -23,7 +23,8 @@ from botocore.stub import Stubber
 
 from generators import catalog, cli
 from generators.manifest.loading import load_manifest_set
-from generators.provision.preflight import QUOTAS, READ_ONLY_ACTIONS, Preflight, needs_by_region
+from generators.provision.preflight import READ_ONLY_ACTIONS, Preflight
+from generators.provision.preflight_needs import QUOTAS, needs_by_region
 from tests.kube_api_server import KubeApiServer
 from tests.manifest_helpers import example, write_manifests
 from tests.moto_server import MotoServer, point_boto3_at

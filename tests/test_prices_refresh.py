@@ -12,6 +12,7 @@ from botocore.stub import ANY, Stubber
 
 from generators import catalog
 from generators.commands import prices as command
+from generators.plan import price_refresh
 from generators.plan.pricing import check_catalog
 
 NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.timezone.utc)
@@ -90,7 +91,7 @@ def test_refresh_rebuilds_the_region_from_the_price_list_and_spot_history():
                "hours_per_month_always_on": {"value": 730, "source": "old"},
                "spot_discount": {"p5": {"low": 0.5, "high": 0.7, "source": "old"}},
                "regions": {"us-east-1": {"on_demand_hourly_usd": {"g5.xlarge": {"usd": 1.006, "source": "old"}}}}}
-    updated = command.refresh(current, REGION, pricing, ec2, NOW)
+    updated = price_refresh.refresh(current, REGION, pricing, ec2, NOW)
     pricing_stub.assert_no_pending_responses()
     ec2_stub.assert_no_pending_responses()
     block = updated["regions"][REGION]
@@ -109,7 +110,7 @@ def test_refresh_rebuilds_the_region_from_the_price_list_and_spot_history():
 
 def test_types_not_offered_or_priced_zero_are_left_out():
     pricing, ec2, *_ = stubbed_clients()
-    updated = command.refresh(None, REGION, pricing, ec2, NOW)
+    updated = price_refresh.refresh(None, REGION, pricing, ec2, NOW)
     block = updated["regions"][REGION]
     assert "p5e.48xlarge" not in block["on_demand_hourly_usd"]
     assert "g6.xlarge" not in block["on_demand_hourly_usd"]
@@ -128,7 +129,7 @@ def test_on_demand_query_uses_the_linux_shared_no_software_filters():
                 {"Type": "TERM_MATCH", "Field": "tenancy", "Value": "Shared"},
                 {"Type": "TERM_MATCH", "Field": "preInstalledSw", "Value": "NA"},
                 {"Type": "TERM_MATCH", "Field": "capacitystatus", "Value": "Used"}]})
-        assert command.on_demand_price(pricing, REGION, "g6.xlarge") == 0.9025
+        assert price_refresh.on_demand_price(pricing, REGION, "g6.xlarge") == 0.9025
 
 
 def test_run_writes_the_file_atomically_and_keeps_other_regions(tmp_path):

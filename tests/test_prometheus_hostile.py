@@ -20,7 +20,8 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from generators.errors import ToolError, UsageError
-from generators.see.tokens import Client, Metrics, tokens
+from generators.see.prometheus import Client
+from generators.see.tokens import Metrics, tokens
 from tests.manifest_helpers import REPO
 
 START = dt.datetime(2026, 10, 1, tzinfo=dt.timezone.utc)

@@ -22,7 +22,8 @@ from generators.model import WEEKDAYS
 from generators.months import Month
 from generators.plan.pricing import load_catalog
 from generators.samples import focus_sample
-from generators.see.showback import download_s3, showback
+from generators.see.billing_sources import download_s3
+from generators.see.showback import showback
 from tests.manifest_helpers import REPO
 from tests.moto_server import point_boto3_at
 
@@ -231,7 +232,7 @@ def test_gzip_csv_is_really_gzip(generated, tmp_path):
 def test_the_athena_query_is_the_same_attribution_in_athenas_dialect():
     import sqlglot
 
-    from generators.see.showback import athena_sql
+    from generators.see.athena import athena_sql
 
     sql = athena_sql('"cur"."focus"', OCTOBER)
     tree = sqlglot.parse_one(sql, read="athena")  # parses as Athena (Trino)
@@ -247,7 +248,7 @@ def athena_result_rows(parquet: Path) -> list[dict]:
     GetQueryResults rows of VarCharValue cells, the header first."""
     import duckdb
 
-    from generators.see.showback import SUMS_COLUMNS, sums_sql
+    from generators.see.attribution import SUMS_COLUMNS, sums_sql
 
     connection = duckdb.connect()
     connection.execute("SET TimeZone = 'UTC'")
@@ -300,7 +301,7 @@ def test_a_failed_athena_query_is_one_line(manifests):
     from botocore.stub import Stubber
 
     from generators.model import Billing
-    from generators.see.showback import query_athena
+    from generators.see.athena import query_athena
 
     client = boto3.client("athena", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
     stub = Stubber(client)

@@ -90,7 +90,8 @@ def test_prometheus_sums_by_day_and_only_days_with_a_reset_are_read_raw(promethe
     """Requests: per counter one instant and two range queries, plus one per day on which a
     series resets or first appears (its samples are read raw): counted here from the generated
     samples, never from the code. None depends on how many series there are."""
-    from generators.see.tokens import STEP, Client
+    from generators.see.prometheus import Client
+    from generators.see.tokens import STEP
 
     start = OCTOBER.start.timestamp()
     raw_days = 0
@@ -139,7 +140,7 @@ def test_a_metric_name_that_is_not_promql_is_refused_before_any_query():
 
 
 def test_a_bad_query_is_prometheus_own_message(prometheus):
-    from generators.see.tokens import Client
+    from generators.see.prometheus import Client
 
     with pytest.raises(ToolError, match=r"answered HTTP 400: bad_data: .*parse error"):
         Client(prometheus).instant("not a metric{", OCTOBER.end)

@@ -39,15 +39,14 @@ JSON output (`--format json`), stable keys (`schema_version` changes when one do
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import sys
 import textwrap
 from pathlib import Path
 
 from generators.commands._common import add_manifest_arguments, dump_json, money, signed, use_colour
 from generators.model import GATES
-from generators.safe_text import cap_markdown, cell, md_code, message
+from generators.plan.saved import SCHEMA_VERSION, saved_totals
+from generators.safe_text import cap_markdown, cell, md_code
 
 NAME = "cost"
 HELP = "monthly cost estimate per team and component, against the budget (--fail-on-budget for CI)"
@@ -115,52 +114,6 @@ def run(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- json
 
-SCHEMA_VERSION = 2
-
-
-# A saved estimate of 1,000 teams is ~2 MB.
-MAX_BASE_BYTES = 64 * 1024 * 1024
-
-
-def _no_constant(name: str) -> float:
-    raise ValueError(f"{name} is not a number JSON allows")
-
-
-def saved_totals(path: Path) -> dict:
-    """Team totals from a saved `cost --format json` (the base branch's), checked before use."""
-    from generators.errors import UsageError
-    from generators.plan.estimate import Range
-
-    try:
-        if path.stat().st_size > MAX_BASE_BYTES:
-            raise UsageError(f"--compare {path}: larger than {MAX_BASE_BYTES // 1024**2} MiB; not a saved cost --format json")
-        report = json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant)
-    except RecursionError:
-        raise UsageError(f"--compare {path}: nested too deeply to be a saved cost --format json") from None
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise UsageError(f"--compare {path}: not a readable JSON file: {message(error, 200)}") from None
-    version = report.get("schema_version") if isinstance(report, dict) else None
-    if version != SCHEMA_VERSION:
-        raise UsageError(
-            f"--compare {path}: schema_version {version!r}; this genai-finops reads {SCHEMA_VERSION}: "
-            "save the base again with `genai-finops cost --format json`"
-        )
-    try:
-        return {
-            str(team["team"]): Range(*(_finite(team["total_monthly_usd"][k]) for k in ("low", "expected", "high")))
-            for team in report["teams"]
-        }
-    except (KeyError, TypeError, ValueError) as error:
-        raise UsageError(f"--compare {path}: teams[].team and teams[].total_monthly_usd are missing or malformed ({message(repr(error), 120)})") from None
-
-
-def _finite(value) -> float:
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValueError(f"{value!r} is not a finite number")
-    return number
-
-
 def _usd(value: float) -> float:
     return round(value, 2)
 
@@ -175,29 +128,18 @@ def _range6(r) -> dict:
 
 def models(est) -> list[dict]:
     """Spend and $ per million tokens per model_id, over every team and component serving it."""
-    from generators.plan import unit_cost
-    from generators.plan.estimate import ZERO
+    from generators.plan.unit_cost import by_model
 
-    by_model: dict[str, dict] = {}
-    for team in est.teams:
-        for c in team.components:
-            if c.model_id is None:
-                continue
-            entry = by_model.setdefault(c.model_id, {"teams": set(), "usd": ZERO, "tokens": []})
-            entry["teams"].add(team.team)
-            entry["usd"] = entry["usd"] + c.monthly_usd
-            entry["tokens"].append((c.units.expected, c))
-    out = []
-    for model_id, entry in sorted(by_model.items()):
-        full, used = unit_cost.pooled_usd_per_million_tokens(entry["tokens"])
-        out.append({
-            "model_id": model_id,
-            "teams": sorted(entry["teams"]),
-            "monthly_usd": _range(entry["usd"]),
-            "usd_per_million_tokens": _round4(full),
-            "usd_per_million_tokens_at_utilization": _round4(used),
-        })
-    return out
+    return [
+        {
+            "model_id": m.model_id,
+            "teams": list(m.teams),
+            "monthly_usd": _range(m.monthly_usd),
+            "usd_per_million_tokens": _round4(m.usd_per_million_tokens),
+            "usd_per_million_tokens_at_utilization": _round4(m.usd_per_million_tokens_at_utilization),
+        }
+        for m in by_model(est)
+    ]
 
 
 def _range(r) -> dict:

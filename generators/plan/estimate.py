@@ -33,11 +33,10 @@ zone, so the days a DST change falls on count 1 hour more or less.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Callable, Literal
 
 from generators.errors import ManifestError, Problem, UsageError
-from generators.model import GATES, LoadedTeam, ManifestSet
-
-# The calendar lives in generators/months.py; these names stay importable from here.
+from generators.model import GATES, InferencePool, LoadedTeam, ManifestSet, TrainingJob
 from generators.months import Month, schedule_hours
 from generators.plan.pricing import NO_DISCOUNT, MissingPrice, PriceCatalog, SpotDiscount
 
@@ -63,7 +62,7 @@ ZERO = Range(0.0, 0.0, 0.0)
 
 @dataclass(frozen=True)
 class Component:
-    kind: str  # training | inference | root-volume | node-volume
+    kind: Literal["training", "inference", "root-volume", "node-volume"]
     name: str
     monthly_usd: Range
     units: Range  # instances, nodes or GB
@@ -158,109 +157,145 @@ def estimate(manifests: ManifestSet, catalog: PriceCatalog, month: Month, gate: 
     teams: list[TeamEstimate] = []
     problems: list[Problem] = []
     for loaded in manifests.teams:
-        missing: list[tuple[tuple, MissingPrice]] = []
-        teams.append(estimate_team(loaded, manifests.org.max_team_monthly_usd, catalog, month, missing, gate))
+        team, missing = estimate_team(loaded, manifests.org.max_team_monthly_usd, catalog, month, gate)
+        teams.append(team)
         problems.extend(_locate(loaded, missing))
     if problems:
         raise ManifestError(problems)
     return Estimate(month, catalog.path, catalog.hours_always_on, manifests.org.max_team_monthly_usd, tuple(teams), gate)
 
 
-def estimate_team(loaded: LoadedTeam, org_cap_usd: float, catalog: PriceCatalog, month: Month,
-                  missing: list[tuple[tuple, MissingPrice]], gate: str = "expected") -> TeamEstimate:
-    """One team; every missing price is appended to `missing` with the manifest field it concerns."""
-    manifest = loaded.manifest
-    always_on = catalog.hours_always_on
-    scheduled = schedule_hours(manifest.schedule, month) if manifest.schedule else None
-    components: list[Component] = []
+Missing = list[tuple[tuple, MissingPrice]]
 
-    def price(field_path: tuple, lookup):
+
+@dataclass
+class _Prices:
+    """The catalog's prices for one team's region; each missing price is kept with the manifest
+    field it concerns, so every one is reported, not only the first."""
+
+    catalog: PriceCatalog
+    region: str
+    missing: Missing = field(default_factory=list)
+
+    def _get(self, field_path: tuple, lookup: Callable[[], Any]) -> Any:
         try:
             return lookup()
         except MissingPrice as exc:
-            missing.append((field_path, exc))
+            self.missing.append((field_path, exc))
             return None
 
+    def on_demand(self, field_path: tuple, instance_type: str) -> float | None:
+        return self._get(field_path, lambda: self.catalog.on_demand_hourly(self.region, instance_type))
+
+    def discount(self, field_path: tuple, instance_type: str, market: str) -> SpotDiscount | None:
+        return self._get(field_path, lambda: self.catalog.spot_discount(instance_type)) if market == "spot" else NO_DISCOUNT
+
+    def gp3(self, field_path: tuple) -> float | None:
+        return self._get(field_path, lambda: self.catalog.gp3_gb_month(self.region))
+
+
+def estimate_team(loaded: LoadedTeam, org_cap_usd: float, catalog: PriceCatalog, month: Month,
+                  gate: str = "expected") -> tuple[TeamEstimate, Missing]:
+    """One team, and every price it needs that the catalog lacks (with the manifest field)."""
+    manifest = loaded.manifest
+    prices = _Prices(catalog, manifest.region)
+    scheduled = schedule_hours(manifest.schedule, month) if manifest.schedule else None
+    components: list[Component] = []
     for index, job in enumerate(manifest.training):
-        on_demand = price(("training", index, "instance_type"), lambda: catalog.on_demand_hourly(manifest.region, job.instance_type))
-        discount = price(("training", index, "market"), lambda: catalog.spot_discount(job.instance_type)) if job.market == "spot" else NO_DISCOUNT
-        gp3 = price(("training", index, "root_volume_gb"), lambda: catalog.gp3_gb_month(manifest.region))
-        if job.hours_per_month is not None:
-            hours, basis = job.hours_per_month, "hours_per_month"
-        elif scheduled is not None:
-            hours, basis = scheduled, "schedule"
-        else:
-            hours, basis = always_on, "always-on"
-        if on_demand is not None and discount is not None:
-            hourly = _after_spot(on_demand, discount)
-            components.append(Component(
-                kind="training", name=job.name, instance_type=job.instance_type, market=job.market,
-                units=Range.flat(job.count), hours=hours, hours_basis=basis, hourly_usd=hourly.expected,
-                on_demand_hourly_usd=on_demand, hourly_range_usd=hourly,
-                monthly_usd=Range(job.count * hours * hourly.low, job.count * hours * hourly.expected, job.count * hours * hourly.high),
-                schedule_savings_usd=job.count * (always_on - hours) * hourly.expected if basis == "schedule" else 0.0,
-                spot_savings_usd=job.count * hours * on_demand * discount.expected, model_id=job.model_id,
-                notes=(_spot_note(job.instance_type, on_demand, discount),) if job.market == "spot" else (),
-            ))
-        if gp3 is not None:
-            gb = job.count * job.root_volume_gb
-            components.append(Component(
-                kind="root-volume", name=job.name, units=Range.flat(gb), hours=always_on, hours_basis="always-on",
-                monthly_usd=Range.flat(gb * gp3), notes=(f"{job.count} x {job.root_volume_gb} GB gp3, kept while stopped",),
-                model_id=job.model_id,
-            ))
-
+        components += _training(index, job, prices, scheduled)
     for index, pool in enumerate(manifest.inference):
-        prices = {}
-        for type_index, instance_type in enumerate(pool.instance_types):
-            on_demand = price(("inference", index, "instance_types", type_index), lambda: catalog.on_demand_hourly(manifest.region, instance_type))
-            discount = price(("inference", index, "market"), lambda: catalog.spot_discount(instance_type)) if pool.market == "spot" else NO_DISCOUNT
-            if on_demand is not None and discount is not None:
-                prices[instance_type] = (on_demand, discount)
-        gp3 = price(("inference", index, "node_volume_gb"), lambda: catalog.gp3_gb_month(manifest.region))
-        if len(prices) != len(pool.instance_types) or gp3 is None:
-            continue
-        hours, basis = (scheduled, "schedule") if scheduled is not None else (always_on, "always-on")
-        after_spot = {name: _after_spot(on_demand, discount) for name, (on_demand, discount) in prices.items()}
-        # sorted first, so equal prices pick the same type whatever the manifest's order
-        cheapest = min(sorted(after_spot), key=lambda name: after_spot[name].low)
-        dearest = max(sorted(after_spot), key=lambda name: after_spot[name].high)
-        mean = sum(r.expected for r in after_spot.values()) / len(after_spot)
-        mean_on_demand = sum(on_demand for on_demand, _ in prices.values()) / len(prices)
-        hourly = Range(after_spot[cheapest].low, mean, after_spot[dearest].high)
-        node_range = Range(pool.min_nodes, pool.desired_nodes, pool.max_nodes)
-        notes: tuple[str, ...] = ()
-        if len(pool.instance_types) > 1:
-            notes = (f"low at {cheapest}, high at {dearest}, expected at the mean of {', '.join(sorted(pool.instance_types))}",)
-        if pool.market == "spot":
-            notes += tuple(_spot_note(name, prices[name][0], prices[name][1]) for name in sorted(prices))
-        full_load = mean / (pool.tokens_per_second_per_node * 3600) * 1e6 if pool.tokens_per_second_per_node else None
-        components.append(Component(
-            kind="inference", name=pool.name, instance_type=", ".join(sorted(pool.instance_types)), market=pool.market, units=node_range,
-            hours=hours, hours_basis=basis, hourly_usd=mean, on_demand_hourly_usd=mean_on_demand, hourly_range_usd=hourly,
-            monthly_usd=Range(node_range.low * hours * hourly.low, node_range.expected * hours * hourly.expected, node_range.high * hours * hourly.high),
-            schedule_savings_usd=pool.desired_nodes * (always_on - hours) * mean if basis == "schedule" else 0.0,
-            spot_savings_usd=pool.desired_nodes * hours * (mean_on_demand - mean),
-            usd_per_million_tokens=full_load,
-            utilization_percent=pool.utilization_percent if full_load is not None else None,
-            usd_per_million_tokens_at_utilization=full_load / (pool.utilization_percent / 100) if full_load is not None else None,
-            model_id=pool.model_id, notes=notes,
-        ))
-        # gp3 is billed per GB-month, prorated by the hour (https://aws.amazon.com/ebs/pricing/):
-        # a node's root volume costs for the hours the node runs.
-        share = hours / always_on
-        volume_gb = Range(node_range.low * pool.node_volume_gb, node_range.expected * pool.node_volume_gb, node_range.high * pool.node_volume_gb)
-        components.append(Component(
-            kind="node-volume", name=pool.name, units=volume_gb, hours=hours, hours_basis=basis,
-            monthly_usd=Range(volume_gb.low * gp3 * share, volume_gb.expected * gp3 * share, volume_gb.high * gp3 * share),
-            notes=(f"{pool.node_volume_gb} GB gp3 per node, deleted with the node",), model_id=pool.model_id,
-        ))
-
-    return TeamEstimate(
+        components += _inference(index, pool, prices, scheduled)
+    team = TeamEstimate(
         team=manifest.team, path=loaded.path, region=manifest.region, budget_usd=manifest.budget.monthly_usd,
         org_cap_usd=org_cap_usd, schedule_hours=scheduled,
         timezone=manifest.schedule.timezone if manifest.schedule else None, components=tuple(components), gate=gate,
     )
+    return team, prices.missing
+
+
+def _training(index: int, job: TrainingJob, prices: _Prices, scheduled: float | None) -> list[Component]:
+    """A training job's instances (schedule-, spot- and hours-aware) and their root volumes."""
+    always_on = prices.catalog.hours_always_on
+    on_demand = prices.on_demand(("training", index, "instance_type"), job.instance_type)
+    discount = prices.discount(("training", index, "market"), job.instance_type, job.market)
+    gp3 = prices.gp3(("training", index, "root_volume_gb"))
+    if job.hours_per_month is not None:
+        hours, basis = job.hours_per_month, "hours_per_month"
+    elif scheduled is not None:
+        hours, basis = scheduled, "schedule"
+    else:
+        hours, basis = always_on, "always-on"
+    out = []
+    if on_demand is not None and discount is not None:
+        hourly = _after_spot(on_demand, discount)
+        out.append(Component(
+            kind="training", name=job.name, instance_type=job.instance_type, market=job.market,
+            units=Range.flat(job.count), hours=hours, hours_basis=basis, hourly_usd=hourly.expected,
+            on_demand_hourly_usd=on_demand, hourly_range_usd=hourly,
+            monthly_usd=Range(job.count * hours * hourly.low, job.count * hours * hourly.expected, job.count * hours * hourly.high),
+            schedule_savings_usd=job.count * (always_on - hours) * hourly.expected if basis == "schedule" else 0.0,
+            spot_savings_usd=job.count * hours * on_demand * discount.expected, model_id=job.model_id,
+            notes=(_spot_note(job.instance_type, on_demand, discount),) if job.market == "spot" else (),
+        ))
+    if gp3 is not None:
+        gb = job.count * job.root_volume_gb
+        out.append(Component(
+            kind="root-volume", name=job.name, units=Range.flat(gb), hours=always_on, hours_basis="always-on",
+            monthly_usd=Range.flat(gb * gp3), notes=(f"{job.count} x {job.root_volume_gb} GB gp3, kept while stopped",),
+            model_id=job.model_id,
+        ))
+    return out
+
+
+def _inference(index: int, pool: InferencePool, prices: _Prices, scheduled: float | None) -> list[Component]:
+    """A pool's nodes (low at min_nodes on the cheapest type, expected at desired_nodes on the
+    mean, high at max_nodes on the dearest) and their volumes; nothing while a price is missing."""
+    always_on = prices.catalog.hours_always_on
+    found = {}
+    for type_index, instance_type in enumerate(pool.instance_types):
+        on_demand = prices.on_demand(("inference", index, "instance_types", type_index), instance_type)
+        discount = prices.discount(("inference", index, "market"), instance_type, pool.market)
+        if on_demand is not None and discount is not None:
+            found[instance_type] = (on_demand, discount)
+    gp3 = prices.gp3(("inference", index, "node_volume_gb"))
+    if len(found) != len(pool.instance_types) or gp3 is None:
+        return []
+    hours, basis = (scheduled, "schedule") if scheduled is not None else (always_on, "always-on")
+    after_spot = {name: _after_spot(on_demand, discount) for name, (on_demand, discount) in found.items()}
+    # sorted first, so equal prices pick the same type whatever the manifest's order
+    cheapest = min(sorted(after_spot), key=lambda name: after_spot[name].low)
+    dearest = max(sorted(after_spot), key=lambda name: after_spot[name].high)
+    mean = sum(r.expected for r in after_spot.values()) / len(after_spot)
+    mean_on_demand = sum(on_demand for on_demand, _ in found.values()) / len(found)
+    hourly = Range(after_spot[cheapest].low, mean, after_spot[dearest].high)
+    node_range = Range(pool.min_nodes, pool.desired_nodes, pool.max_nodes)
+    notes: tuple[str, ...] = ()
+    if len(pool.instance_types) > 1:
+        notes = (f"low at {cheapest}, high at {dearest}, expected at the mean of {', '.join(sorted(pool.instance_types))}",)
+    if pool.market == "spot":
+        notes += tuple(_spot_note(name, found[name][0], found[name][1]) for name in sorted(found))
+    full_load = mean / (pool.tokens_per_second_per_node * 3600) * 1e6 if pool.tokens_per_second_per_node else None
+    nodes = Component(
+        kind="inference", name=pool.name, instance_type=", ".join(sorted(pool.instance_types)), market=pool.market, units=node_range,
+        hours=hours, hours_basis=basis, hourly_usd=mean, on_demand_hourly_usd=mean_on_demand, hourly_range_usd=hourly,
+        monthly_usd=Range(node_range.low * hours * hourly.low, node_range.expected * hours * hourly.expected, node_range.high * hours * hourly.high),
+        schedule_savings_usd=pool.desired_nodes * (always_on - hours) * mean if basis == "schedule" else 0.0,
+        spot_savings_usd=pool.desired_nodes * hours * (mean_on_demand - mean),
+        usd_per_million_tokens=full_load,
+        utilization_percent=pool.utilization_percent if full_load is not None else None,
+        usd_per_million_tokens_at_utilization=full_load / (pool.utilization_percent / 100) if full_load is not None else None,
+        model_id=pool.model_id, notes=notes,
+    )
+    # gp3 is billed per GB-month, prorated by the hour (https://aws.amazon.com/ebs/pricing/):
+    # a node's root volume costs for the hours the node runs.
+    share = hours / always_on
+    volume_gb = Range(node_range.low * pool.node_volume_gb, node_range.expected * pool.node_volume_gb, node_range.high * pool.node_volume_gb)
+    volumes = Component(
+        kind="node-volume", name=pool.name, units=volume_gb, hours=hours, hours_basis=basis,
+        monthly_usd=Range(volume_gb.low * gp3 * share, volume_gb.expected * gp3 * share, volume_gb.high * gp3 * share),
+        notes=(f"{pool.node_volume_gb} GB gp3 per node, deleted with the node",), model_id=pool.model_id,
+    )
+    return [nodes, volumes]
 
 
 def _spot_note(instance_type: str, on_demand: float, discount: SpotDiscount) -> str:
@@ -284,7 +319,7 @@ def _locate(loaded: LoadedTeam, missing: list[tuple[tuple, MissingPrice]]) -> li
 @dataclass(frozen=True)
 class TeamChange:
     team: str
-    status: str  # added | removed | changed | unchanged
+    status: Literal["added", "removed", "changed", "unchanged"]
     base_usd: Range | None
     head_usd: Range | None
 

@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from generators.errors import ManifestError, ToolError, display_path, format_path
-from generators.manifest.loading import schema_messages  # the manifests' words for pydantic errors
+from generators.manifest.schema_errors import schema_messages  # the manifests' words for pydantic errors
 from generators.yaml_source import load_yaml
 
 DEFAULT_PATH = Path(__file__).with_name("prices.json")

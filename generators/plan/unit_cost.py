@@ -11,7 +11,11 @@ hours count as one node each, so a model scaled to zero still has the figure it 
 
 from __future__ import annotations
 
-from typing import Iterable, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterable, Protocol
+
+if TYPE_CHECKING:
+    from generators.plan.estimate import Estimate, Range
 
 
 class PoolCost(Protocol):
@@ -52,3 +56,36 @@ def pooled_usd_per_million_tokens(components: Iterable[tuple[float, PoolCost]]) 
             used_pairs.append((cost, c.usd_per_million_tokens_at_utilization))
     full, used = _pooled(full_pairs), _pooled(used_pairs)
     return full, used
+
+
+@dataclass(frozen=True)
+class ModelCost:
+    """One model's expected monthly cost and pooled $ per million tokens, over the pools serving it."""
+
+    model_id: str
+    teams: tuple[str, ...]
+    monthly_usd: Range
+    usd_per_million_tokens: float | None
+    usd_per_million_tokens_at_utilization: float | None
+
+
+def by_model(est: Estimate, per_team: bool = False) -> list[ModelCost]:
+    """Every model_id the estimate serves, pooled over all teams (`cost`, the report without
+    billing data) or per (model, team) (`showback`, beside the team's actual), sorted."""
+    from generators.plan.estimate import ZERO
+
+    grouped: dict[tuple[str, str], tuple[set[str], Range, list[tuple[float, PoolCost]]]] = {}
+    for team in est.teams:
+        for c in team.components:
+            if c.model_id is None:
+                continue
+            key = (c.model_id, team.team if per_team else "")
+            teams, usd, pools = grouped.get(key, (set(), ZERO, []))
+            teams.add(team.team)
+            pools.append((c.units.expected, c))
+            grouped[key] = (teams, usd + c.monthly_usd, pools)
+    out = []
+    for (model_id, _), (teams, usd, pools) in sorted(grouped.items()):
+        full, used = pooled_usd_per_million_tokens(pools)
+        out.append(ModelCost(model_id, tuple(sorted(teams)), usd, full, used))
+    return out

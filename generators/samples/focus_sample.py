@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generators import naming
-from generators.model import ManifestSet, TeamManifest, TrainingJob
+from generators.model import InferencePool, ManifestSet, TeamManifest, TrainingJob
 from generators.months import Month
 from generators.plan.pricing import PriceCatalog
 from generators.see import focus_spec
@@ -80,83 +80,133 @@ def job_hours(job: TrainingJob, running: list[dt.datetime]) -> list[dt.datetime]
     return running[: int(job.hours_per_month)] if job.hours_per_month else running
 
 
-def rows(manifests: ManifestSet, catalog: PriceCatalog, month: Month, noise: Noise = Noise(), seed: int = 7) -> list[tuple]:
-    rng = random.Random(seed)
-    billing = (month.start.isoformat().replace("+00:00", "Z"), month.end.isoformat().replace("+00:00", "Z"))
-    hours = month_hours(month)
-    out: list[tuple] = []
+@dataclass(frozen=True)
+class Resource:
+    """What a row is billed for: its region, id, name, FOCUS ResourceType, SKU and Tags (JSON)."""
 
-    def add(start: dt.datetime, category: str, description: str, region: str, resource: str, name: str, kind: str,
-            sku: str, quantity: float, unit: str, list_cost: float, effective: float, billed: float, tags: str,
-            pricing: str = "Standard") -> None:
+    region: str
+    id: str
+    name: str
+    kind: str
+    sku: str
+    tags: str
+
+
+@dataclass(frozen=True)
+class Charge:
+    """An hour's charge: FOCUS ChargeCategory and ChargeDescription, the quantity and its unit,
+    the list, effective and billed costs, and the PricingCategory."""
+
+    category: str
+    description: str
+    quantity: float
+    unit: str
+    list_cost: float
+    effective: float
+    billed: float
+    pricing: str = "Standard"
+
+
+class _Rows:
+    """The month's rows in COLUMNS order, as AWS's FOCUS 1.2 export writes them."""
+
+    def __init__(self, month: Month) -> None:
+        self.billing = (month.start.isoformat().replace("+00:00", "Z"), month.end.isoformat().replace("+00:00", "Z"))
+        self.out: list[tuple] = []
+
+    def add(self, start: dt.datetime, resource: Resource, charge: Charge) -> None:
         end = start + dt.timedelta(hours=1)
         row = {
             "BillingAccountId": PAYER[0], "BillingAccountName": PAYER[1], "SubAccountId": MEMBER[0], "SubAccountName": MEMBER[1],
-            "BillingPeriodStart": billing[0], "BillingPeriodEnd": billing[1],
+            "BillingPeriodStart": self.billing[0], "BillingPeriodEnd": self.billing[1],
             "ChargePeriodStart": start.isoformat().replace("+00:00", "Z"), "ChargePeriodEnd": end.isoformat().replace("+00:00", "Z"),
-            "ChargeCategory": category, "ChargeClass": None, "ChargeDescription": description,
-            "ChargeFrequency": "Recurring" if category == "Purchase" else "Usage-Based",
+            "ChargeCategory": charge.category, "ChargeClass": None, "ChargeDescription": charge.description,
+            "ChargeFrequency": "Recurring" if charge.category == "Purchase" else "Usage-Based",
             "ProviderName": "AWS", "PublisherName": "Amazon Web Services", "InvoiceIssuerName": "Amazon Web Services",
-            "ServiceCategory": "Compute", "ServiceName": EC2, "RegionId": region, "ResourceId": resource, "ResourceName": name,
-            "ResourceType": kind, "SkuId": sku, "PricingCategory": pricing, "PricingQuantity": quantity, "PricingUnit": unit,
-            "ConsumedQuantity": quantity, "ConsumedUnit": unit, "ListCost": round(list_cost, 10),
+            "ServiceCategory": "Compute", "ServiceName": EC2, "RegionId": resource.region, "ResourceId": resource.id,
+            "ResourceName": resource.name, "ResourceType": resource.kind, "SkuId": resource.sku, "PricingCategory": charge.pricing,
+            "PricingQuantity": charge.quantity, "PricingUnit": charge.unit,
+            "ConsumedQuantity": charge.quantity, "ConsumedUnit": charge.unit, "ListCost": round(charge.list_cost, 10),
             # No negotiated prices here: the contracted cost is what is billed before commitments apply.
-            "ContractedCost": round(billed, 10), "BilledCost": round(billed, 10), "EffectiveCost": round(effective, 10),
-            "BillingCurrency": "USD", "Tags": tags,
+            "ContractedCost": round(charge.billed, 10), "BilledCost": round(charge.billed, 10), "EffectiveCost": round(charge.effective, 10),
+            "BillingCurrency": "USD", "Tags": resource.tags,
         }
-        out.append(tuple(row[column] for column in COLUMNS))
+        self.out.append(tuple(row[column] for column in COLUMNS))
 
+
+def _volume(instance: Resource, gb: float, gp3_hour: float) -> tuple[Resource, Charge]:
+    cost = gb * gp3_hour
+    return (Resource(instance.region, instance.id.replace("i-", "vol-"), instance.name, "Volume", "gp3", instance.tags),
+            Charge("Usage", "gp3 storage", gb, "GB-Hours", cost, cost, cost))
+
+
+def rows(manifests: ManifestSet, catalog: PriceCatalog, month: Month, noise: Noise = Noise(), seed: int = 7) -> list[tuple]:
+    rng = random.Random(seed)
+    hours = month_hours(month)
+    out = _Rows(month)
     for loaded in manifests.teams:
         team = loaded.manifest
-        gp3_hour = catalog.gp3_gb_month(team.region) / catalog.hours_always_on
         running = running_hours(team, hours)
         for job in team.training:
-            on_demand = catalog.on_demand_hourly(team.region, job.instance_type)
-            hourly = on_demand * (1 - catalog.spot_discount(job.instance_type).expected) if job.market == "spot" else on_demand
-            tags = _tags(team, job.model_id)
-            ran = job_hours(job, running)
-            for index in range(job.count):
-                resource = _resource_id(team.team, job.name, str(index))
-                extra = []
-                if index == 0 and job is team.training[0] and team.schedule is not None and noise.late_evenings:
-                    # left running past the stop on a few evenings: what off-hours should have stopped
-                    stops = sorted({h.replace(minute=0) for h in running if not in_schedule(team.schedule, h + dt.timedelta(hours=1))})
-                    extra = [stop + dt.timedelta(hours=k) for stop in rng.sample(stops, min(noise.late_evenings, len(stops))) for k in (1, 2)]
-                for hour in sorted(set(ran) | set(extra)):
-                    effective = hourly * (1 - SAVINGS_PLAN_DISCOUNT) if noise.savings_plan and job.market == "on-demand" else hourly
-                    covered = effective != hourly
-                    add(hour, "Usage", f"{job.instance_type} {job.market}", team.region, resource, naming.training_instance(team.team, job.name, index),
-                        "Instance", job.instance_type, 1.0, "Hours", on_demand, effective, hourly, tags,
-                        "Dynamic" if job.market == "spot" else "Committed" if covered else "Standard")
-                for hour in hours:  # the root volume is billed while the instance is stopped too
-                    cost = job.root_volume_gb * gp3_hour
-                    add(hour, "Usage", "gp3 storage", team.region, resource.replace("i-", "vol-"), naming.training_instance(team.team, job.name, index),
-                        "Volume", "gp3", job.root_volume_gb, "GB-Hours", cost, cost, cost, tags)
+            _training_rows(out, team, job, catalog, hours, running, noise, rng)
         for pool in team.inference:
-            instance_type = sorted(pool.instance_types)[0]
-            on_demand = catalog.on_demand_hourly(team.region, instance_type)
-            hourly = on_demand * (1 - catalog.spot_discount(instance_type).expected) if pool.market == "spot" else on_demand
-            tags = _tags(team, pool.model_id)
-            for node in range(pool.desired_nodes):
-                resource = _resource_id(team.team, pool.name, str(node))
-                for hour in running:
-                    add(hour, "Usage", f"{instance_type} {pool.market}", team.region, resource, f"{team.team}-{pool.name}",
-                        "Instance", instance_type, 1.0, "Hours", on_demand, hourly, hourly, tags,
+            _pool_rows(out, team, pool, catalog, running)
+    _noise_rows(out, manifests.org.allowed_regions[0], catalog, hours, noise)
+    return out.out
+
+
+def _training_rows(out: _Rows, team: TeamManifest, job: TrainingJob, catalog: PriceCatalog, hours: list[dt.datetime],
+                   running: list[dt.datetime], noise: Noise, rng: random.Random) -> None:
+    """Each instance's hours (the first one also a few late evenings) and its root volume, all month."""
+    gp3_hour = catalog.gp3_gb_month(team.region) / catalog.hours_always_on
+    on_demand = catalog.on_demand_hourly(team.region, job.instance_type)
+    hourly = on_demand * (1 - catalog.spot_discount(job.instance_type).expected) if job.market == "spot" else on_demand
+    tags = _tags(team, job.model_id)
+    ran = job_hours(job, running)
+    for index in range(job.count):
+        instance = Resource(team.region, _resource_id(team.team, job.name, str(index)), naming.training_instance(team.team, job.name, index),
+                            "Instance", job.instance_type, tags)
+        extra = []
+        if index == 0 and job is team.training[0] and team.schedule is not None and noise.late_evenings:
+            # left running past the stop on a few evenings: what off-hours should have stopped
+            stops = sorted({h.replace(minute=0) for h in running if not in_schedule(team.schedule, h + dt.timedelta(hours=1))})
+            extra = [stop + dt.timedelta(hours=k) for stop in rng.sample(stops, min(noise.late_evenings, len(stops))) for k in (1, 2)]
+        for hour in sorted(set(ran) | set(extra)):
+            effective = hourly * (1 - SAVINGS_PLAN_DISCOUNT) if noise.savings_plan and job.market == "on-demand" else hourly
+            covered = effective != hourly
+            pricing = "Dynamic" if job.market == "spot" else "Committed" if covered else "Standard"
+            out.add(hour, instance, Charge("Usage", f"{job.instance_type} {job.market}", 1.0, "Hours", on_demand, effective, hourly, pricing))
+        for hour in hours:  # the root volume is billed while the instance is stopped too
+            out.add(hour, *_volume(instance, job.root_volume_gb, gp3_hour))
+
+
+def _pool_rows(out: _Rows, team: TeamManifest, pool: InferencePool, catalog: PriceCatalog, running: list[dt.datetime]) -> None:
+    """desired_nodes nodes of the pool's first type, and their volumes, while the team runs."""
+    gp3_hour = catalog.gp3_gb_month(team.region) / catalog.hours_always_on
+    instance_type = sorted(pool.instance_types)[0]
+    on_demand = catalog.on_demand_hourly(team.region, instance_type)
+    hourly = on_demand * (1 - catalog.spot_discount(instance_type).expected) if pool.market == "spot" else on_demand
+    tags = _tags(team, pool.model_id)
+    for node in range(pool.desired_nodes):
+        instance = Resource(team.region, _resource_id(team.team, pool.name, str(node)), f"{team.team}-{pool.name}", "Instance", instance_type, tags)
+        charge = Charge("Usage", f"{instance_type} {pool.market}", 1.0, "Hours", on_demand, hourly, hourly,
                         "Dynamic" if pool.market == "spot" else "Standard")
-                    cost = pool.node_volume_gb * gp3_hour
-                    add(hour, "Usage", "gp3 storage", team.region, resource.replace("i-", "vol-"), f"{team.team}-{pool.name}",
-                        "Volume", "gp3", pool.node_volume_gb, "GB-Hours", cost, cost, cost, tags)
-    region = manifests.org.allowed_regions[0]
+        for hour in running:
+            out.add(hour, instance, charge)
+            out.add(hour, *_volume(instance, pool.node_volume_gb, gp3_hour))
+
+
+def _noise_rows(out: _Rows, region: str, catalog: PriceCatalog, hours: list[dt.datetime], noise: Noise) -> None:
+    """An untagged GPU instance and a Savings Plan purchase."""
     if noise.untagged_hours:
         price = catalog.on_demand_hourly(region, "g5.xlarge")
+        untagged = Resource(region, "i-0untaggedgpu00001", "", "Instance", "g5.xlarge", "{}")
         for hour in hours[: noise.untagged_hours]:
-            add(hour, "Usage", "g5.xlarge on-demand", region, "i-0untaggedgpu00001", "", "Instance", "g5.xlarge", 1.0, "Hours",
-                price, price, price, "{}")
+            out.add(hour, untagged, Charge("Usage", "g5.xlarge on-demand", 1.0, "Hours", price, price, price))
     if noise.savings_plan:
         # The commitment's purchase is billed but has no effective cost: the usage it covers carries it.
-        add(hours[0], "Purchase", "Compute Savings Plan, 1 year, no upfront", region, "arn:aws:savingsplans::123456789012:savingsplan/sp-0123",
-            "", "SavingsPlan", "ComputeSP", 1.0, "Hours", 0.0, 0.0, 500.0, "{}")
-    return out
+        plan = Resource(region, "arn:aws:savingsplans::123456789012:savingsplan/sp-0123", "", "SavingsPlan", "ComputeSP", "{}")
+        out.add(hours[0], plan, Charge("Purchase", "Compute Savings Plan, 1 year, no upfront", 1.0, "Hours", 0.0, 0.0, 500.0))
 
 
 def write(out_dir: Path, data: list[tuple], fmt: str = "parquet") -> Path:

@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from generators.errors import ToolError, UsageError, display_path
 from generators.naming import GOVERNANCE_STACK
@@ -33,7 +33,7 @@ BUDGET_TYPE = "aws_budgets_budget"
 class Result:
     check_id: str
     check_name: str
-    status: str  # passed | failed | suppressed
+    status: Literal["passed", "failed", "suppressed"]
     stack: str
     resource: str  # <type>.<name>
     file: str

@@ -39,7 +39,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from generators.errors import ManifestError, Problem
-from generators.manifest.loading import schema_problems  # the manifests' reporter of pydantic errors
+from generators.manifest.schema_errors import schema_problems  # the manifests' reporter of pydantic errors
 from generators.yaml_source import SourceDocument, load_yaml
 
 # cdk-nag refuses suppression reasons shorter than this; a reviewer needs a sentence, not "ok".

@@ -28,18 +28,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 from generators import naming
 from generators.model import ManifestSet
 from generators.months import Month
 from generators.see.metrics import GPU_UTIL_METRIC, NODE_LABELS_METRIC
-from generators.see.tokens import Client, client_for, instant
+from generators.see.prometheus import Client, client_for, instant
 
 
 @dataclass(frozen=True)
 class UnitUtilization:
     team: str
-    kind: str  # inference | training
+    kind: Literal["inference", "training"]
     name: str  # pool or training job
     model_id: str
     busy_share: float | None  # None: no DCGM series for it

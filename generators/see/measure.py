@@ -16,10 +16,11 @@ from generators.safe_text import message
 from generators.see.metrics import GPU_UTIL_METRIC, METRIC_NAME
 
 if TYPE_CHECKING:
-    from generators.model import ManifestSet, OrgPolicy
+    from generators.model import ManifestSet
     from generators.plan.estimate import Estimate
+    from generators.see.prometheus import Client
     from generators.see.showback import Showback
-    from generators.see.tokens import Client, Metrics
+    from generators.see.tokens import Metrics
 
 Engine = Literal["duckdb", "athena"]
 
@@ -34,12 +35,12 @@ class Prometheus:
     sigv4_region: str | None = None
 
     def client(self) -> Client:
-        from generators.see import tokens
+        from generators.see.prometheus import Client
 
         self.metrics.check()
         if not METRIC_NAME.match(self.gpu_util_metric):
             raise UsageError(f"--gpu-util-metric {message(self.gpu_util_metric, 80)!r}: not a Prometheus metric name")
-        return tokens.Client(self.url, sigv4_region=self.sigv4_region)
+        return Client(self.url, sigv4_region=self.sigv4_region)
 
 
 @dataclass(frozen=True)
@@ -56,12 +57,12 @@ def measure(manifests: ManifestSet, month: Month, estimate: Estimate, sources: S
     """The showback for `sources`: billing first (from files, S3 or Athena), then tokens and GPU
     busy share when Prometheus is given. A bad Prometheus URL or name is a usage error before
     any billing work."""
-    from generators.see import showback
+    from generators.see import athena, showback
 
     estimates = {t.team: t.total.expected for t in estimate.teams}
     client = sources.prometheus.client() if sources.prometheus is not None else None
     if sources.engine == "athena":
-        report = showback.showback(manifests, [], month, estimates, athena_client=athena_client(manifests.org))
+        report = showback.showback(manifests, [], month, estimates, athena_client=athena.athena_client(manifests.org))
     elif not sources.billing:
         raise UsageError("--billing SRC is required with --engine duckdb: FOCUS files, a directory or s3://bucket/prefix")
     else:
@@ -81,32 +82,15 @@ def measure(manifests: ManifestSet, month: Month, estimate: Estimate, sources: S
 def estimated_per_model(estimate: Estimate) -> dict[tuple[str, str], float]:
     """(model_id, team) -> the estimate's $ per million tokens at utilization_percent, pooled
     over the team's pools serving the model (generators/plan/unit_cost.py)."""
-    from generators.plan import unit_cost
+    from generators.plan.unit_cost import by_model
 
-    served: dict[tuple[str, str], list] = {}
-    for team in estimate.teams:
-        for c in team.components:
-            if c.model_id is not None and c.usd_per_million_tokens_at_utilization is not None:
-                served.setdefault((c.model_id, team.team), []).append((c.units.expected, c))
-    pooled = {key: unit_cost.pooled_usd_per_million_tokens(pairs)[1] for key, pairs in served.items()}
+    pooled = {(m.model_id, m.teams[0]): m.usd_per_million_tokens_at_utilization for m in by_model(estimate, per_team=True)}
     return {key: round(value, 4) for key, value in pooled.items() if value is not None}
-
-
-def athena_client(org: OrgPolicy):
-    """The Athena client for the org's billing table, in the governance region (where the
-    governance stack creates the workgroup); refuses an org.yaml without the table."""
-    import boto3
-
-    from generators.provision.app_builder import governance_region
-
-    billing = org.billing
-    if billing is None or not billing.athena_table or not billing.athena_workgroup:
-        raise UsageError("--engine athena needs billing.athena_table and billing.athena_workgroup in org.yaml")
-    return boto3.client("athena", region_name=governance_region(org))
 
 
 def local_showback(billing: tuple[str, ...], manifests: ManifestSet, month: Month, estimates: dict[str, float]) -> Showback:
     from generators.see import showback
+    from generators.see.billing_sources import download_s3
 
     # A private directory (mkdtemp: mode 0700) that is removed whatever happens; downloaded
     # objects are saved in it under names of our own, never under their keys.
@@ -116,7 +100,7 @@ def local_showback(billing: tuple[str, ...], manifests: ManifestSet, month: Mont
             if source.startswith("s3://"):
                 into = Path(scratch) / f"{index:03d}"
                 into.mkdir()
-                labels.update(showback.download_s3(source, into))
+                labels.update(download_s3(source, into))
                 sources.append(str(into))
             else:
                 sources.append(source)

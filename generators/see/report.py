@@ -203,15 +203,7 @@ def _models(est: Any, sb: dict[str, Any] | None) -> list[tuple[str, float, float
             rows.append((f"{m['model_id']} ({m['team']})", m["actual_usd"], m.get("estimated_usd_per_million_tokens"),
                          m.get("usd_per_million_tokens"), tokens))
         return rows
-    expected: dict[str, float] = {}
-    served: dict[str, list] = {}
-    for team in est.teams:
-        for c in team.components:
-            if c.model_id is None:
-                continue
-            expected[c.model_id] = expected.get(c.model_id, 0.0) + c.monthly_usd.expected
-            served.setdefault(c.model_id, []).append((c.units.expected, c))
-    return [(model, cost, unit_cost.pooled_usd_per_million_tokens(served[model])[1], None, None) for model, cost in sorted(expected.items())]
+    return [(m.model_id, m.monthly_usd.expected, m.usd_per_million_tokens_at_utilization, None, None) for m in unit_cost.by_model(est)]
 
 
 def now() -> str:

@@ -31,24 +31,11 @@ from generators.model import WEEKDAYS, ManifestSet, Schedule
 from generators.months import Month
 from generators.safe_text import message
 from generators.see import gpu_idle
-from generators.see.billing_files import (  # noqa: F401 - download_s3 and the column lists are showback's interface too
-    OPTIONAL_COLUMNS,
-    REQUIRED_COLUMNS,
-    SUFFIXES,
-    Labels,
-    billing_files,
-    check_rows,
-    columns_of,
-    download_s3,
-    relation_sql,
-    utc_literal,
-    which_file_fails,
-)
-from generators.tags import MODEL_ID_TAG as MODEL_TAG
-from generators.tags import TEAM_TAG, USER_TAG_PREFIX
+from generators.see.attribution import summarise, sums_sql
+from generators.see.billing_files import Labels, check_rows, columns_of, relation_sql, which_file_fails
+from generators.see.billing_sources import billing_files
 
 SCHEMA_VERSION = 1
-TOP_UNTAGGED = 10
 
 
 @dataclass
@@ -119,57 +106,6 @@ def _usd(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
-SUMS_COLUMNS = (
-    ("team", "VARCHAR"), ("model_id", "VARCHAR"), ("period_start", "TIMESTAMPTZ"), ("untagged_id", "VARCHAR"),
-    ("untagged_service", "VARCHAR"), ("n", "BIGINT"), ("cost", "DOUBLE"), ("instance_cost", "DOUBLE"),
-    ("one_off_cost", "DOUBLE"), ("hourly", "BOOLEAN"), ("horizon", "TIMESTAMPTZ"),
-)
-
-
-def sums_sql(source: str, team: str, model: str, month: Month) -> str:
-    """The one attribution query, in DuckDB's dialect: per team, model and hour, the rows, their
-    EffectiveCost, the part of it that is instance time and the part that is one-off (FOCUS
-    ChargeFrequency One-Time, or ChargeCategory Credit or Adjustment: a forecast adds it once and
-    never runs it at a rate; a recurring purchase, billed every hour, does run); untagged rows
-    keep their resource (for the top-ten list).
-    Off-schedule spend is instance time (EC2 instance ids, i-..., or their ARNs): volumes are
-    billed while an instance is stopped by design. `horizon` is the group's latest end
-    (summarise reads completeness from the groups of hourly or daily rows only). `team` and
-    `model` are SQL expressions over `source`; grouped by ordinal, which Athena (Trino) also takes."""
-    start = "CAST(ChargePeriodStart AS TIMESTAMPTZ)"
-    end = "CAST(ChargePeriodEnd AS TIMESTAMPTZ)"
-    one_off = "(ChargeFrequency = 'One-Time' OR ChargeCategory IN ('Credit', 'Adjustment'))"
-    return f"""
-        SELECT {team} AS team, {model} AS model_id, {start} AS period_start,
-               CASE WHEN {team} IS NULL THEN ResourceId END AS untagged_id,
-               CASE WHEN {team} IS NULL THEN ServiceName END AS untagged_service,
-               count(*) AS n,
-               sum(CAST(EffectiveCost AS DOUBLE)) AS cost,
-               coalesce(sum(CAST(EffectiveCost AS DOUBLE)) FILTER (WHERE ResourceId LIKE 'i-%' OR ResourceId LIKE '%:instance/i-%'), 0) AS instance_cost,
-               coalesce(sum(CAST(EffectiveCost AS DOUBLE)) FILTER (WHERE {one_off}), 0) AS one_off_cost,
-               -- Every row of a group starts at the group's hour, so the group is hourly when its
-               -- earliest and latest ends are that hour's end: two cheap aggregates instead of an
-               -- interval per row (benchmarks/showback_scale.py: the 10 M-row query 1.86 s -> 1.32 s).
-               (min({end}) = {start} + INTERVAL 1 HOUR AND max({end}) = {start} + INTERVAL 1 HOUR) AS hourly,
-               max({end}) AS horizon
-        FROM {source}
-        WHERE {start} >= TIMESTAMPTZ '{utc_literal(month.start)}' AND {start} < TIMESTAMPTZ '{utc_literal(month.end)}'
-        GROUP BY 1, 2, 3, 4, 5
-    """
-
-
-def athena_sql(table: str, month: Month) -> str:
-    """The attribution query for Athena, over the table AWS's FOCUS export is catalogued as
-    (Tags a map<string,string>): the same SQL, transpiled to Athena's Trino dialect, with
-    element_at for tags (Trino's map subscript fails on a missing key)."""
-    import sqlglot
-
-    def tag(key: str) -> str:
-        return f"coalesce(element_at(Tags, '{USER_TAG_PREFIX}{key}'), element_at(Tags, '{key}'))"
-
-    return sqlglot.transpile(sums_sql(table, tag(TEAM_TAG), tag(MODEL_TAG), month), read="duckdb", write="athena")[0]
-
-
 def query(files: list[Path], month: Month, schedules: dict[str, Schedule] | None = None,
           labels: dict[Path, str] | None = None) -> dict[str, Any]:
     """The attribution over local files, with DuckDB: the files' columns, one checking scan of
@@ -194,60 +130,6 @@ def query(files: list[Path], month: Month, schedules: dict[str, Schedule] | None
         connection.close()
 
 
-def summarise(connection: Any, schedules: dict[str, Schedule]) -> dict[str, Any]:
-    """Every figure showback reports, from the `sums` table (local or fetched from Athena).
-
-    Off-schedule spend is computed here too, in SQL, for the teams in `schedules`: an hour is
-    outside when, in the team's time zone, its weekday is not a schedule day or its start is not
-    in [start, stop) (as `in_schedule` decides it). Only one row per team comes back."""
-    (bad,) = connection.execute("SELECT count(*) FROM sums WHERE cost IS NULL OR NOT isfinite(cost) OR NOT isfinite(one_off_cost)").fetchone()
-    if bad:  # the local path checked every row first; Athena's answer is checked here
-        raise ToolError(f"the billing data has {bad:,} team-hour sums of EffectiveCost that are empty, NaN or infinite: fix the rows with such a cost")
-    # How far the data reaches: only groups whose rows all end within a day of their start (hourly
-    # or daily rows) say so; a group holding a monthly row (support, a tax) says nothing about
-    # how complete the month is. Over the groups, not the rows: a filter per row cost the 10 M-row
-    # query a second (benchmarks/showback_scale.py).
-    count, total, horizon = connection.execute(
-        "SELECT coalesce(sum(n), 0), coalesce(sum(cost), 0), max(horizon) FILTER (WHERE horizon <= period_start + INTERVAL 1 DAY) FROM sums"
-    ).fetchone()
-    by_team = connection.execute("SELECT team, sum(cost), sum(one_off_cost) FROM sums WHERE team IS NOT NULL GROUP BY team").fetchall()
-    connection.execute("CREATE OR REPLACE TEMP TABLE schedules (team VARCHAR, tz VARCHAR, days INTEGER[], start_at VARCHAR, stop_at VARCHAR)")
-    if schedules:
-        connection.executemany(
-            "INSERT INTO schedules VALUES (?, ?, ?, ?, ?)",
-            [(team, s.timezone, [WEEKDAYS.index(d) + 1 for d in s.weekdays], s.start, s.stop) for team, s in sorted(schedules.items())],
-        )
-    local = "timezone(k.tz, sums.period_start)"
-    off_schedule = connection.execute(f"""
-        SELECT sums.team,
-               coalesce(sum(sums.instance_cost) FILTER (WHERE NOT (list_contains(k.days, isodow({local}))
-                                                                AND strftime({local}, '%H:%M') >= k.start_at
-                                                                AND strftime({local}, '%H:%M') < k.stop_at)), 0),
-               bool_and(sums.hourly)
-        FROM sums JOIN schedules AS k ON sums.team = k.team
-        GROUP BY sums.team
-    """).fetchall()
-    models = connection.execute(
-        "SELECT model_id, team, sum(cost) FROM sums WHERE model_id IS NOT NULL GROUP BY model_id, team ORDER BY model_id, team"
-    ).fetchall()
-    untagged = connection.execute(
-        f"SELECT untagged_id, untagged_service, sum(cost) AS c FROM sums WHERE team IS NULL GROUP BY untagged_id, untagged_service "
-        f"ORDER BY c DESC, untagged_id LIMIT {TOP_UNTAGGED}"
-    ).fetchall()
-    (unattributed,) = connection.execute("SELECT coalesce(sum(cost), 0) FROM sums WHERE team IS NULL").fetchone()
-    return {
-        "rows": int(count),
-        "total": float(total),
-        "horizon": horizon,
-        "by_team": {team: float(cost) for team, cost, _ in by_team},
-        "one_off_by_team": {team: float(one_off) for team, _, one_off in by_team},
-        "off_schedule": {team: (float(cost), bool(hourly)) for team, cost, hourly in off_schedule},
-        "models": models,
-        "untagged": untagged,
-        "unattributed": float(unattributed),
-    }
-
-
 def add_gpu_utilization(report: Showback, units: list, unowned: int, metric: str) -> None:
     """Busy share and idle dollars per pool and training job (generators/see/gpu_idle.py), in place."""
     spend = {(m["model_id"], m["team"]): m["actual_usd"] for m in report.models}
@@ -260,61 +142,6 @@ def add_gpu_utilization(report: Showback, units: list, unowned: int, metric: str
         "idle_usd": _usd(sum(r["idle_usd"] for r in measured if r["idle_usd"] is not None)) if measured else None,
         "note": None if measured or unowned else f"no {metric} series in Prometheus for this month",
     }
-
-
-# Athena answers a query asynchronously: poll its state, at most this long.
-ATHENA_POLL_SECONDS = 1.0
-ATHENA_TIMEOUT_SECONDS = 900
-
-
-def query_athena(billing: Any, month: Month, client: Any, sleep: Any = None, schedules: dict[str, Schedule] | None = None) -> dict[str, Any]:
-    """The same attribution in Athena over `billing.athena_table`, in `billing.athena_workgroup`;
-    its per team/model/hour sums are fetched and summarised locally like DuckDB's.
-    https://docs.aws.amazon.com/athena/latest/APIReference/API_StartQueryExecution.html"""
-    import time
-
-    import duckdb
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    sleep = sleep or time.sleep
-    database, table = billing.athena_table.split(".", 1)
-    sql = athena_sql(f'"{database}"."{table}"', month)
-    try:
-        started = client.start_query_execution(
-            QueryString=sql, QueryExecutionContext={"Database": database}, WorkGroup=billing.athena_workgroup
-        )
-        execution_id = started["QueryExecutionId"]
-        waited = 0.0
-        while True:
-            status = client.get_query_execution(QueryExecutionId=execution_id)["QueryExecution"]["Status"]
-            if status["State"] == "SUCCEEDED":
-                break
-            if status["State"] in ("FAILED", "CANCELLED"):
-                raise ToolError(f"Athena query {execution_id} {status['State'].lower()}: {status.get('StateChangeReason', 'no reason given')}")
-            if waited >= ATHENA_TIMEOUT_SECONDS:
-                raise ToolError(f"Athena query {execution_id} still {status['State']} after {ATHENA_TIMEOUT_SECONDS} s")
-            sleep(ATHENA_POLL_SECONDS)
-            waited += ATHENA_POLL_SECONDS
-        pages = client.get_paginator("get_query_results").paginate(QueryExecutionId=execution_id)
-        raw = [[cell.get("VarCharValue") for cell in row["Data"]] for page in pages for row in page["ResultSet"]["Rows"]]
-    except (ClientError, BotoCoreError) as error:
-        code = getattr(error, "response", {}).get("Error", {}).get("Code", type(error).__name__)
-        raise ToolError(f"Athena ({billing.athena_workgroup}, {billing.athena_table}) failed: {code}: {error}") from error
-    names = [name for name, _ in SUMS_COLUMNS]
-    # The first row of a SELECT's results is its column names.
-    if not raw or raw[0] != names:
-        raise ToolError(f"Athena returned columns {raw[0] if raw else 'none'}, expected {names}")
-    connection = duckdb.connect()
-    try:
-        connection.execute("SET TimeZone = 'UTC'")
-        connection.execute("CREATE TEMP TABLE text_sums (" + ", ".join(f"{name} VARCHAR" for name in names) + ")")
-        if raw[1:]:
-            connection.executemany(f"INSERT INTO text_sums VALUES ({', '.join('?' for _ in names)})", raw[1:])
-        casts = ", ".join(f"CAST({name} AS {kind}) AS {name}" for name, kind in SUMS_COLUMNS)
-        connection.execute(f"CREATE TEMP TABLE sums AS SELECT {casts} FROM text_sums")
-        return summarise(connection, schedules or {})
-    finally:
-        connection.close()
 
 
 # --------------------------------------------------------------------------- attribution
@@ -392,6 +219,8 @@ def showback(
     billing.athena_table. `labels` names downloaded files in messages (their s3:// address)."""
     schedules = {loaded.manifest.team: loaded.manifest.schedule for loaded in manifests.teams if loaded.manifest.schedule}
     if athena_client is not None:
+        from generators.see.athena import query_athena
+
         billing = manifests.org.billing
         assert billing is not None, "the Athena engine is chosen only with org billing settings"
         files: list[Path] = []
