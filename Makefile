@@ -59,10 +59,11 @@ demo: install ## Validate, price, synthesize and scan the shipped examples, then
 	$(BIN)/python -m generators.samples.focus_sample manifests --month $(DEMO_MONTH) --out $(OUT)/billing
 	$(BIN)/python -m generators.samples.token_sample manifests --month $(DEMO_MONTH) --out $(OUT)/tokens --billing $(OUT)/billing --report $(OUT)/report.html
 
-LINTED := generators stacks modules lambdas policies
+LINTED := generators stacks modules lambdas policies main.py
 
-lint: $(VENV)/.installed ## Lint (ruff: pyflakes, pycodestyle, import order; settings in pyproject.toml)
+lint: $(VENV)/.installed ## Lint and type-check: ruff (pyflakes, pycodestyle, import order), then mypy; settings in pyproject.toml
 	$(BIN)/ruff check $(LINTED)
+	$(BIN)/mypy $(LINTED)
 
 test: install lint ## Lint, then run every test
 	$(BIN)/python -m pytest

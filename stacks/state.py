@@ -15,6 +15,8 @@ def configure_state(stack: TerraformStack, state: StateConfig, stack_dir: Path) 
         # Relative, so the project folder can move (or be checked out elsewhere) with its state.
         LocalBackend(stack, path=state.backend_path(stack_dir))
         return
+    if state.bucket is None:
+        raise ValueError(f"state {state.path}: the s3 backend needs a bucket")
     backend = S3Backend(stack, bucket=state.bucket, key=state.path, region=state.region, encrypt=True)
     # S3 native state locking (a lock object next to the state, no DynamoDB table): Terraform
     # >= 1.10, https://developer.hashicorp.com/terraform/language/backend/s3#state-locking.

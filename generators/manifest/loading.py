@@ -134,7 +134,7 @@ def salvage_team(document: SourceDocument) -> tuple[SourceDocument, TeamManifest
                 loc = tuple(item["loc"])
                 if not loc:
                     return None
-                top = loc[0]
+                top = str(loc[0])  # a TeamManifest field name
                 if top in survivors and len(loc) > 1 and isinstance(loc[1], int):
                     loc = (top, survivors[top][loc[1]], *loc[2:])
                 if item["type"] == "extra_forbidden" and len(loc) > 1:

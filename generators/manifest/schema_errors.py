@@ -10,6 +10,7 @@ import typing
 from typing import Any, cast
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from generators.errors import ManifestError, Problem
 from generators.yaml_source import FieldPath, SourceDocument
@@ -82,7 +83,7 @@ def _yaml_kind(value: Any) -> str:
     return f"{type(value).__name__} {value!s}"
 
 
-def _describe(error: dict[str, Any], model: type[BaseModel], loc: FieldPath) -> str:
+def _describe(error: ErrorDetails, model: type[BaseModel], loc: FieldPath) -> str:
     kind = error["type"]
     value = error.get("input")
     name = next((p for p in reversed(loc) if isinstance(p, str)), "")

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import difflib
 import re
-import zoneinfo
-from functools import lru_cache
 from pathlib import Path
+from typing import Sequence
 
 from generators import amis, catalog, kubernetes, labels, naming, tags
 from generators.errors import Problem, format_path
-from generators.model import OrgPolicy, TeamManifest, repeated
+from generators.manifest.schedule_rules import check_schedule
+from generators.model import InferencePool, OrgPolicy, TeamManifest, TrainingJob, repeated
 from generators.yaml_source import SourceDocument
 from policies import gfo_facts as facts
 
@@ -138,7 +138,7 @@ def validate_team(doc: SourceDocument, manifest: TeamManifest, org: OrgPolicy) -
     problems += _identity(doc, manifest)
     problems += _region(doc, manifest, org)
     problems += _tags(doc, manifest, org)
-    problems += _schedule(doc, manifest)
+    problems += check_schedule(doc, manifest)
     problems += _budget(doc, manifest, org)
     problems += _entries(doc, manifest, org)
     problems += _names(doc, manifest)
@@ -198,72 +198,6 @@ def _tags(doc: SourceDocument, manifest: TeamManifest, org: OrgPolicy) -> list[P
     return problems
 
 
-@lru_cache(maxsize=1)
-def _timezones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
-
-
-def _schedule(doc: SourceDocument, manifest: TeamManifest) -> list[Problem]:
-    if manifest.schedule is None:
-        return []
-    if manifest.environment == "prod":
-        # manifest v1, "Schedules": off-hours never stops prod resources, so a schedule would
-        # promise savings that never happen (and scale a prod Deployment to zero at night).
-        return [
-            doc.problem(
-                ("schedule",),
-                "a prod manifest may not have a schedule: off-hours never stops prod resources; remove schedule or use dev or staging",
-            )
-        ]
-    name = manifest.schedule.timezone
-    if name in _timezones():
-        return _hours_within_schedule(doc, manifest)
-    return [doc.problem(("schedule", "timezone"), f"'{name}' is not an IANA time zone; {_timezone_hint(name)}")]
-
-
-# "UTC+9", "GMT-5:00": fixed offsets, which the tz database names Etc/GMT-9 (POSIX signs are inverted).
-OFFSET_PATTERN = re.compile(r"^(?:UTC|GMT)\s*([+-])\s*(\d{1,2})(?::?00)?$", re.IGNORECASE)
-IANA_HINT = "use an Area/City name such as Europe/Berlin or Asia/Tokyo (the list: https://en.wikipedia.org/wiki/List_of_tz_database_time_zones)"
-
-
-def _timezone_hint(name: str) -> str:
-    """A suggestion that never changes the offset the author meant.
-
-    Only a likely typo of an Area/City name gets a "did you mean" (abbreviations like JST are
-    too close to others, MST, that mean other offsets); a fixed offset gets its Etc/ name, with
-    the note that it has no daylight saving time; anything else, how to find the name.
-    """
-    offset = OFFSET_PATTERN.match(name.strip())
-    if offset:
-        sign, hours = offset.groups()
-        etc = "Etc/GMT" if int(hours) == 0 else f"Etc/GMT{'-' if sign == '+' else '+'}{int(hours)}"
-        if etc in _timezones():
-            return f"a fixed offset is {etc} (no daylight saving time), or {IANA_HINT}"
-    if "/" in name:
-        hint = difflib.get_close_matches(name, [zone for zone in sorted(_timezones()) if "/" in zone], n=1, cutoff=0.8)
-        if hint:
-            return f"did you mean '{hint[0]}'?"
-    return IANA_HINT
-
-
-def _hours_within_schedule(doc: SourceDocument, manifest: TeamManifest) -> list[Problem]:
-    """manifest v1, Schedules: hours_per_month may not exceed what the schedule allows."""
-    from generators.months import longest_month_hours
-
-    assert manifest.schedule is not None
-    most = longest_month_hours(manifest.schedule)
-    return [
-        doc.problem(
-            ("training", index, "hours_per_month"),
-            f"{job.hours_per_month:g} hours is more than the schedule allows in any month ({most:g} h: "
-            f"{manifest.schedule.start}-{manifest.schedule.stop} on {', '.join(manifest.schedule.weekdays)}); "
-            "off-hours stops the instances outside it: lower hours_per_month or widen the schedule",
-        )
-        for index, job in enumerate(manifest.training)
-        if job.hours_per_month is not None and job.hours_per_month > most
-    ]
-
-
 def _budget(doc: SourceDocument, manifest: TeamManifest, org: OrgPolicy) -> list[Problem]:
     budget = manifest.budget
     problems = []
@@ -318,7 +252,8 @@ def _entries(doc: SourceDocument, manifest: TeamManifest, org: OrgPolicy) -> lis
     problems: list[Problem] = []
     names: dict[str, tuple] = {}
     prod = manifest.environment == "prod"
-    for section, entries in (("training", manifest.training), ("inference", manifest.inference)):
+    sections: tuple[tuple[str, Sequence[TrainingJob | InferencePool]], ...] = (("training", manifest.training), ("inference", manifest.inference))
+    for section, entries in sections:
         for index, entry in enumerate(entries):
             field = (section, index, "name")
             if entry.name in names:

@@ -316,10 +316,13 @@ def _locate(loaded: LoadedTeam, missing: list[tuple[tuple, MissingPrice]]) -> li
 # --------------------------------------------------------------------------- comparison
 
 
+ChangeStatus = Literal["added", "removed", "changed", "unchanged"]
+
+
 @dataclass(frozen=True)
 class TeamChange:
     team: str
-    status: Literal["added", "removed", "changed", "unchanged"]
+    status: ChangeStatus
     base_usd: Range | None
     head_usd: Range | None
 
@@ -336,6 +339,7 @@ def compare(base: Estimate | dict[str, Range], head: Estimate) -> list[TeamChang
     changes = []
     for team in sorted(before.keys() | after.keys()):
         old, new = before.get(team), after.get(team)
+        status: ChangeStatus
         if old is None:
             status = "added"
         elif new is None:

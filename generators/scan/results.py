@@ -29,11 +29,14 @@ STACK_BUDGET_NAME = "Ensure every team stack has an AWS budget with at least one
 BUDGET_TYPE = "aws_budgets_budget"
 
 
+Status = Literal["passed", "failed", "suppressed"]
+
+
 @dataclass
 class Result:
     check_id: str
     check_name: str
-    status: Literal["passed", "failed", "suppressed"]
+    status: Status
     stack: str
     resource: str  # <type>.<name>
     file: str
@@ -68,7 +71,8 @@ def load_stacks(out: Path) -> list[Stack]:
 def results_from_report(report: dict[str, Any], stacks: list[Stack]) -> list[Result]:
     by_name = {stack.name: stack for stack in stacks}
     results = []
-    for key, status in (("passed_checks", "passed"), ("failed_checks", "failed")):
+    outcomes: tuple[tuple[str, Status], ...] = (("passed_checks", "passed"), ("failed_checks", "failed"))
+    for key, status in outcomes:
         for record in report.get("results", {}).get(key, []):
             stack = by_name[Path(record["file_path"]).parent.name]
             resource_type, name = checkov_adapter.resource_of(record, stack)

@@ -109,9 +109,11 @@ def conformance_problems(path: Path) -> list[str]:
                 checks.append(("not an ISO 8601 UTC date/time",
                                f"{column.name} IS NOT NULL AND NOT regexp_matches({text}, '^\\d{{4}}-\\d{{2}}-\\d{{2}}[T ]\\d{{2}}:\\d{{2}}(:\\d{{2}}(\\.\\d+)?)?(Z|\\+00(:?00)?)$')"))  # noqa: E501 - one regular expression
             for what, condition in checks:
-                count, example = connection.execute(
+                row = connection.execute(
                     f"SELECT count(*), any_value(CAST({column.name} AS VARCHAR)) FROM {reader} WHERE {condition}"
                 ).fetchone()
+                assert row is not None, "an aggregate without GROUP BY answers one row"
+                count, example = row
                 if count:
                     problems.append(f"{path}: {column.name}: {count} row(s) {what}" + (f" (e.g. {example!r})" if example is not None else ""))
         return problems

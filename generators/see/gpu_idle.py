@@ -36,11 +36,13 @@ from generators.months import Month
 from generators.see.metrics import GPU_UTIL_METRIC, NODE_LABELS_METRIC
 from generators.see.prometheus import Client, client_for, instant
 
+UnitKind = Literal["inference", "training"]
+
 
 @dataclass(frozen=True)
 class UnitUtilization:
     team: str
-    kind: Literal["inference", "training"]
+    kind: UnitKind
     name: str  # pool or training job
     model_id: str
     busy_share: float | None  # None: no DCGM series for it
@@ -69,7 +71,7 @@ def utilization(url: str | Client, manifests: ManifestSet, month: Month, end_at=
         series["metric"].get("node"): (series["metric"].get("label_team"), series["metric"].get("label_app"))
         for series in instant(url, f"max_over_time({NODE_LABELS_METRIC}[{window}])", end)
     }
-    units: dict[tuple[str, str, str], str] = {}  # (team, kind, name) -> model_id
+    units: dict[tuple[str, UnitKind, str], str] = {}  # (team, kind, name) -> model_id
     training_names: dict[tuple[str, str], str] = {}  # (team, Name tag) -> job
     for loaded in manifests.teams:
         team = loaded.manifest
