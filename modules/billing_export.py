@@ -67,8 +67,12 @@ BYTES_SCANNED_CUTOFF = 1_000_000_000_000
 class BillingExport(Construct):
     """The export, its bucket (private, versioned, encrypted, TLS only) and the Athena workgroup.
 
-    `exports_provider`: a provider in us-east-1 for the export itself (None: the stack's
-    default one is already there).
+    Args:
+        billing: the org policy's validated `billing` (bucket, prefix, Athena workgroup and table).
+        tags: the governance stack's tags, on the bucket, the export and the workgroup.
+        exports_provider: a provider in us-east-1, where the Data Exports API is served
+            (EXPORTS_REGION, cited above);
+            default None: the stack's default provider is already there.
     """
 
     def __init__(

@@ -49,9 +49,15 @@ class ConfigRecorder(Construct):
     """Recorder, delivery channel and recorder status in each region of `providers`, when
     org.governance.create_config_recorder; the key, bucket and role once.
 
-    `providers` maps each region to its provider (None: the stack's default provider, whose
-    region gets the bucket). `recorders` maps each region to its configuration recorder (for
-    `depends_on` of that region's Config rules); empty when the org policy does not ask for one.
+    Args:
+        org: the validated org policy; `governance.create_config_recorder` decides whether
+            anything is created.
+        tags: the governance stack's tags, on every taggable resource.
+        providers: each region mapped to its provider (None: the stack's default provider, whose
+            region gets the bucket). Required, no default.
+
+    Attributes: `recorders`, each region mapped to its configuration recorder (for `depends_on`
+    of that region's Config rules); empty when the org policy does not ask for one.
     """
 
     def __init__(

@@ -28,6 +28,10 @@ class CostAllocationTags(Construct):
     switch: turn it on after the team stacks have run for a day.
 
     Cost-allocation tags carry no tags of their own.
+
+    Args:
+        org: the validated org policy: `required_tags` are the keys activated, and only when
+            `governance.activate_cost_allocation_tags` is true.
     """
 
     def __init__(self, scope: Construct, id: str, *, org: OrgPolicy) -> None:

@@ -9,7 +9,9 @@ from generators.amis import DLAMI_PARAMETER
 
 
 class DeepLearningAmi(Construct):
-    """The region's current Deep Learning Base AMI id (`ami_id`), read at plan time."""
+    """The region's current Deep Learning Base AMI id (`ami_id`), read at plan time from AWS's
+    public SSM parameter (generators/amis.py cites it). No arguments: the stack's provider
+    decides the region."""
 
     def __init__(self, scope: Construct, id: str) -> None:
         super().__init__(scope, id)

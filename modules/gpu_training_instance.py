@@ -52,6 +52,15 @@ class GpuTrainingInstance(Construct):
     *stop* on interruption, so the off-hours function can stop and start them like on-demand
     ones (a one-time spot instance cannot be stopped:
     https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/how-spot-instances-work.html).
+
+    Args:
+        job: the team manifest's validated training job (type, count, market, root volume).
+        network: the org's network for the team's region (one subnet, its security groups).
+        ami_id: the image to launch (modules/deep_learning_ami.py); later AMI changes are ignored.
+        instance_profile: the instance profile name (modules/training_instance_profile.py).
+        context: the team, region and tags (modules/context.py).
+
+    Attributes: `instances`, `instance_ids`.
     """
 
     def __init__(

@@ -77,7 +77,18 @@ def tag_construct_id(key: str) -> str:
 
 
 class InferenceNodePool(Construct):
-    """`pool` as an EKS managed node group plus the launch template that tags what it launches."""
+    """`pool` as an EKS managed node group plus the launch template that tags what it launches.
+
+    Args:
+        pool: the team manifest's validated inference pool (types, market, bounds, volume).
+        cluster: the org's cluster the pool joins (node role, subnets).
+        node_labels: the pool's Kubernetes node labels (generators/labels.py).
+        offhours_managed: whether the team's off-hours function scales this pool (then Terraform
+            ignores all of scaling_config after creation; else only desired_size).
+        context: the team, region and tags (modules/context.py).
+
+    Attributes: `node_group`, `node_group_name`, `launch_template`.
+    """
 
     @staticmethod
     def _ignored_scaling(offhours_managed: bool) -> str:
@@ -108,8 +119,6 @@ class InferenceNodePool(Construct):
         offhours_managed: bool,
         context: TeamContext,
     ) -> None:
-        """`node_labels`: the pool's Kubernetes node labels (generators/labels.py).
-        `offhours_managed`: whether the team's off-hours function scales this pool."""
         super().__init__(scope, id)
         name = naming.node_group(context.team, pool.name)
         tags = context.tags

@@ -54,6 +54,13 @@ class RequiredTagsRule(Construct):
     (NoAvailableConfigurationRecorderException in
     https://docs.aws.amazon.com/config/latest/APIReference/API_PutConfigRule.html), so pass the
     recorder in `depends_on` when the same stack creates it.
+
+    Args:
+        org: the validated org policy; its `required_tags`, six per rule (REQUIRED_TAGS takes
+            tag1Key to tag6Key: https://docs.aws.amazon.com/config/latest/developerguide/required-tags.html).
+        tags: the governance stack's tags, on each rule.
+        provider: the region's provider; default None, the stack's default provider.
+        depends_on: what must exist first, the region's recorder; default none.
     """
 
     def __init__(

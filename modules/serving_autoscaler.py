@@ -35,6 +35,18 @@ def quantity(value: float) -> str:
 
 
 class ServingAutoscaler(Construct):
+    """The HorizontalPodAutoscaler (autoscaling/v2) of one pool's Deployment: CPU utilization and
+    requests per second per pod.
+
+    Args:
+        autoscaling: the pool's validated `autoscaling` (namespace, deployment, replicas, targets).
+        labels: the team's Kubernetes labels (generators/labels.py).
+        provider: the cluster's Kubernetes provider.
+        after: what must exist first (the namespace, when the stack creates it); default none.
+
+    Attributes: `hpa`.
+    """
+
     def __init__(
         self,
         scope: Construct,
@@ -45,7 +57,6 @@ class ServingAutoscaler(Construct):
         provider: TerraformProvider,
         after: Sequence[ITerraformDependable] = (),
     ) -> None:
-        """`after`: what must exist first (the namespace, when the stack creates it)."""
         super().__init__(scope, id)
         self.hpa = HorizontalPodAutoscalerV2(
             self,

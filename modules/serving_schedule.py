@@ -90,7 +90,19 @@ def scale_args(deployment: str, namespace: str, replicas: int) -> list[str]:
 
 
 class ServingSchedule(Construct):
-    """The ServiceAccount, Role, RoleBinding and the stop and start CronJobs of one pool."""
+    """The ServiceAccount, Role, RoleBinding and the stop and start CronJobs of one pool.
+
+    Args:
+        pool: the team manifest's validated inference pool; it must have `autoscaling` (the
+            Deployment the CronJobs scale), else ValueError.
+        schedule: the team's validated schedule (the CronJobs' times and time zone).
+        labels: the team's Kubernetes labels (generators/labels.py).
+        provider: the cluster's Kubernetes provider.
+        team: whose pool it is; the objects' names carry it, so teams sharing a namespace never
+            collide.
+        kubectl_image: the kubectl matching the pool's cluster version (generators.model.KUBECTL_IMAGES).
+        after: what must exist first (the namespace, when the stack creates it); default none.
+    """
 
     def __init__(
         self,
@@ -105,9 +117,6 @@ class ServingSchedule(Construct):
         kubectl_image: str,
         after: Sequence[ITerraformDependable] = (),
     ) -> None:
-        """`team`: whose pool it is; the objects' names carry it, so teams sharing a namespace
-        never collide. `kubectl_image`: the kubectl matching the pool's cluster version.
-        `after`: what must exist first (the namespace, when the stack creates it)."""
         super().__init__(scope, id)
         self._team = team
         self._after = list(after)

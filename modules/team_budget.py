@@ -59,8 +59,15 @@ EKS_CAPACITY_ACTIONS = ("eks:CreateNodegroup", "eks:UpdateNodegroupConfig")
 class TeamBudget(Construct):
     """The budget, its alert topic and key, and the on_exceed action of one team.
 
-    `recipients`: who the alerts go to (the manifest's notify, else its owner).
-    `training_instance_ids`: what a stop-training action stops."""
+    Args:
+        budget: the team manifest's validated `budget` (amount, alert thresholds, on_exceed).
+        recipients: who the alerts go to (the manifest's notify, else its owner); AWS Budgets
+            takes at most 10 e-mail subscribers per notification (generators/manifest/validation.py
+            cites the limit).
+        training_instance_ids: what a stop-training action stops (an SSM action takes at most
+            100 instances, same source).
+        context: the team, region and tags (modules/context.py).
+    """
 
     def __init__(
         self,

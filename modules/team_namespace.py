@@ -17,6 +17,17 @@ from constructs import Construct
 
 
 class TeamNamespace(Construct):
+    """A team's namespace, when its cluster has `create_namespaces` (validation keeps one team per
+    created namespace and refuses Kubernetes' own).
+
+    Args:
+        name: the namespace, from the team's validated autoscaling entries.
+        labels: the team's Kubernetes labels (generators/labels.py).
+        provider: the cluster's Kubernetes provider.
+
+    Attributes: `namespace` (for `after=` of what lives in it).
+    """
+
     def __init__(self, scope: Construct, id: str, *, name: str, labels: Mapping[str, str], provider: TerraformProvider) -> None:
         super().__init__(scope, id)
         self.namespace = NamespaceV1(

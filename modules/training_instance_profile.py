@@ -21,6 +21,15 @@ SSM_CORE_POLICY = "AmazonSSMManagedInstanceCore"
 
 
 class TrainingInstanceProfile(Construct):
+    """The role and instance profile of a team's training instances: EC2 trust and
+    AmazonSSMManagedInstanceCore (Session Manager instead of SSH).
+
+    Args:
+        context: the team, region and tags (modules/context.py).
+
+    Attributes: `name`, the instance profile's.
+    """
+
     def __init__(self, scope: Construct, id: str, *, context: TeamContext) -> None:
         super().__init__(scope, id)
         trust = {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
