@@ -46,7 +46,7 @@ def field_tags(manifest: TeamManifest) -> dict[str, str]:
     }
 
 
-def base_tags(manifest: TeamManifest, org: OrgPolicy) -> dict[str, str]:
+def base_tags(manifest: TeamManifest) -> dict[str, str]:
     """Tags for resources that serve no single model (the provider's default_tags)."""
     tags = dict(manifest.tags)
     tags.update(field_tags(manifest))
@@ -54,9 +54,9 @@ def base_tags(manifest: TeamManifest, org: OrgPolicy) -> dict[str, str]:
     return tags
 
 
-def model_tags(manifest: TeamManifest, org: OrgPolicy, model_id: str) -> dict[str, str]:
+def model_tags(manifest: TeamManifest, model_id: str) -> dict[str, str]:
     """Tags for a resource serving one model (a training instance, an inference pool)."""
-    tags = base_tags(manifest, org)
+    tags = base_tags(manifest)
     tags[MODEL_ID_TAG] = model_id
     return tags
 

@@ -32,7 +32,7 @@ class TeamStack(TerraformStack):
         super().__init__(scope, plan.name)
         team = plan.team
         assert team is not None, "a TeamStack is planned with its manifest"
-        base = tags.base_tags(team, org)
+        base = tags.base_tags(team)
         AwsProvider(self, "aws", region=team.region, default_tags=[AwsProviderDefaultTags(tags=base)])
         configure_state(self, plan.state, stack_dir)
 
@@ -41,7 +41,7 @@ class TeamStack(TerraformStack):
         context = TeamContext(team=team.team, region=team.region, tags=base)
 
         def for_model(model_id: str) -> TeamContext:
-            return TeamContext(team=team.team, region=team.region, tags=tags.model_tags(team, org, model_id))
+            return TeamContext(team=team.team, region=team.region, tags=tags.model_tags(team, model_id))
 
         instance_ids: list[str] = []
         if team.training:

@@ -44,7 +44,7 @@ def synthesized(manifests) -> dict[str, Any]:
         "offhours",
         team=alpha,
         budget_topic_arn="arn:aws:sns:us-east-1:123456789012:genai-finops-alpha-budget-alerts",
-        context=TeamContext(team=alpha.team, region=alpha.region, tags=tags.base_tags(alpha, manifests.org)),
+        context=TeamContext(team=alpha.team, region=alpha.region, tags=tags.base_tags(alpha)),
         training_instance_ids=list(MANAGED_INSTANCES),
     )
     for attribute in ("function_arn", "function_name", "role_arn"):
@@ -335,7 +335,7 @@ def test_both_dead_letter_queues_are_encrypted_with_the_teams_key_and_keep_messa
 
 
 def test_every_taggable_resource_carries_the_team_tags(synthesized, manifests):
-    expected = tags.base_tags(manifests.team(TEAM), manifests.org)
+    expected = tags.base_tags(manifests.team(TEAM))
     # IAM inline policies, schedules and a function's event invoke config take no tags in the AWS API.
     untaggable = {"aws_iam_role_policy", "aws_scheduler_schedule", "aws_lambda_function_event_invoke_config"}
     checked = 0
@@ -368,4 +368,4 @@ def test_construct_refuses_a_team_without_schedule(synthesized, manifests):
     stack = TerraformStack(cdktf.Testing.app(), "bravo")
     with pytest.raises(ValueError, match="team bravo has no schedule, no pools and no spot training"):
         OffHoursSchedule(stack, "offhours", team=bravo, budget_topic_arn="arn:aws:sns:us-east-1:123456789012:t",
-                         context=TeamContext(team=bravo.team, region=bravo.region, tags=tags.base_tags(bravo, manifests.org)))
+                         context=TeamContext(team=bravo.team, region=bravo.region, tags=tags.base_tags(bravo)))

@@ -86,7 +86,7 @@ def dump_json(data, indent: int | None = 2) -> str:
         raise ToolError(f"internal error: a figure is not a finite number ({error}); nothing was printed") from None
 
 
-def add_billing_arguments(parser: argparse.ArgumentParser, required: bool) -> None:
+def add_billing_arguments(parser: argparse.ArgumentParser) -> None:
     """The billing and token options, shared with `report`."""
     parser.add_argument("--billing", nargs="+", metavar="SRC", help="FOCUS files, directories or s3://bucket/prefix (engine duckdb)")
     parser.add_argument("--month", metavar="YYYY-MM", help="calendar month (default: the current UTC month)")

@@ -32,7 +32,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_manifest_arguments(parser)
     parser.add_argument("--html", required=True, metavar="FILE", help="where to write the report (replaced atomically)")
     parser.add_argument("--gate", choices=GATES, help="the figure the verdict compares (default: org.yaml cost_gate)")
-    add_billing_arguments(parser, required=False)
+    add_billing_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:

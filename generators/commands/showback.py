@@ -60,7 +60,7 @@ Prometheus), 2 usage error (including a --prometheus URL that is not http or htt
 
 def configure(parser: argparse.ArgumentParser) -> None:
     add_manifest_arguments(parser)
-    add_billing_arguments(parser, required=True)
+    add_billing_arguments(parser)
     parser.add_argument("--format", choices=["table", "json", "markdown"], default="table", help="table (default), json or markdown")
 
 

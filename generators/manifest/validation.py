@@ -180,7 +180,7 @@ def _tags(doc: SourceDocument, manifest: TeamManifest, org: OrgPolicy) -> list[P
     for key in tags.missing_required(manifest, org):
         problems.append(doc.problem(("tags",), f"required tag '{key}' is not supplied by any field; add it under tags (org.yaml "
             f"requires {', '.join(org.required_tags)})"))
-    resource_tags = tags.model_tags(manifest, org, "x")
+    resource_tags = tags.model_tags(manifest, "x")
     if len(resource_tags) > tags.MAX_TAGS_PER_RESOURCE:
         problems.append(doc.problem(("tags",), f"resources would carry {len(resource_tags)} tags; AWS allows at most {tags.MAX_TAGS_PER_RESOURCE}"))
     for index, job in enumerate(manifest.training):
