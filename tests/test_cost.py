@@ -339,3 +339,47 @@ def test_longest_month_hours_is_the_most_days_times_the_window_plus_a_dst_hour(z
     assert longest_month_hours(schedule) == pytest.approx(days * window + (1 if dst else 0))
     # never less than any real month's schedule hours
     assert all(schedule_hours(schedule, Month(year, month)) <= longest_month_hours(schedule) for year in (2026, 2027) for month in range(1, 13))
+
+
+def test_compare_sees_a_cut_budget_and_a_team_going_over(tmp_path):
+    """Same manifests but for the budgets: a cut that keeps alpha within is "changed", a cut
+    that puts bravo over says within -> over, in the estimate, in a saved JSON base and in
+    every format."""
+    import json
+    import subprocess
+    import sys
+
+    from generators.commands._common import money
+    from generators.plan.pricing import load_catalog
+    from generators.plan.saved import saved_totals
+    from tests.manifest_helpers import REPO
+
+    catalog = load_catalog()
+    base = estimate_of(tmp_path / "base", {"alpha": alpha(), "bravo": example("bravo")}, catalog)
+    bravo_expected = next(t for t in base.teams if t.team == "bravo").total.expected
+    alpha_budget = next(t for t in base.teams if t.team == "alpha").budget_usd
+    cut_alpha, cut_bravo = alpha(), example("bravo")
+    cut_alpha["budget"]["monthly_usd"] = alpha_budget / 2  # still far above alpha's estimate
+    cut_bravo["budget"]["monthly_usd"] = round(bravo_expected / 2, 2)
+    head = estimate_of(tmp_path / "head", {"alpha": cut_alpha, "bravo": cut_bravo}, catalog)
+    changes = {c.team: c for c in compare(base, head)}
+    assert changes["alpha"].status == "changed" and changes["alpha"].delta_expected_usd == 0 and changes["alpha"].verdict == "within"
+    assert changes["bravo"].status == "changed" and changes["bravo"].verdict == "within -> over"
+    assert changes["bravo"].head is not None and changes["bravo"].head.budget_usd == round(bravo_expected / 2, 2)
+
+    def cost(root, *args):
+        done = subprocess.run([sys.executable, "-m", "generators.cli", "cost", str(root / "m"), "--month", "2026-11", *args],
+                              cwd=REPO, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    saved = tmp_path / "base.json"
+    saved.write_text(cost(tmp_path / "base", "--format", "json"))
+    from_saved = {c.team: c for c in compare(saved_totals(saved), head)}
+    assert from_saved["bravo"].verdict == "within -> over" and from_saved["alpha"].status == "changed"
+    for fmt in ("table", "markdown"):
+        shown = cost(tmp_path / "head", "--compare", str(saved), "--format", fmt)
+        assert "within -> over" in shown and f"{money(alpha_budget)} -> {money(alpha_budget / 2)}" in shown, shown
+    teams = {t["team"]: t for t in json.loads(cost(tmp_path / "head", "--compare", str(saved), "--format", "json"))["compare"]["teams"]}
+    assert teams["bravo"]["base_within_budget"] is True and teams["bravo"]["within_budget"] is False
+    assert teams["alpha"]["base_budget_usd"] == alpha_budget and teams["alpha"]["budget_usd"] == alpha_budget / 2

@@ -33,7 +33,9 @@ JSON output (`--format json`), stable keys (`schema_version` changes when one do
                            none declares tokens_per_second_per_node)
     compare                only with --compare (a manifests directory, or a saved JSON of this
                            command): {base, teams[]: team, status (added | removed |
-                           changed | unchanged), base_expected_usd, expected_usd, delta_usd}
+                           changed | unchanged: a change of totals, budget or verdict),
+                           base_expected_usd, expected_usd, delta_usd, base_budget_usd,
+                           budget_usd, base_within_budget, within_budget (the gate's verdict)}
 """
 
 from __future__ import annotations
@@ -210,9 +212,13 @@ def to_json(est, changes=None, base_dir=None) -> dict:
                 {
                     "team": ch.team,
                     "status": ch.status,
-                    "base_expected_usd": _usd(ch.base_usd.expected) if ch.base_usd else None,
-                    "expected_usd": _usd(ch.head_usd.expected) if ch.head_usd else None,
+                    "base_expected_usd": _usd(ch.base.total.expected) if ch.base else None,
+                    "expected_usd": _usd(ch.head.total.expected) if ch.head else None,
                     "delta_usd": _usd(ch.delta_expected_usd),
+                    "base_budget_usd": _usd(ch.base.budget_usd) if ch.base else None,
+                    "budget_usd": _usd(ch.head.budget_usd) if ch.head else None,
+                    "base_within_budget": ch.base.within if ch.base else None,
+                    "within_budget": ch.head.within if ch.head else None,
                 }
                 for ch in changes
             ],
@@ -300,6 +306,16 @@ def _grid(headers: list[str], rows: list[list[str]], right: set[int], wrap: int 
     return out
 
 
+def _change_cells(ch) -> list[str]:
+    """Base, now, delta (expected totals), the budget (or its change) and the gate's verdict (or its change)."""
+    base, head = ch.base, ch.head
+    if base and head and abs(base.budget_usd - head.budget_usd) >= 0.005:
+        budget = f"{money(base.budget_usd)} -> {money(head.budget_usd)}"
+    else:
+        budget = money((head or base).budget_usd)
+    return [money(base.total.expected) if base else "-", money(head.total.expected) if head else "-", signed(ch.delta_expected_usd), budget, ch.verdict]
+
+
 def to_table(est, changes=None, base_dir=None, colour: bool = False) -> str:
     red, green, reset = ("\033[31m", "\033[32m", "\033[0m") if colour else ("", "", "")
     out = [f"Monthly cost estimate for {est.month} (USD; prices: {est.prices_path}; always-on = {est.hours_always_on:g} h)", ""]
@@ -333,9 +349,8 @@ def to_table(est, changes=None, base_dir=None, colour: bool = False) -> str:
                                               wrap=1, width=MAX_WIDTH - 2)]
     if changes is not None:
         out += ["", f"Change against {cell(base_dir, 120)}"]
-        rows = [[cell(ch.team), ch.status, money(ch.base_usd.expected) if ch.base_usd else "-",
-                 money(ch.head_usd.expected) if ch.head_usd else "-", signed(ch.delta_expected_usd)] for ch in changes]
-        out += _grid(["TEAM", "STATUS", "BASE", "NOW", "DELTA"], rows, right={2, 3, 4})
+        rows = [[cell(ch.team), ch.status, *_change_cells(ch)] for ch in changes]
+        out += _grid(["TEAM", "STATUS", "BASE", "NOW", "DELTA", "BUDGET", "GATE"], rows, right={2, 3, 4, 5})
     for team in est.failing:
         out += [f"{team.team}: {line}" for line in _limit_lines(team)]
     out += ["", f"{red if est.failing else green}{_gate_line(est)}{reset}"]
@@ -357,11 +372,11 @@ def to_markdown(est, changes=None, base_dir=None) -> str:
                    f"{money(t.spot_savings_usd)} | {_status(t)} |")
     if changes is not None:
         out += [
-            "", f"#### Change against {md_code(base_dir, in_table=False)}", "", "| Team | Change | Base | Now | Delta |", "| --- | --- | ---: | ---: | ---: |",
+            "", f"#### Change against {md_code(base_dir, in_table=False)}", "",
+            "| Team | Change | Base | Now | Delta | Budget | Gate |", "| --- | --- | ---: | ---: | ---: | ---: | --- |",
         ]
         for ch in changes:
-            out.append(f"| {md_code(ch.team)} | {ch.status} | {money(ch.base_usd.expected) if ch.base_usd else '-'} | "
-                       f"{money(ch.head_usd.expected) if ch.head_usd else '-'} | {signed(ch.delta_expected_usd)} |")
+            out.append(f"| {md_code(ch.team)} | {ch.status} | " + " | ".join(_change_cells(ch)) + " |")
     for t in est.teams:
         out += ["", f"<details><summary><code>{t.team}</code>: components</summary>", "",
                 "| Component | Detail | Expected | $/1M tokens | Notes |", "| --- | --- | ---: | ---: | --- |"]

@@ -8,7 +8,7 @@ import math
 from pathlib import Path
 
 from generators.errors import UsageError
-from generators.plan.estimate import Range
+from generators.plan.estimate import Range, TeamSide
 from generators.safe_text import message
 
 SCHEMA_VERSION = 2
@@ -23,7 +23,8 @@ def _no_constant(name: str) -> float:
 
 
 def saved_totals(path: Path) -> dict:
-    """Team totals from a saved `cost --format json` (the base branch's), checked before use."""
+    """Each team's totals, budget and verdict from a saved `cost --format json` (the base branch's),
+    checked before use."""
     try:
         if path.stat().st_size > MAX_BASE_BYTES:
             raise UsageError(f"--compare {path}: larger than {MAX_BASE_BYTES // 1024**2} MiB; not a saved cost --format json")
@@ -40,11 +41,24 @@ def saved_totals(path: Path) -> dict:
         )
     try:
         return {
-            str(team["team"]): Range(*(_finite(team["total_monthly_usd"][k]) for k in ("low", "expected", "high")))
+            str(team["team"]): TeamSide(
+                Range(*(_finite(team["total_monthly_usd"][k]) for k in ("low", "expected", "high"))),
+                _finite(team["budget_usd"]),
+                not (_flag(team["over_budget"]) or _flag(team["over_org_cap"])),
+            )
             for team in report["teams"]
         }
     except (KeyError, TypeError, ValueError) as error:
-        raise UsageError(f"--compare {path}: teams[].team and teams[].total_monthly_usd are missing or malformed ({message(repr(error), 120)})") from None
+        raise UsageError(
+            f"--compare {path}: teams[].team, total_monthly_usd, budget_usd, over_budget and over_org_cap are missing or malformed "
+            f"({message(repr(error), 120)})"
+        ) from None
+
+
+def _flag(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{value!r} is not true or false")
+    return value
 
 
 def _finite(value) -> float:
