@@ -11,11 +11,12 @@ import argparse
 import importlib
 import os
 import pkgutil
+import re
 import sys
 from types import ModuleType
 from typing import Callable, NoReturn
 
-from generators.errors import ManifestError, ToolError, UsageError
+from generators.errors import ManifestError, ToolError, UsageError, did_you_mean
 
 EPILOG = """\
 examples:
@@ -23,6 +24,7 @@ examples:
   genai-finops cost --format markdown        monthly estimate, for a PR comment
   genai-finops synth --out cdktf.out         write Terraform JSON for every stack
   genai-finops scan --out cdktf.out          checkov over the synthesized stacks
+  genai-finops --version                     the installed version
 
 exit codes: 0 success, 1 invalid input or a failed policy/budget gate, 2 usage error
 """
@@ -40,13 +42,57 @@ def _command_modules() -> list[ModuleType]:
     return [importlib.import_module(found[name]) for name in sorted(found)]
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with "did you mean" for a mistyped option or subcommand (subparsers are made
+    with the parent's class, so every subcommand gets it)."""
+
+    def error(self, message: str) -> NoReturn:
+        super().error(message + _hint(self, message))
+
+
+def _hint(parser: argparse.ArgumentParser, message: str) -> str:
+    choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+    if choice:
+        return did_you_mean(choice.group(1), re.findall(r"'([^']*)'", choice.group(2)))
+    unknown = re.search(r"unrecognized arguments: (.*)", message)
+    if unknown:
+        for token in unknown.group(1).split():
+            if token.startswith("--"):
+                hint = did_you_mean(token.split("=", 1)[0], _options(parser))
+                if hint:
+                    return hint
+    return ""
+
+
+def _options(parser: argparse.ArgumentParser) -> set[str]:
+    """The parser's option strings and its subcommands' (argparse reports a subcommand's unknown
+    option from the top-level parser)."""
+    found = set(parser._option_string_actions)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                found |= _options(child)
+    return found
+
+
+def version() -> str:
+    """The installed distribution's version (`pip install` or `make install`), else "unknown"."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("genai-finops")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed: pip install -e . or make install)"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="genai-finops",
         description="FinOps for GPU and LLM workloads on AWS: team manifests in, tagged, budgeted and scanned Terraform out.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"genai-finops {version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in _command_modules():
         child = sub.add_parser(

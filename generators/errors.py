@@ -6,8 +6,10 @@ Commands catch `ManifestError` (and only it) and print each problem as
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 
 
 @dataclass(frozen=True, order=True)
@@ -58,3 +60,10 @@ def display_path(path: Path) -> str:
         return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+def did_you_mean(value: str, choices: Iterable[str]) -> str:
+    """" (did you mean 'x'?)" for the closest of `choices`, else "": the one suggestion every
+    message uses (manifest fields, --only names, mistyped options)."""
+    hint = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.5)
+    return f" (did you mean '{hint[0]}'?)" if hint else ""

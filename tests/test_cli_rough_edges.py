@@ -76,3 +76,22 @@ def test_the_cost_table_fits_120_columns_and_explains_low_expected_high(tmp_path
     # the wrapped notes are all there, in order, on continuation lines
     text = " ".join(line.strip() for line in lines)
     assert "expected at the mean of g5.2xlarge, g5.4xlarge, g5.xlarge, g6.2xlarge, g6.xlarge, g6e.xlarge" in text
+
+
+def test_version_is_the_installed_distributions():
+    from importlib import metadata
+
+    done = subprocess.run([sys.executable, "-m", "generators.cli", "--version"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == f"genai-finops {metadata.version('genai-finops')}"
+
+
+@pytest.mark.parametrize(("args", "hint"), [
+    (["cost", "--fomat", "json"], "(did you mean '--format'?)"),
+    (["cost", "--format", "jsn"], "(did you mean 'json'?)"),
+    (["shwoback"], "(did you mean 'showback'?)"),
+    (["stacks", "--only", "alpah"], "(did you mean 'alpha'?)"),
+    (["preflight", "--only", "brvo"], "(did you mean 'bravo'?)"),
+])
+def test_a_mistyped_option_command_or_name_gets_a_suggestion_and_exit_2(args, hint):
+    done = subprocess.run([sys.executable, "-m", "generators.cli", *args], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and hint in done.stderr and "Traceback" not in done.stderr, done.stderr

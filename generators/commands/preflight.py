@@ -65,7 +65,7 @@ def new_client(service: str, region: str):
 
 
 def run(args: argparse.Namespace) -> int:
-    from generators.errors import UsageError
+    from generators.errors import UsageError, did_you_mean
     from generators.provision.preflight import Preflight
 
     manifests = load_manifests(args)
@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         known = {loaded.manifest.team for loaded in manifests.teams}
         unknown = [team for team in args.only if team not in known]
         if unknown:
-            raise UsageError(f"--only: no team named {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+            raise UsageError(f"--only: no team named {', '.join(unknown)}{did_you_mean(unknown[0], known)}; known: {', '.join(sorted(known))}")
     clients: dict[tuple[str, str], object] = {}
 
     def client(service: str, region: str):

@@ -7,13 +7,12 @@ team names). Every rule returns Problems located in the file and field that must
 
 from __future__ import annotations
 
-import difflib
 import re
 from pathlib import Path
 from typing import Sequence
 
 from generators import amis, catalog, kubernetes, labels, naming, tags
-from generators.errors import Problem, format_path
+from generators.errors import Problem, did_you_mean, format_path
 from generators.manifest.schedule_rules import check_schedule
 from generators.model import InferencePool, OrgPolicy, TeamManifest, TrainingJob, repeated
 from generators.yaml_source import SourceDocument
@@ -160,7 +159,7 @@ def _region(doc: SourceDocument, manifest: TeamManifest, org: OrgPolicy) -> list
     if manifest.region in org.allowed_regions:
         return []
     return [doc.problem(("region",), f"region '{manifest.region}' is not allowed; allowed: "
-        f"{', '.join(org.allowed_regions)}{_did_you_mean(manifest.region, org.allowed_regions)}")]
+        f"{', '.join(org.allowed_regions)}{did_you_mean(manifest.region, org.allowed_regions)}")]
 
 
 def _tags(doc: SourceDocument, manifest: TeamManifest, org: OrgPolicy) -> list[Problem]:
@@ -228,11 +227,6 @@ def _budget(doc: SourceDocument, manifest: TeamManifest, org: OrgPolicy) -> list
                 f"stops at most {MAX_SSM_ACTION_INSTANCES}: use deny-new-gpu or fewer instances")
         )
     return problems
-
-
-def _did_you_mean(value: str, choices: list[str]) -> str:
-    hint = difflib.get_close_matches(value, choices, n=1, cutoff=0.5)
-    return f" (did you mean '{hint[0]}'?)" if hint else ""
 
 
 def _instance_type(doc: SourceDocument, field: tuple, name: str, org: OrgPolicy) -> list[Problem]:
@@ -307,7 +301,7 @@ def _entries(doc: SourceDocument, manifest: TeamManifest, org: OrgPolicy) -> lis
             clusters = sorted(org.clusters)
             problems.append(
                 doc.problem(("inference", index, "cluster"), f"cluster '{pool.cluster}' is not in org.yaml clusters (known: "
-                    f"{', '.join(clusters) or 'none'}){_did_you_mean(pool.cluster, clusters)}")
+                    f"{', '.join(clusters) or 'none'}){did_you_mean(pool.cluster, clusters)}")
             )
         elif cluster.region != manifest.region:
             problems.append(

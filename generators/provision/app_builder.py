@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterable, Literal
 
 from generators import naming
-from generators.errors import UsageError
+from generators.errors import UsageError, did_you_mean
 from generators.model import ManifestSet, OrgPolicy, TeamManifest
 
 StackKind = Literal["governance", "team"]
@@ -138,7 +138,7 @@ def plan_app(manifests: ManifestSet, only: Iterable[str] | None = None, out_dir:
         unknown = [name for name in wanted if name not in known]
         if unknown:
             raise UsageError(
-                f"--only: no stack named {', '.join(unknown)}; known: {', '.join(stack.name for stack in stacks)}"
+                f"--only: no stack named {', '.join(unknown)}{did_you_mean(unknown[0], known)}; known: {', '.join(stack.name for stack in stacks)}"
             )
         stacks = [stack for stack in stacks if stack.name in wanted]
     return AppPlan(org=org, stacks=tuple(stacks), out_dir=out_dir if out_dir is not None else Path(DEFAULT_OUT_DIR))
