@@ -31,5 +31,5 @@ DLAMI_ROOT_SNAPSHOT_GB = 75
 # (https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateNodegroup.html, diskSize).
 EKS_NODE_MIN_VOLUME_GB = 20
 # CUDA serving images plus model weights do not fit in 20 GiB; the manifest's node_volume_gb
-# default (../shared/spec/manifest-v1.md).
+# default (docs/manifest.md).
 EKS_NODE_DEFAULT_VOLUME_GB = 100

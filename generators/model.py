@@ -1,4 +1,4 @@
-"""Typed models of the team manifest and the org policy (../shared/spec/manifest-v1.md).
+"""Typed models of the team manifest and the org policy (docs/manifest.md).
 
 The models are the single source of truth for field names, types, defaults, the JSON Schema
 (`genai-finops schema`) and the per-field error messages. Rules that need more than one field

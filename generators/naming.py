@@ -130,7 +130,7 @@ def offhours_log_group(team: str) -> str:
 
 def serving_cronjob(team: str, pool: str, action: str) -> str:
     """The CronJob that scales a pool's serving Deployment at the schedule's stop or start: named
-    per team and pool, so teams sharing a namespace never collide (../shared/spec/manifest-v1.md,
+    per team and pool, so teams sharing a namespace never collide (docs/manifest.md,
     Kubernetes names)."""
     return f"{PREFIX}-{team}-{pool}-{action}"
 

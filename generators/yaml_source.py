@@ -131,7 +131,7 @@ def load_yaml(path: Path, display: str | None = None) -> SourceDocument:
         loader.dispose()
 
     if node is None:
-        raise ManifestError([Problem(display, 1, 1, "", "file is empty; expected a YAML mapping (see ../shared/spec/manifest-v1.md)")])
+        raise ManifestError([Problem(display, 1, 1, "", "file is empty; expected a YAML mapping (the manifest reference: genai-finops schema --format markdown)")])
     if not isinstance(node, yaml.MappingNode):
         line, column = _at(node.start_mark)
         kind = "a list" if isinstance(node, yaml.SequenceNode) else "a single value"

@@ -43,7 +43,7 @@ def glob_match(pattern: str, value: str) -> bool:
     return re.fullmatch(regex, value) is not None
 
 
-# Manifest v1 team names (../shared/spec/manifest-v1.md): lower case, digits and hyphens, 3 to 30.
+# Manifest v1 team names (docs/manifest.md): lower case, digits and hyphens, 3 to 30.
 TEAM_NAME_PATTERN = r"^[a-z][a-z0-9-]{1,28}[a-z0-9]$"
 # AWS region codes (us-east-1, ap-southeast-2, us-gov-west-1, us-isob-east-1 ...), per
 # https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-regions.html

@@ -15,11 +15,14 @@ EPILOG = """\
 examples:
   genai-finops schema > schemas/team.schema.json
   genai-finops schema --org > schemas/org.schema.json
+  genai-finops schema --format markdown > docs/manifest.md
   then start a manifest with:  # yaml-language-server: $schema=../../schemas/team.schema.json"""
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--org", action="store_true", help="the schema of org.yaml instead of a team manifest")
+    parser.add_argument("--format", choices=["json", "markdown"], default="json",
+                        help="json (default): JSON Schema; markdown: the manifest reference, docs/manifest.md (team and org)")
 
 
 def schema_of(org: bool) -> dict:
@@ -33,6 +36,11 @@ def schema_of(org: bool) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.format == "markdown":
+        from generators.manifest.reference import render
+
+        sys.stdout.write(render())
+        return 0
     json.dump(schema_of(args.org), sys.stdout, indent=2, sort_keys=True)
     print()
     return 0

@@ -7,7 +7,7 @@
   estimate takes the largest discount, the high the smallest, the expected their midpoint.
 - Inference pools: nodes x hours x hourly price; hours are the schedule's where the team has one
   (the off-hours function scales pools to zero outside it), else 730. Any of a pool's instance
-  types may run (../shared/spec/manifest-v1.md, "Pools with several instance types"), so
+  types may run (docs/manifest.md, "Pools with several instance types"), so
   low = min_nodes at the cheapest type's price (after the largest spot discount), high =
   max_nodes at the dearest's (after the smallest), and expected = desired_nodes at the mean of
   the types' expected prices (each type equally likely; the order of `instance_types` never

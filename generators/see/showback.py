@@ -157,7 +157,7 @@ def in_schedule(schedule: Schedule, hour_start: dt.datetime) -> bool:
 
 def served_names(manifests: ManifestSet) -> dict[tuple[str, str], set[str]]:
     """(model_id, team) -> the model names its pools' servers report (served_model_name, else
-    model_id: ../shared/spec/manifest-v1.md)."""
+    model_id: docs/manifest.md)."""
     names: dict[tuple[str, str], set[str]] = {}
     for loaded in manifests.teams:
         for pool in loaded.manifest.inference:
