@@ -121,3 +121,25 @@ def test_generators_never_import_the_stacks_or_the_constructs():
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
             offenders += [f"{path.relative_to(REPO)}: {name}" for name in names if name.split(".")[0] in ("stacks", "modules")]
     assert offenders == []
+
+
+def test_a_region_the_catalog_does_not_price_fails_validate_as_it_fails_cost(tmp_path):
+    """The pre-commit hook (validate) and CI (cost) agree: a region allowed by org.yaml but absent
+    from the price catalog is named by both, at the same fields."""
+    from generators.plan.pricing import load_catalog
+
+    region = "ap-northeast-1"
+    assert region not in load_catalog().regions()
+    org = example("org")
+    org["allowed_regions"].append(region)
+    org["networks"][region] = {"subnet_id": "subnet-0a1b2c3d4e5f60009", "security_group_ids": ["sg-0a1b2c3d4e5f60009"]}
+    alpha = example("alpha")
+    alpha["region"] = region
+    write_manifests(tmp_path, {"alpha": alpha}, org)
+    validated, priced = run("validate", str(tmp_path)), run("cost", str(tmp_path))
+    assert validated.returncode == priced.returncode == 1
+    problems = [line for line in validated.stderr.splitlines() if region in line]
+    assert problems and problems == [line for line in priced.stderr.splitlines() if region in line]
+    # every training type and root volume of alpha is named, at its own field
+    assert len(problems) == 2 * len(alpha["training"])
+    assert all(f"prices refresh --region {region}" in line for line in problems)

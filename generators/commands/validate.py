@@ -16,8 +16,10 @@ SUMMARY_TEAMS = 8
 HELP = "check manifests; print every problem as path:line:col: field: message"
 DESCRIPTION = """\
 Check the org policy and every team manifest: the schema of manifest v1, the org policy's
-regions, clusters, instance types and budget cap, AWS tag rules and name limits, and unique
-team names across files. Prints every problem in every file, not only the first."""
+regions, clusters, instance types and budget cap, AWS tag rules and name limits, unique
+team names across files, and that the price catalog prices every instance type in every
+team's region (so a manifest that validates also prices: `cost` never fails where `validate`
+passed). Prints every problem in every file, not only the first."""
 EPILOG = """\
 examples:
   genai-finops validate                         manifests/ (the default)
@@ -30,13 +32,20 @@ exit codes: 0 all valid, 1 problems found, 2 usage error (e.g. PATH does not exi
 def configure(parser: argparse.ArgumentParser) -> None:
     add_manifest_arguments(parser)
     parser.add_argument("--format", choices=["text", "json"], default="text", help="text for people (default) or json")
+    parser.add_argument("--prices", metavar="FILE", help="price catalog to check coverage against (default: the one cost uses)")
 
 
 def run(args: argparse.Namespace) -> int:
     from generators.manifest.loading import load_manifest_set
+    from generators.months import Month
+    from generators.plan.estimate import estimate
+    from generators.plan.pricing import DEFAULT_PATH, load_catalog
 
     try:
         manifests = load_manifest_set(args.paths)
+        # The estimate names every field whose price the catalog lacks (a region it does not
+        # cover, a type not offered there), exactly as `cost` would.
+        estimate(manifests, load_catalog(args.prices or DEFAULT_PATH), Month.current())
     except ManifestError as error:
         if args.format == "json":
             json.dump({"valid": False, "problems": [asdict(p) for p in error.problems]}, sys.stdout, indent=2)
