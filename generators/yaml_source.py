@@ -131,7 +131,8 @@ def load_yaml(path: Path, display: str | None = None) -> SourceDocument:
         loader.dispose()
 
     if node is None:
-        raise ManifestError([Problem(display, 1, 1, "", "file is empty; expected a YAML mapping (the manifest reference: genai-finops schema --format markdown)")])
+        reference = "the manifest reference: genai-finops schema --format markdown"
+        raise ManifestError([Problem(display, 1, 1, "", f"file is empty; expected a YAML mapping ({reference})")])
     if not isinstance(node, yaml.MappingNode):
         line, column = _at(node.start_mark)
         kind = "a list" if isinstance(node, yaml.SequenceNode) else "a single value"
