@@ -211,3 +211,32 @@ def test_gate_high_names_the_pool_and_the_largest_max_nodes_that_fits(tmp_path):
     fits = int(bravo["budget"]["monthly_usd"] // per_node)
     assert f"- `bravo`: pool `chatbot`: max_nodes 100 alone breaks the budget; the largest max_nodes that fits is {fits}" in result.stdout
     assert "**Budget gate failed** (comparing high totals)" in result.stdout
+
+
+def test_every_cost_output_says_the_catalogs_date_and_warns_when_it_is_old(tmp_path):
+    import datetime as dt
+
+    from generators.plan.pricing import DEFAULT_PATH, MAX_AGE_DAYS, age_note
+
+    today = dt.date(2026, 12, 2)
+    assert age_note((today - dt.timedelta(days=MAX_AGE_DAYS)).isoformat(), today) is None
+    assert f"{MAX_AGE_DAYS + 1} days ago" in str(age_note((today - dt.timedelta(days=MAX_AGE_DAYS + 1)).isoformat(), today))
+
+    catalog = json.loads(DEFAULT_PATH.read_text())
+    read = "2026-01-01"
+    for source in catalog["sources"].values():
+        source["read"] = read
+    old = tmp_path / "prices.json"
+    old.write_text(json.dumps(catalog))
+    age = (dt.datetime.now(dt.timezone.utc).date() - dt.date.fromisoformat(read)).days
+    shown = {fmt: subprocess.run([*CLI, "manifests", "--prices", str(old), "--format", fmt], cwd=REPO, capture_output=True, text=True, timeout=120)
+             for fmt in ("table", "markdown", "json")}
+    assert all(done.returncode == 0 for done in shown.values())
+    assert f"read {read}" in shown["table"].stdout and f"warning: the price catalog was read on {read}, {age} days ago" in shown["table"].stdout
+    assert f"read {read}" in shown["markdown"].stdout and f"{age} days ago" in shown["markdown"].stdout
+    data = json.loads(shown["json"].stdout)
+    assert data["prices_read"] == read and f"{age} days ago" in data["prices_note"]
+    fresh = json.loads(subprocess.run([*CLI, "manifests", "--format", "json"], cwd=REPO, capture_output=True, text=True, timeout=120).stdout)
+    from generators.plan.pricing import load_catalog
+
+    assert fresh["prices_read"] == load_catalog().read_on and fresh["prices_note"] == age_note(load_catalog().read_on)

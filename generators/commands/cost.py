@@ -47,8 +47,9 @@ from pathlib import Path
 
 from generators.commands._common import add_manifest_arguments, dump_json, money, signed, use_colour
 from generators.model import GATES
+from generators.plan.pricing import age_note
 from generators.plan.saved import SCHEMA_VERSION, saved_totals
-from generators.safe_text import cap_markdown, cell, md_code
+from generators.safe_text import cap_markdown, cell, md_code, md_text
 
 NAME = "cost"
 HELP = "monthly cost estimate per team and component, against the budget (--fail-on-budget for CI)"
@@ -156,6 +157,8 @@ def to_json(est, changes=None, base_dir=None) -> dict:
         "month": str(est.month),
         "currency": "USD",
         "prices": est.prices_path,
+        "prices_read": est.prices_read,
+        "prices_note": age_note(est.prices_read),
         "hours_always_on": est.hours_always_on,
         "org_cap_usd": est.org_cap_usd,
         "total_monthly_usd": _range(est.total),
@@ -318,7 +321,10 @@ def _change_cells(ch) -> list[str]:
 
 def to_table(est, changes=None, base_dir=None, colour: bool = False) -> str:
     red, green, reset = ("\033[31m", "\033[32m", "\033[0m") if colour else ("", "", "")
-    out = [f"Monthly cost estimate for {est.month} (USD; prices: {est.prices_path}; always-on = {est.hours_always_on:g} h)", ""]
+    out = [f"Monthly cost estimate for {est.month} (USD; prices: {est.prices_path}, read {est.prices_read}; always-on = {est.hours_always_on:g} h)", ""]
+    note = age_note(est.prices_read)
+    if note:
+        out += [f"{red}warning: {note}{reset}", ""]
     rows = [
         [t.team, t.region, money(t.budget_usd), money(t.total.low), money(t.total.expected), money(t.total.high),
          f"{t.budget_percent:.1f}%", money(t.schedule_savings_usd), money(t.spot_savings_usd), _status(t)]
@@ -384,7 +390,10 @@ def to_markdown(est, changes=None, base_dir=None) -> str:
             tokens = _tokens(c)
             out.append(f"| {_component_label(c)} | {_component_detail(c)} | {money(c.monthly_usd.expected)} | {tokens} | {'; '.join(c.notes)} |")
         out += ["", "</details>"]
-    out += ["", f"<sub>Prices: {md_code(est.prices_path, in_table=False)}; always-on month = {est.hours_always_on:g} h; "
+    note = age_note(est.prices_read)
+    if note:
+        out += ["", f"**Warning**: {md_text(note)}."]
+    out += ["", f"<sub>Prices: {md_code(est.prices_path, in_table=False)}, read {est.prices_read}; always-on month = {est.hours_always_on:g} h; "
             f"inference low/expected/high = min nodes at the cheapest type / desired at the mean / max at the dearest; "
             f"the gate compares {est.gate} totals. Not included: EKS control plane, data transfer, shared cluster costs.</sub>"]
     return cap_markdown("\n".join(out))

@@ -133,6 +133,7 @@ class Estimate:
     org_cap_usd: float
     teams: tuple[TeamEstimate, ...] = field(default=())
     gate: str = "expected"
+    prices_read: str = ""  # the catalog's date (PriceCatalog.read_on)
 
     @property
     def total(self) -> Range:
@@ -162,7 +163,7 @@ def estimate(manifests: ManifestSet, catalog: PriceCatalog, month: Month, gate: 
         problems.extend(_locate(loaded, missing))
     if problems:
         raise ManifestError(problems)
-    return Estimate(month, catalog.path, catalog.hours_always_on, manifests.org.max_team_monthly_usd, tuple(teams), gate)
+    return Estimate(month, catalog.path, catalog.hours_always_on, manifests.org.max_team_monthly_usd, tuple(teams), gate, catalog.read_on)
 
 
 Missing = list[tuple[tuple, MissingPrice]]

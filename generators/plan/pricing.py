@@ -15,6 +15,7 @@ Nothing is ever priced at zero.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,18 @@ class SpotDiscount:
 NO_DISCOUNT = SpotDiscount(0.0, 0.0)
 
 
+# Prices move (new types, cuts, regions): older than this, every output that shows a price says so.
+MAX_AGE_DAYS = 90
+
+
+def age_note(read_on: str, today: dt.date | None = None) -> str | None:
+    """A warning when the catalog was read more than MAX_AGE_DAYS ago, else None."""
+    age = ((today or dt.datetime.now(dt.timezone.utc).date()) - dt.date.fromisoformat(read_on)).days
+    if age <= MAX_AGE_DAYS:
+        return None
+    return f"the price catalog was read on {read_on}, {age} days ago (more than {MAX_AGE_DAYS}): run `genai-finops prices refresh --region R`"
+
+
 @dataclass(frozen=True)
 class PriceCatalog:
     path: str
@@ -62,6 +75,11 @@ class PriceCatalog:
     @property
     def hours_always_on(self) -> float:
         return float(self.data["hours_per_month_always_on"]["value"])
+
+    @property
+    def read_on(self) -> str:
+        """The catalog's date: the oldest day any of its sources was read (YYYY-MM-DD)."""
+        return min(str(source["read"]) for source in self.data["sources"].values())
 
     def regions(self) -> list[str]:
         return sorted(self.data["regions"])

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from generators.plan import unit_cost
+from generators.plan.pricing import age_note
 from generators.safe_text import truncate, visible
 
 WIDTH = 760
@@ -187,7 +188,11 @@ def render(data: ReportData) -> str:
         sections += ["<h3>Top untagged resources</h3>",
                      table(["Resource", "Service", "Actual"], [[r["resource_id"], r["service"], _money(r["actual_usd"])]
                                                                for r in sb["untagged_resources"] if r["actual_usd"] > 0])]
-    sources = [f"price catalog: {data.prices}"] + [f"billing: {s}" for s in data.billing_sources]
+    read = data.estimate.prices_read
+    sources = [f"price catalog: {data.prices}, read {read}"] + [f"billing: {s}" for s in data.billing_sources]
+    note = age_note(read)
+    if note:
+        sources.append(f"warning: {note}")
     sections += ["<h2>Sources</h2>", "<ul>" + "".join(f"<li>{_esc(s)}</li>" for s in sources) + "</ul>",
                  f'<p class="note">Generated {_esc(data.generated)} by genai-finops.</p>']
     return PAGE.format(title=_esc(f"GPU FinOps report {data.month}"), body="\n".join(sections))
