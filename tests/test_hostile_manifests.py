@@ -105,7 +105,8 @@ def test_a_hostile_compare_base_is_one_line(tmp_path, content, expected):
 def test_a_team_name_in_a_compare_base_cannot_inject(tmp_path):
     base = tmp_path / "base.json"
     evil = "ghost\x1b]8;;http://evil\x07|<img src=x>`"
-    base.write_text(json.dumps({"schema_version": 2, "teams": [{"team": evil, "total_monthly_usd": {"low": 1, "expected": 2, "high": 3}}]}))
+    base.write_text(json.dumps({"schema_version": 2, "teams": [{"team": evil, "total_monthly_usd": {"low": 1, "expected": 2, "high": 3},
+                                                                "budget_usd": 10, "over_budget": False, "over_org_cap": False}]}))
 
     table = run("cost", "manifests", "--compare", str(base))
     markdown = run("cost", "manifests", "--compare", str(base), "--format", "markdown")

@@ -57,9 +57,34 @@ def test_dropping_every_training_entry_does_not_claim_stop_training_has_nothing_
     assert fields(found) == ["training[0].count", "training[1].count"], found
 
 
-def test_a_problem_in_a_required_field_reports_only_the_schema_problems(tmp_path):
+def test_a_bad_owner_or_budget_does_not_hide_the_cross_checks(tmp_path):
+    """The waves a tester met: owner and budget problems used to skip every rule of the file."""
     alpha = example("alpha")
-    alpha["region"] = ["us-east-1"]  # required: nothing trustworthy is left to check
+    alpha["owner"] = "not-an-email"  # schema, required: stands in
+    alpha["budget"]["monthly_usd"] = "lots"  # schema, required: the budget stands in
+    alpha["cost_center"] = ""  # schema, required: stands in
+    alpha["training"][0]["instance_type"] = "m5.xlarge"  # rule: not an accelerated type
+    alpha["training"][1]["root_volume_gb"] = 40  # rule: smaller than the DLAMI's snapshot
+    alpha["schedule"]["timezone"] = "UTC+2"  # rule: not an IANA name
+    found = problems_of(tmp_path, alpha)
+    assert fields(found) == sorted(["owner", "budget.monthly_usd", "cost_center", "training[0].instance_type",
+                                    "training[1].root_volume_gb", "schedule.timezone"]), found
+
+
+def test_a_stand_in_never_adds_a_problem_of_its_own(tmp_path):
+    """prod with a bad budget: the stand-in ($1, notify) is within the cap and stops nothing, and
+    a bad environment stands in as dev, which no rule restricts."""
+    bravo = example("bravo")
+    bravo["budget"] = {"monthly_usd": -5, "alerts_percent": [100]}
+    bravo["environment"] = "production"
+    with pytest.raises(ManifestError) as caught:
+        load_manifest_set([str(write_manifests(tmp_path, {"alpha": example("alpha"), "bravo": bravo, "charlie": example("charlie")}))])
+    assert sorted(p.field for p in caught.value.problems) == ["budget.monthly_usd", "environment"]
+
+
+def test_a_problem_in_a_field_the_rules_key_on_reports_only_the_schema_problems(tmp_path):
+    alpha = example("alpha")
+    alpha["region"] = ["us-east-1"]  # the rules key on it: nothing trustworthy is left to check
     alpha["budget"]["monthly_usd"] = 500000
     found = problems_of(tmp_path, alpha)
     assert fields(found) == ["region"], found

@@ -100,8 +100,19 @@ def _warn_about_strays(root: Path) -> None:
 
 
 # Top-level team fields with a default: a schema problem in one of them (or in one item of a
-# list) can be dropped to check the rest. A problem in a required field cannot.
+# list) can be dropped to check the rest.
 _DROPPABLE = frozenset(name for name, info in TeamManifest.model_fields.items() if not info.is_required())
+# Required fields no cross-field rule reads as a key: a schema problem in one of them is reported
+# and the field stands in as a value that passes every rule (the most permissive: dev, a budget
+# of $1 that only notifies), so a bad owner or budget does not hide the rest of the file's
+# problems. `team`, `region` and `version` have no stand-in: the rules key on them.
+_STAND_INS: dict[str, Any] = {
+    "owner": "stand-in@example.com",
+    "project": "stand-in",
+    "cost_center": "stand-in",
+    "environment": "dev",
+    "budget": {"monthly_usd": 1, "alerts_percent": [100]},
+}
 _LISTS = frozenset(name for name in _DROPPABLE if typing.get_origin(TeamManifest.model_fields[name].annotation) is list)
 _SALVAGE_ROUNDS = 6
 
@@ -110,7 +121,8 @@ def salvage_team(document: SourceDocument) -> tuple[SourceDocument, TeamManifest
     """The parts of a team manifest with schema problems that did parse, to check their rules in
     the same run: unknown keys, whole optional fields and single list items with a problem are
     dropped (list items keep their original index in every position, so rule problems point at
-    the right line). None when a required field has a problem: nothing trustworthy is left."""
+    the right line), and a required field with a stand-in takes it (_STAND_INS). None when
+    `team`, `region` or `version` has a problem: the rules key on them."""
     data = copy.deepcopy(document.data)
     dropped: dict[str, set[int]] = {name: set() for name in _LISTS}
     incomplete: set[str] = set()
@@ -147,6 +159,8 @@ def salvage_team(document: SourceDocument) -> tuple[SourceDocument, TeamManifest
                     dropped[top].add(loc[1])
                 elif top in _DROPPABLE or item["type"] == "extra_forbidden":
                     data.pop(top, None)
+                elif top in _STAND_INS:
+                    data[top] = copy.deepcopy(_STAND_INS[top])
                 else:
                     return None
                 incomplete.add(str(top))
