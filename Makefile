@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# checkov pins packages that conflict with ours, so it gets its own venv (see requirements/checkov.txt).
+# checkov pins packages that conflict with ours, so it gets its own venv (see generators/scan/checkov-requirements.txt).
 CHECKOV_VENV := $(VENV)/tools/checkov
 OUT ?= cdktf.out
 # The month the demo's generated billing data covers (a complete month, so no forecast).
@@ -26,11 +26,11 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $@
 
-$(CHECKOV_VENV)/.installed: requirements/checkov.txt | $(VENV)/.installed
+$(CHECKOV_VENV)/.installed: generators/scan/checkov-requirements.txt | $(VENV)/.installed
 	@echo "installing checkov into its own virtualenv, $(CHECKOV_VENV) (first run: 1-2 minutes)"
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements/checkov.txt
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r generators/scan/checkov-requirements.txt
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json

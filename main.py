@@ -1,9 +1,11 @@
 """Entry point that `cdktf synth` / `cdktf deploy` run (see cdktf.json).
 
-Produces the same stacks as `genai-finops synth manifests`: both go through
-generators.provision.app_builder.plan_app and stacks.app.build_app. The manifests directory can be
-changed with GENAI_FINOPS_MANIFESTS (several paths separated by the OS path separator).
-Invalid manifests print every problem and exit 1 before any stack is built.
+Produces the same stacks as `genai-finops synth`: both go through
+generators.provision.app_builder.plan_app and stacks.app.build_app, and both read the manifests
+genai-finops.toml names (or GENAI_FINOPS_MANIFESTS; generators/project.py). The documented way to
+deploy is from the stacks `genai-finops synth` wrote (README, "Deploying"); this entry point is
+for `cdktf` commands that synthesize themselves. Invalid manifests print every problem and exit 1
+before any stack is built.
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ import sys
 from pathlib import Path
 
 from generators.cli import run_reporting
-from generators.environment import MANIFESTS_ENV
 from generators.manifest.loading import load_manifest_set
 from generators.provision.app_builder import DEFAULT_OUT_DIR, plan_app
 
 
 def synth() -> int:
-    paths = os.environ.get(MANIFESTS_ENV, "manifests").split(os.pathsep)
+    from generators.project import settings
+
+    paths = list(settings().manifests)
     # cdktf-cli tells the app where it writes (`cdktf synth --output DIR`); the local backend's
     # path is relative to each stack's directory there. cdktf's App reads the same variable.
     out_dir = Path(os.environ.get("CDKTF_OUTDIR", DEFAULT_OUT_DIR))

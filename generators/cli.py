@@ -114,7 +114,13 @@ def main(argv: list[str] | None = None) -> int:
     def usage(error: UsageError) -> NoReturn:
         parser.exit(2, f"genai-finops {args.command}: error: {_shown(error)}\n")
 
-    return run_reporting(f"genai-finops {args.command}", lambda: args.run(args), usage)
+    def action() -> int:
+        from generators.commands._common import apply_settings
+
+        apply_settings(args)
+        return int(args.run(args))
+
+    return run_reporting(f"genai-finops {args.command}", action, usage)
 
 
 def run_reporting(name: str, action: Callable[[], int], usage: Callable[[UsageError], NoReturn] | None = None) -> int:

@@ -94,7 +94,7 @@ def test_the_export_stack_scans_clean_with_reviewed_suppressions(governance):
     _, out_dir, root = governance
     env = dict(os.environ)
     result = subprocess.run(
-        [sys.executable, "-m", "generators.cli", "scan", "--out", str(out_dir), "--manifests", str(root), "--format", "json"],
+        [sys.executable, "-m", "generators.cli", "scan", str(root), "--out", str(out_dir), "--format", "json"],
         capture_output=True, text=True, timeout=600, env=env,
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]

@@ -434,7 +434,7 @@ def test_a_checkov_other_than_the_pinned_version_is_refused(tmp_path):
     result = genai_finops("scan", "--out", str(tmp_path / "out"), env={"GENAI_FINOPS_CHECKOV": str(fake)})
     assert result.returncode == 1
     pinned = checkov_adapter.pinned_version()
-    assert f"is checkov 9.9.9, but scan was checked against checkov {pinned} (requirements/checkov.txt)" in result.stderr
+    assert f"is checkov 9.9.9, but scan was checked against checkov {pinned} (generators/scan/checkov-requirements.txt)" in result.stderr
     assert "make install" in result.stderr and "generators/scan/checkov_adapter.py" in result.stderr
     assert "Traceback" not in result.stderr
 

@@ -15,17 +15,35 @@ from generators.see.metrics import GENERATION_METRIC, GPU_UTIL_METRIC, MODEL_LAB
 if TYPE_CHECKING:
     from generators.see.measure import Sources
 
-DEFAULT_PATHS = ["manifests"]
-
-
 def add_manifest_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "paths",
         nargs="*",
         metavar="PATH",
-        default=list(DEFAULT_PATHS),
-        help="a manifests directory (org.yaml + teams/*.yaml), or team manifest files; default: manifests/",
+        default=None,
+        help="a manifests directory (org.yaml + teams/*.yaml), or team manifest files; default: genai-finops.toml's "
+             "manifests, else manifests/",
     )
+
+
+def add_out_argument(parser: argparse.ArgumentParser, help: str) -> None:
+    parser.add_argument("--out", default=None, metavar="DIR", help=f"{help} (default: genai-finops.toml's out, else cdktf.out)")
+
+
+def apply_settings(args: argparse.Namespace) -> None:
+    """Fill what the command line left out from the project's settings (generators/project.py):
+    after parsing, so a bad genai-finops.toml is reported like any usage error."""
+    if not (hasattr(args, "paths") or hasattr(args, "out") or hasattr(args, "suppressions")):
+        return
+    from generators.project import settings
+
+    found = settings()
+    if hasattr(args, "paths") and not args.paths:
+        args.paths = list(found.manifests)
+    if hasattr(args, "out") and args.out is None:
+        args.out = found.out
+    if hasattr(args, "suppressions") and args.suppressions is None:
+        args.suppressions = found.suppressions
 
 
 def add_only_argument(parser: argparse.ArgumentParser, what: str, help: str) -> None:

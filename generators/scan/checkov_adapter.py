@@ -51,11 +51,12 @@ class Stack:
     display: str
     document: dict[str, Any]
     text: str = ""
-CHECKOV_REQUIREMENTS = ROOT / "requirements" / "checkov.txt"
+# Shipped in the package (pyproject package-data), so an installed genai-finops knows its pin too.
+CHECKOV_REQUIREMENTS = Path(__file__).with_name("checkov-requirements.txt")
 
 
 def pinned_version(requirements: Path = CHECKOV_REQUIREMENTS) -> str:
-    """The checkov version this adapter was checked against: the pin in requirements/checkov.txt."""
+    """The checkov version this adapter was checked against: the pin in generators/scan/checkov-requirements.txt."""
     match = re.search(r"^checkov==([0-9][0-9A-Za-z.]*)\s*$", requirements.read_text(encoding="utf-8"), re.MULTILINE)
     if not match:
         raise ToolError(f"{requirements}: expected a line checkov==<version>")
@@ -72,7 +73,7 @@ def find_checkov() -> str:
     if not found:
         raise ToolError(
             f"checkov not found: set {CHECKOV_ENV} to its path or put it on PATH "
-            f"(make install puts checkov {pinned_version()} in .venv/tools/checkov; see requirements/checkov.txt)"
+            f"(make install puts checkov {pinned_version()} in .venv/tools/checkov; see generators/scan/checkov-requirements.txt)"
         )
     return found
 
@@ -292,7 +293,7 @@ def require_pinned_version(report: dict[str, Any], checkov: str) -> None:
     pinned = pinned_version()
     if found != pinned:
         raise ToolError(
-            f"{checkov} is checkov {found}, but scan was checked against checkov {pinned} (requirements/checkov.txt). "
+            f"{checkov} is checkov {found}, but scan was checked against checkov {pinned} (generators/scan/checkov-requirements.txt). "
             f"Run `make install` to get {pinned}; to upgrade checkov on purpose, re-check the five points listed in "
             "generators/scan/checkov_adapter.py against the new version, then change the pin and run `make test`"
         )

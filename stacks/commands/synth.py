@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from generators.commands._common import add_manifest_arguments, add_only_argument, load_manifests
+from generators.commands._common import add_manifest_arguments, add_only_argument, add_out_argument, load_manifests
 
 NAME = "synth"
 HELP = "validate, then write Terraform JSON for every stack to DIR/stacks/<stack>/cdk.tf.json"
@@ -33,7 +33,7 @@ exit codes: 0 written, 1 invalid manifests or cdktf failed (output unchanged), 2
 
 def configure(parser: argparse.ArgumentParser) -> None:
     add_manifest_arguments(parser)
-    parser.add_argument("--out", default="cdktf.out", metavar="DIR", help="output directory (default: cdktf.out)")
+    add_out_argument(parser, "output directory")
     add_only_argument(parser, "STACK", "synthesize only these stacks (team names, or governance); DIR then holds only them")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     parser.add_argument("--no-cache", action="store_true", help="synthesize every stack; reuse nothing from the previous output")

@@ -1,0 +1,88 @@
+"""A company's own repository, as `genai-finops init` starts it, outside this one: every command
+reads its manifests and output from genai-finops.toml, nothing falls back to the shipped examples."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.manifest_helpers import REPO
+
+CHECKOV = os.environ.get("GENAI_FINOPS_CHECKOV") or str(REPO / ".venv" / "tools" / "checkov" / "bin" / "checkov")
+
+
+def genai_finops(cwd: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if k not in ("GENAI_FINOPS_MANIFESTS", "GENAI_FINOPS_OUT")}
+    environment.update({"GENAI_FINOPS_CHECKOV": CHECKOV, "CHECKPOINT_DISABLE": "1", **(env or {})})
+    return subprocess.run([sys.executable, "-m", "generators.cli", *args], cwd=cwd, capture_output=True, text=True, env=environment, timeout=600)
+
+
+def test_init_writes_a_project_that_validates_and_prices_and_never_replaces_a_file(tmp_path):
+    done = genai_finops(tmp_path, "init", "finops/manifests", "--team", "search")
+    assert done.returncode == 0, done.stderr
+    written = {"genai-finops.toml", "finops/manifests/org.yaml", "finops/manifests/teams/search.yaml", ".pre-commit-config.yaml",
+               ".github/workflows/genai-finops.yml"}
+    assert {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()} == written
+    hook = yaml.safe_load((tmp_path / ".pre-commit-config.yaml").read_text())["repos"][0]["hooks"][0]
+    assert hook["files"] == "^finops/manifests/" and hook["entry"] == "genai-finops validate"
+    workflow = yaml.safe_load((tmp_path / ".github/workflows/genai-finops.yml").read_text())
+    assert workflow[True]["pull_request"]["paths"][0] == "finops/manifests/**"  # YAML 1.1 reads `on` as true
+    validated = genai_finops(tmp_path, "validate")
+    assert validated.returncode == 0 and "finops/manifests/org.yaml and 1 team manifest valid (search)" in validated.stdout, validated.stderr
+    priced = genai_finops(tmp_path, "cost", "--format", "json")
+    assert priced.returncode == 0 and [t["team"] for t in json.loads(priced.stdout)["teams"]] == ["search"]
+
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    (tmp_path / "genai-finops.toml").unlink()
+    again = genai_finops(tmp_path, "init", "finops/manifests", "--team", "search")
+    assert again.returncode == 1 and "already exist" in again.stderr and not (tmp_path / "genai-finops.toml").exists()
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == {p: b for p, b in before.items() if p.name != "genai-finops.toml"}
+
+
+@pytest.mark.parametrize(("directory", "team", "message"), [
+    ("/etc/manifests", "search", "inside the repository"), ("../elsewhere", "search", "inside the repository"), ("manifests", "Search!", "--team"),
+])
+def test_init_refuses_a_directory_outside_the_repository_or_a_bad_team_name(tmp_path, directory, team, message):
+    done = genai_finops(tmp_path, "init", directory, "--team", team)
+    assert done.returncode == 2 and message in done.stderr and not any(tmp_path.iterdir())
+
+
+def test_a_bad_project_file_is_a_usage_error_naming_the_setting(tmp_path):
+    (tmp_path / "genai-finops.toml").write_text('manifest = "m"\nout = 3\n')
+    done = genai_finops(tmp_path, "validate")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "manifest: not a setting (did you mean 'manifests'?)" in done.stderr and "out: expected a path as a string" in done.stderr
+
+
+def test_the_environment_and_the_command_line_win_over_the_project_file(tmp_path):
+    genai_finops(tmp_path, "init", "manifests")
+    (tmp_path / "genai-finops.toml").write_text('manifests = "nowhere"\n')
+    assert genai_finops(tmp_path, "validate").returncode == 2
+    assert genai_finops(tmp_path, "validate", env={"GENAI_FINOPS_MANIFESTS": "manifests"}).returncode == 0
+    assert genai_finops(tmp_path, "validate", "manifests").returncode == 0
+
+
+@pytest.mark.slow
+def test_an_initialised_repository_synthesizes_scans_and_shows_back_with_its_own_manifests(tmp_path):
+    assert genai_finops(tmp_path, "init", "manifests", "--team", "search").returncode == 0
+    synth = genai_finops(tmp_path, "synth", "--quiet")
+    assert synth.returncode == 0, synth.stderr[-2000:]
+    assert sorted(p.name for p in (tmp_path / "cdktf.out" / "stacks").iterdir()) == ["governance", "search"]
+    scan = genai_finops(tmp_path, "scan", "--format", "json")
+    report = json.loads(scan.stdout or "{}")
+    assert scan.returncode == 0, scan.stderr[-2000:]
+    assert set(report["stacks"]) == {"governance", "search"} and report["unused_suppressions"] == []
+    # the scan cache lives beside the output it serves, not in the working directory
+    assert (tmp_path / ".cdktf.out.genai-finops-cache" / "scan").is_dir() and not (tmp_path / ".genai-finops-cache").exists()
+    sample = subprocess.run([sys.executable, "-m", "generators.samples.focus_sample", "manifests", "--month", "2026-10", "--out", "billing"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert sample.returncode == 0, sample.stderr
+    shown = genai_finops(tmp_path, "showback", "--billing", "billing", "--month", "2026-10", "--format", "json")
+    assert shown.returncode == 0, shown.stderr
+    assert [t["team"] for t in json.loads(shown.stdout)["teams"]] == ["search"]
