@@ -86,3 +86,14 @@ def test_an_initialised_repository_synthesizes_scans_and_shows_back_with_its_own
     shown = genai_finops(tmp_path, "showback", "--billing", "billing", "--month", "2026-10", "--format", "json")
     assert shown.returncode == 0, shown.stderr
     assert [t["team"] for t in json.loads(shown.stdout)["teams"]] == ["search"]
+
+
+@pytest.mark.slow
+def test_the_cdktf_entry_point_reads_the_projects_manifests(tmp_path):
+    """main.py (what cdktf.json runs) synthesizes the project's team, not the shipped examples."""
+    assert genai_finops(tmp_path, "init", "company/manifests", "--team", "ranking").returncode == 0
+    env = {k: v for k, v in os.environ.items() if k not in ("GENAI_FINOPS_MANIFESTS", "GENAI_FINOPS_OUT")}
+    env.update({"CDKTF_OUTDIR": str(tmp_path / "cli.out"), "CHECKPOINT_DISABLE": "1", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"})
+    done = subprocess.run([sys.executable, str(REPO / "main.py")], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert sorted(p.name for p in (tmp_path / "cli.out" / "stacks").iterdir()) == ["governance", "ranking"]
