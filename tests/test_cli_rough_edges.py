@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -95,3 +96,42 @@ def test_version_is_the_installed_distributions():
 def test_a_mistyped_option_command_or_name_gets_a_suggestion_and_exit_2(args, hint):
     done = subprocess.run([sys.executable, "-m", "generators.cli", *args], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and hint in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+def test_a_team_file_outside_teams_says_where_org_yaml_was_looked_for(tmp_path):
+    (tmp_path / "alpha.yaml").write_text((REPO / "manifests" / "teams" / "alpha.yaml").read_text())
+    done = subprocess.run([sys.executable, "-m", "generators.cli", "validate", str(tmp_path / "alpha.yaml")], cwd=REPO,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert f"looked for {tmp_path / 'org.yaml'} beside {tmp_path / 'alpha.yaml'}, which is not in a teams/ folder" in done.stderr
+
+
+def test_preflight_json_says_what_failed_when_there_are_no_credentials(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update({"AWS_CONFIG_FILE": str(tmp_path / "none"), "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"), "AWS_EC2_METADATA_DISABLED": "true"})
+    done = subprocess.run([sys.executable, "-m", "generators.cli", "preflight", "--format", "json"], cwd=REPO, capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert done.returncode == 1
+    report = json.loads(done.stdout)
+    assert report["passed"] is False and report["checks"] == [] and "no AWS credentials" in report["error"]
+
+
+def test_showback_of_one_team_file_shows_that_team(tmp_path):
+    from generators.manifest.loading import load_manifest_set
+    from generators.months import Month
+    from generators.plan.pricing import load_catalog
+    from generators.samples import focus_sample
+
+    billing = focus_sample.write(tmp_path, focus_sample.rows(load_manifest_set(["manifests"]), load_catalog(), Month.parse("2026-10")))
+
+    def showback(path: str) -> dict:
+        done = subprocess.run([sys.executable, "-m", "generators.cli", "showback", path, "--billing", str(billing), "--month", "2026-10",
+                               "--format", "json"], cwd=REPO, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    everyone, alpha = showback("manifests"), showback("manifests/teams/alpha.yaml")
+    assert [t["team"] for t in alpha["teams"]] == ["alpha"] and alpha["unknown_teams"] == []
+    assert {m["team"] for m in alpha["models"]} == {"alpha"}
+    others = sum(t["actual_usd"] for t in everyone["teams"] if t["team"] != "alpha")
+    assert any(f"2 other teams of these manifests (${others:,.2f}) is left out" in note for note in alpha["notes"]), alpha["notes"]

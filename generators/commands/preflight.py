@@ -65,8 +65,9 @@ def new_client(service: str, region: str):
 
 
 def run(args: argparse.Namespace) -> int:
-    from generators.errors import UsageError, did_you_mean
+    from generators.errors import ToolError, UsageError, did_you_mean
     from generators.provision.preflight import Preflight
+    from generators.provision.preflight_report import SCHEMA_VERSION
 
     manifests = load_manifests(args)
     if args.only:
@@ -85,7 +86,14 @@ def run(args: argparse.Namespace) -> int:
         if args.format == "table" and sys.stderr.isatty():
             print(f"checking {region} ...", file=sys.stderr, flush=True)
 
-    report = Preflight(manifests, client, args.only).run(progress)
+    try:
+        report = Preflight(manifests, client, args.only).run(progress)
+    except ToolError as error:
+        if args.format != "json":
+            raise
+        # A machine reading stdout gets JSON whatever happened: the error, no checks, not passed.
+        print(dump_json({"schema_version": SCHEMA_VERSION, "passed": False, "strict": args.strict, "error": str(error), "checks": []}))
+        raise
     if args.format == "json":
         print(dump_json(report.as_json(args.strict)))
     else:

@@ -65,16 +65,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from generators.manifest.loading import load_manifest_set
+    from generators.manifest.loading import load_manifest_set, teams_beside
     from generators.months import Month
     from generators.plan.estimate import estimate
     from generators.plan.pricing import DEFAULT_PATH, load_catalog
-    from generators.see.measure import measure
+    from generators.see.measure import leave_out, measure
 
     month = Month.parse(args.month) if args.month else Month.current()
     sources = billing_sources(args)
     manifests = load_manifest_set(args.paths)
     report = measure(manifests, month, estimate(manifests, load_catalog(DEFAULT_PATH), month), sources)
+    leave_out(report, teams_beside(args.paths))
     if args.format == "json":
         print(dump_json(report.as_json()))
     elif args.format == "markdown":

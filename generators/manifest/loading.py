@@ -72,6 +72,19 @@ def discover(paths: Iterable[str]) -> tuple[Path, list[Path]]:
     return org_files.pop(), list(team_files)
 
 
+def teams_beside(paths: Iterable[str]) -> set[str]:
+    """When PATHs name team files, the other teams of their manifests directory (by file name,
+    which validation keeps equal to the team's name): a view of some teams must not call the
+    others' spend unknown. Empty when PATHs name whole directories."""
+    named = [Path(raw) for raw in paths if Path(raw).is_file() and Path(raw).name != ORG_FILE]
+    if not named:
+        return set()
+    org_path, _ = discover(paths)
+    teams = org_path.parent / TEAMS_DIR
+    found = {p.stem for p in teams.iterdir() if p.suffix in TEAM_SUFFIXES and p.is_file()} if teams.is_dir() else set()
+    return found - {p.stem for p in named}
+
+
 def _refuse_outside(path: Path, root: Path, problems: list[Problem]) -> bool:
     """Whether `path` may be read: a link (or a path through one) whose target lies outside the
     manifests directory `root` is refused, one problem, without reading the target (its values
@@ -211,6 +224,16 @@ def _remapped(document: SourceDocument, data: dict[str, Any], dropped: dict[str,
 # --------------------------------------------------------------------------- loading
 
 
+def _org_missing(org_path: Path, team_paths: list[Path]) -> str:
+    """Where the org policy was looked for, and why there."""
+    lone = [p for p in team_paths if p.parent.name != TEAMS_DIR]
+    if lone:
+        return (f"org policy not found: looked for {display_path(org_path)} beside {display_path(lone[0])}, which is not in a "
+                f"{TEAMS_DIR}/ folder; a team file's {ORG_FILE} is the one above its {TEAMS_DIR}/ (manifests/{TEAMS_DIR}/<team>.yaml "
+                f"-> manifests/{ORG_FILE}): move it there, or pass the manifests directory")
+    return f"org policy not found: looked for {display_path(org_path)}; every manifests directory needs {ORG_FILE} beside its {TEAMS_DIR}/"
+
+
 def load_org_policy(path: str) -> OrgPolicy:
     """Only the org policy of a manifests directory (or org.yaml), parsed and checked by its own
     rules: for commands that need the org's lists and none of the teams (scan)."""
@@ -233,7 +256,7 @@ def load_manifest_set(paths: Iterable[str]) -> ManifestSet:
     org: OrgPolicy | None = None
     org_doc: SourceDocument | None = None
     if not org_path.is_file():
-        problems.append(Problem(display_path(org_path), 1, 1, "", f"org policy not found; every manifests directory needs {ORG_FILE}"))
+        problems.append(Problem(display_path(org_path), 1, 1, "", _org_missing(org_path, team_paths)))
     else:
         try:
             org_doc = load_yaml(org_path, display_path(org_path))

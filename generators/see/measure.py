@@ -105,3 +105,17 @@ def local_showback(billing: tuple[str, ...], manifests: ManifestSet, month: Mont
             else:
                 sources.append(source)
         return showback.showback(manifests, sources, month, estimates, labels=labels)
+
+
+def leave_out(report: Showback, others: set[str]) -> None:
+    """A view of some teams (PATH named team files): the other teams of the same manifests are
+    not "unknown", and neither they nor their models are shown; a note says what was left out."""
+    if not others:
+        return
+    left = [u for u in report.unknown_teams if u["team"] in others]
+    report.unknown_teams = [u for u in report.unknown_teams if u["team"] not in others]
+    report.models = [m for m in report.models if m["team"] not in others]
+    if left:
+        spend = sum(u["actual_usd"] for u in left)
+        report.notes.append(f"showing {', '.join(t.team for t in report.teams)} only: the spend of {len(left)} other team"
+                            f"{'s' if len(left) != 1 else ''} of these manifests (${spend:,.2f}) is left out")
