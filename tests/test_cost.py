@@ -349,7 +349,7 @@ def test_compare_sees_a_cut_budget_and_a_team_going_over(tmp_path):
     import subprocess
     import sys
 
-    from generators.commands._common import money
+    from generators.formats import money
     from generators.plan.pricing import load_catalog
     from generators.plan.saved import saved_totals
     from tests.manifest_helpers import REPO

@@ -84,7 +84,7 @@ def test_the_report_needs_nothing_from_elsewhere(report):
 def test_the_report_shows_the_verdict_and_each_teams_estimate(page_seen):
     expected = estimate(load_manifest_set(["manifests"]), load_catalog(), OCTOBER)
     text = page_seen["text"]
-    assert "Budget gate passed (expected totals)" in text
+    assert "budget gate passed (expected totals)" in text
     for team in expected.teams:
         assert team.team in text
         assert f"${team.total.expected:,.2f}" in text or f"${team.total.expected:,.0f}" in text
@@ -101,4 +101,57 @@ def test_an_estimate_only_report_needs_no_billing(tmp_path):
     html = tmp_path / "estimate.html"
     done = subprocess.run([sys.executable, "-m", "generators.cli", "report", "--html", str(html)], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert "Budget gate" in html.read_text() and "Top untagged resources" not in html.read_text()
+    assert "budget gate" in html.read_text() and "Top untagged resources" not in html.read_text()
+
+
+def test_the_round_ticks_of_an_axis_and_the_budget_line():
+    from generators.see.report import ticks
+
+    assert ticks(137, percent=True) == [0, 50, 100]
+    assert ticks(82.3, percent=True) == [0, 20, 40, 60, 80, 100]
+    assert ticks(3026.49) == [0, 1000, 2000, 3000]
+    assert ticks(12.5) == [0, 2.5, 5, 7.5, 10, 12.5]
+
+
+def test_the_tables_finance_reads_totals_people_and_what_was_spent_apart_from_the_gate(tmp_path):
+    """bravo's budget sits between what it spent and its high estimate: with --gate high the
+    estimate's gate says over budget while what was spent is within; every table is a CSV with
+    raw figures and a totals row, and a tag that looks like a formula stays text."""
+    import csv
+    import json
+
+    from tests.manifest_helpers import example, write_manifests
+
+    manifests = load_manifest_set(["manifests"])
+    rows = focus_sample.rows(manifests, load_catalog(), OCTOBER)
+    evil = "=HYPERLINK(\"http://evil\",\"x\")"
+    tags_at = focus_sample.COLUMNS.index("Tags")
+    rows.append(tuple(f'{{"user:Team":"{evil.replace(chr(34), chr(92) + chr(34))}"}}' if i == tags_at else v for i, v in enumerate(rows[0])))
+    billing = focus_sample.write(tmp_path / "billing", rows, "parquet")
+    spent = json.loads(subprocess.run([sys.executable, "-m", "generators.cli", "showback", "--billing", str(billing), "--month", "2026-10",
+                                       "--format", "json"], cwd=REPO, capture_output=True, text=True, timeout=120).stdout)
+    actual = {t["team"]: t["actual_usd"] for t in spent["teams"]}
+    teams = {name: example(name) for name in ("alpha", "bravo", "charlie")}
+    high = next(t for t in estimate(manifests, load_catalog(), OCTOBER, "high").teams if t.team == "bravo").total.high
+    teams["bravo"]["budget"]["monthly_usd"] = round((actual["bravo"] + high) / 2, 2)
+    root = write_manifests(tmp_path / "m", teams)
+    done = subprocess.run([sys.executable, "-m", "generators.cli", "report", str(root), "--html", str(tmp_path / "r.html"), "--csv",
+                           str(tmp_path / "csv"), "--billing", str(billing), "--month", "2026-10", "--gate", "high"],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    written = sorted(p.name for p in (tmp_path / "csv").iterdir())
+    assert written == ["models.csv", "savings_and_leaks.csv", "teams.csv", "unknown_teams.csv", "untagged_resources.csv"]
+    table = list(csv.DictReader((tmp_path / "csv" / "teams.csv").open()))
+    by_team = {row["Team"]: row for row in table}
+    bravo = by_team["bravo"]
+    assert bravo["Estimate gate"] == "over budget" and bravo["Spent"] == "within budget"
+    assert bravo["Owner"] == teams["bravo"]["owner"] and bravo["Cost center"] == teams["bravo"]["cost_center"]
+    assert float(bravo["Actual"]) == actual["bravo"] and float(bravo["Spent of budget"]) == round(actual["bravo"] / teams["bravo"]["budget"]["monthly_usd"], 4)
+    total = by_team["Total"]
+    assert float(total["Budget"]) == round(sum(t["budget"]["monthly_usd"] for t in teams.values()), 2)
+    assert float(total["Actual"]) == round(sum(actual.values()), 2)
+    unknown = list(csv.reader((tmp_path / "csv" / "unknown_teams.csv").open()))
+    assert unknown[1][0] == "'" + evil
+    page = (tmp_path / "r.html").read_text()
+    assert "over budget" in page and "within budget" in page and "100% = budget" in page and "estimated, against always-on" in page
+    assert not re.search(r"\$\d{1,3}(,\d{3})*[^.,\d]", page), "one money format: every dollar figure has cents"

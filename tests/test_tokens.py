@@ -289,5 +289,5 @@ def test_the_report_shows_idle_gpu_time_as_a_leak(prometheus, tmp_path, manifest
     page = html.read_text()
     idle = json.loads(shown.stdout)["gpu_utilization"]["idle_usd"]
     assert "<h3>Idle GPU time (DCGM)</h3>" in page
-    # the report's money format: whole dollars from $1,000 up
-    assert f"<td>idle GPU time</td><td>{f'${idle:,.0f}' if idle >= 1000 else f'${idle:,.2f}'}</td>" in page
+    # the one money format (generators/formats.py)
+    assert f"<td>idle GPU time</td><td>${idle:,.2f}</td>" in page

@@ -81,16 +81,6 @@ def use_colour(stream=sys.stdout) -> bool:
     return stream.isatty() and "NO_COLOR" not in os.environ
 
 
-def money(value: float | None) -> str:
-    """Dollars for tables and markdown: $1,234.50, or - when there is no figure."""
-    return "-" if value is None else f"${value:,.2f}"
-
-
-def signed(value: float | None) -> str:
-    """A change in dollars with its sign: +$12.00, -$3.50, or - when there is no figure."""
-    return "-" if value is None else f"{'+' if value >= 0 else '-'}${abs(value):,.2f}"
-
-
 def dump_json(data, indent: int | None = 2) -> str:
     """JSON for machines, always valid: a NaN or infinity (which json.dumps would write as the
     bare, invalid NaN/Infinity) is a bug upstream, reported as one line, never printed."""

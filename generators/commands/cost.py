@@ -45,7 +45,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-from generators.commands._common import add_manifest_arguments, dump_json, money, signed, use_colour
+from generators.commands._common import add_manifest_arguments, dump_json, use_colour
+from generators.formats import money, signed
 from generators.model import GATES
 from generators.plan.pricing import age_note
 from generators.plan.saved import SCHEMA_VERSION, saved_totals

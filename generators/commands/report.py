@@ -22,6 +22,7 @@ spend; the figures behind every chart in a table; and the sources."""
 EPILOG = """\
 examples:
   genai-finops report --html report.html                                   estimate only
+  genai-finops report --html report.html --csv tables --billing cur/ --month 2026-10   and every table as CSV
   genai-finops report --html report.html --billing exports/focus --month 2026-10
   genai-finops report --html report.html --billing s3://acme-cur/focus --prometheus http://prometheus:9090
 
@@ -31,6 +32,7 @@ exit codes: 0 written, 1 invalid manifests or billing data, 2 usage error"""
 def configure(parser: argparse.ArgumentParser) -> None:
     add_manifest_arguments(parser)
     parser.add_argument("--html", required=True, metavar="FILE", help="where to write the report (replaced atomically)")
+    parser.add_argument("--csv", metavar="DIR", help="also write every table as DIR/<table>.csv (raw figures, for spreadsheets)")
     parser.add_argument("--gate", choices=GATES, help="the figure the verdict compares (default: org.yaml cost_gate)")
     add_billing_arguments(parser)
 
@@ -54,4 +56,9 @@ def run(args: argparse.Namespace) -> int:
     )
     write_atomically(Path(args.html), report.render(data))
     print(f"wrote {args.html}", file=sys.stderr)
+    if args.csv:
+        Path(args.csv).mkdir(parents=True, exist_ok=True)
+        for table in report.tables(data):
+            write_atomically(Path(args.csv) / f"{table.name}.csv", table.csv())
+        print(f"wrote {', '.join(f'{table.name}.csv' for table in report.tables(data))} to {args.csv}", file=sys.stderr)
     return 0

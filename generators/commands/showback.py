@@ -34,7 +34,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from generators.commands._common import add_billing_arguments, add_manifest_arguments, billing_sources, dump_json, money, signed, use_colour
+from generators.commands._common import add_billing_arguments, add_manifest_arguments, billing_sources, dump_json, use_colour
+from generators.formats import money, share, signed
 from generators.safe_text import cap_markdown, cell, md_code, md_text
 
 NAME = "showback"
@@ -144,10 +145,6 @@ def to_table(report, colour: bool = False) -> str:
     return "\n".join(out)
 
 
-def _share(value) -> str:
-    return "-" if value is None else f"{value:.0%}"
-
-
 def _gpu_lines(report) -> list[str]:
     gpu = report.gpu_utilization
     if gpu is None:
@@ -159,7 +156,7 @@ def _gpu_lines(report) -> list[str]:
         detail = (
             "no GPU series"
             if u["gpu_busy_share"] is None
-            else f"busy {_share(u['gpu_busy_share'])}, idle {money(u['idle_usd'])} of {money(u['actual_usd'])}"
+            else f"busy {share(u['gpu_busy_share'])}, idle {money(u['idle_usd'])} of {money(u['actual_usd'])}"
         )
         out.append(f"  {u['team']} {u['kind']} {u['name']} ({cell(u['model_id'])}): {detail}")
     if gpu["unowned_series"]:
@@ -199,7 +196,7 @@ def to_markdown(report) -> str:
     elif gpu is not None:
         out += ["", f"**Idle GPU** ({md_code(gpu['metric'], in_table=False)}): {money(gpu['idle_usd'])} of GPU spend did no work.", "",
                 "| Team | Kind | Name | Model | GPU busy | Actual | Idle |", "| --- | --- | --- | --- | ---: | ---: | ---: |"]
-        out += [f"| {md_code(u['team'])} | {u['kind']} | {md_code(u['name'])} | {md_code(u['model_id'])} | {_share(u['gpu_busy_share'])} | "
+        out += [f"| {md_code(u['team'])} | {u['kind']} | {md_code(u['name'])} | {md_code(u['model_id'])} | {share(u['gpu_busy_share'])} | "
                 f"{money(u['actual_usd'])} | {money(u['idle_usd'])} |" for u in gpu["units"]]
     out += ["", f"**Without a Team tag**: {money(report.unattributed_usd)} (total {money(report.total_usd)})."]
     top = [r for r in report.untagged_resources if r["actual_usd"] > 0]

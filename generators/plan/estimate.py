@@ -94,6 +94,8 @@ class TeamEstimate:
     timezone: str | None
     components: tuple[Component, ...]
     gate: str = "expected"
+    owner: str = ""  # for chargeback: who to ask, and where the cost goes
+    cost_center: str = ""
 
     @property
     def total(self) -> Range:
@@ -210,6 +212,7 @@ def estimate_team(loaded: LoadedTeam, org_cap_usd: float, catalog: PriceCatalog,
         team=manifest.team, path=loaded.path, region=manifest.region, budget_usd=manifest.budget.monthly_usd,
         org_cap_usd=org_cap_usd, schedule_hours=scheduled,
         timezone=manifest.schedule.timezone if manifest.schedule else None, components=tuple(components), gate=gate,
+        owner=manifest.owner, cost_center=manifest.cost_center,
     )
     return team, prices.missing
 

@@ -8,11 +8,15 @@ five kinds of bar chart.) Every chart has the table of its figures under it.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import html
+import io
+import math
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Iterable, Literal
 
+from generators.formats import money, share
 from generators.plan import unit_cost
 from generators.plan.pricing import age_note
 from generators.safe_text import truncate, visible
@@ -35,8 +39,7 @@ class ReportData:
     billing_sources: list[str]
 
 
-def _money(value: float | None) -> str:
-    return "-" if value is None else f"${value:,.0f}" if abs(value) >= 1000 else f"${value:,.2f}"
+_money = money  # one money format for the page, the CLI's (generators/formats.py)
 
 
 def _esc(text: Any) -> str:
@@ -54,15 +57,32 @@ def _x(value: float, top: float) -> float:
     return LABEL + (WIDTH - LABEL - 20) * value / top
 
 
+def nice_step(limit: float, most: int = 5) -> float:
+    """The tick step: 1, 2, 2.5 or 5 times a power of ten, giving at most `most` steps to `limit`."""
+    raw = max(limit, 1e-9) / most
+    magnitude = 10 ** math.floor(math.log10(raw))
+    return next(m * magnitude for m in (1, 2, 2.5, 5, 10) if raw <= m * magnitude)
+
+
+def ticks(limit: float, percent: bool = False) -> list[float]:
+    """Round values from 0 to `limit`; on a share-of-budget axis 100 % is always one of them."""
+    step = nice_step(limit)
+    values = [round(index * step, 10) for index in range(int(limit / step + 1e-9) + 1)]
+    if percent and 100.0 not in values:
+        values = sorted(values + [100.0])
+    return values
+
+
 def _axis(top: float, height: float, percent: bool = False) -> str:
-    ticks = []
-    for index in range(5):
-        value = top / 1.08 * index / 4
+    parts = []
+    values = ticks(top / 1.08, percent)
+    for index, value in enumerate(values):
         x = _x(value, top)
-        text = f"{value:.0f}% of budget" if percent and index == 4 else f"{value:.0f}%" if percent else _money(value)
-        ticks.append(f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{height - 18:.1f}" class="grid"/>'
-                     f'<text x="{x:.1f}" y="{height - 4:.1f}" class="tick" text-anchor="{"end" if index == 4 else "middle"}">{_esc(text)}</text>')
-    return "".join(ticks)
+        text = ("100% = budget" if value == 100 else f"{value:g}%") if percent else _money(value)
+        anchor = "end" if index == len(values) - 1 else "start" if index == 0 else "middle"
+        parts.append(f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{height - 18:.1f}" class="grid"/>'
+                     f'<text x="{x:.1f}" y="{height - 4:.1f}" class="tick" text-anchor="{anchor}">{_esc(text)}</text>')
+    return "".join(parts)
 
 
 def teams_chart(data: ReportData) -> str:
@@ -79,10 +99,11 @@ def teams_chart(data: ReportData) -> str:
              "<title>Estimate and actual spend per team, as a share of its budget</title>", _axis(top, height, percent=True)]
     for index, team in enumerate(teams):
         y = index * ROW * 2 + 6
-        share = lambda usd: usd / team.budget_usd * 100  # noqa: E731
-        low, expected, high = share(team.total.low), share(team.total.expected), share(team.total.high)
+        percent = lambda usd: usd / team.budget_usd * 100  # noqa: E731
+        low, expected, high = percent(team.total.low), percent(team.total.expected), percent(team.total.high)
         parts.append(f'<text x="0" y="{y + 14}" class="label">{_esc(team.team)}</text>')
-        parts.append(f'<text x="0" y="{y + 28}" class="sub">{_esc(_verdict(team))}, budget {_esc(_money(team.budget_usd))}</text>')
+        spent_share = f"; spent {share(actual[team.team]['actual_usd'] / team.budget_usd)}" if team.team in actual else ""
+        parts.append(f'<text x="0" y="{y + 28}" class="sub">{_esc(f"budget {_money(team.budget_usd)}; estimate {_verdict(team)}{spent_share}")}</text>')
         parts.append(f'<rect x="{_x(low, top):.1f}" y="{y}" width="{max(_x(high, top) - _x(low, top), 2):.1f}" height="14" '
                      f'fill="{COLOURS["estimate"]}"><title>estimate {_money(team.total.low)} to {_money(team.total.high)}</title></rect>')
         parts.append(f'<rect x="{_x(expected, top) - 1.5:.1f}" y="{y - 2}" width="3" height="18" fill="{COLOURS["expected"]}">'
@@ -90,10 +111,10 @@ def teams_chart(data: ReportData) -> str:
         spent = actual.get(team.team)
         if spent:
             # A month of credits can be negative: no bar is drawn below zero (the table says the figure).
-            parts.append(f'<rect x="{LABEL}" y="{y + 18}" width="{max(_x(share(spent["actual_usd"]), top) - LABEL, 0):.1f}" height="14" '
+            parts.append(f'<rect x="{LABEL}" y="{y + 18}" width="{max(_x(percent(spent["actual_usd"]), top) - LABEL, 0):.1f}" height="14" '
                          f'fill="{COLOURS["actual"]}"><title>actual {_money(spent["actual_usd"])}</title></rect>')
             if spent["forecast_usd"] and spent["forecast_usd"] > max(spent["actual_usd"], 0):
-                start, end = _x(share(max(spent["actual_usd"], 0)), top), _x(share(spent["forecast_usd"]), top)
+                start, end = _x(percent(max(spent["actual_usd"], 0)), top), _x(percent(spent["forecast_usd"]), top)
                 parts.append(f'<rect x="{start:.1f}" y="{y + 18}" width="{end - start:.1f}" height="14" '
                              f'fill="{COLOURS["forecast"]}"><title>forecast {_money(spent["forecast_usd"])}</title></rect>')
         bx = _x(100.0, top)
@@ -124,18 +145,135 @@ def bars(title: str, rows: list[tuple[str, float]], colour: str | list[str]) -> 
     return "".join(parts)
 
 
-def table(headers: list[str], rows: list[list[Any]]) -> str:
-    head = "".join(f"<th>{_esc(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+Kind = Literal["text", "usd", "share", "count"]
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV Injection"):
+# text from billing data or Prometheus is written with a leading apostrophe instead.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table of the report: shown under its chart, and written as `<name>.csv` with --csv
+    (raw figures, for finance's spreadsheets: dollars to the cent, shares as fractions)."""
+
+    name: str
+    headers: tuple[str, ...]
+    kinds: tuple[Kind, ...]
+    rows: tuple[tuple[Any, ...], ...]
+    total: tuple[Any, ...] | None = None
+
+    def html(self) -> str:
+        head = "".join(f"<th>{_esc(h)}</th>" for h in self.headers)
+        body = "".join("<tr>" + "".join(f"<td>{_esc(_shown(v, k))}</td>" for v, k in zip(row, self.kinds)) + "</tr>" for row in self.rows)
+        foot = ("<tfoot><tr>" + "".join(f"<th>{_esc(_shown(v, k))}</th>" for v, k in zip(self.total, self.kinds)) + "</tr></tfoot>"
+                if self.total else "")
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>{foot}</table>"
+
+    def csv(self) -> str:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(self.headers)
+        for row in (*self.rows, *((self.total,) if self.total else ())):
+            writer.writerow([_raw(v, k) for v, k in zip(row, self.kinds)])
+        return out.getvalue()
+
+
+def _shown(value: Any, kind: Kind) -> str:
+    if value is None:
+        return "-"
+    if kind == "usd":
+        return money(value)
+    if kind == "share":
+        return share(value)
+    if kind == "count":
+        return f"{value:,}"
+    return str(value)
+
+
+def _raw(value: Any, kind: Kind) -> str:
+    if value is None:
+        return ""
+    if kind == "usd":
+        return f"{value:.2f}"
+    if kind == "share":
+        return f"{value:.4f}"
+    if kind == "count":
+        return str(int(value))
+    text = truncate(visible(value), 512)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def _spent(team: Any, spent: dict[str, Any] | None, complete: bool) -> str:
+    """What was spent against the budget, apart from the estimate's gate: over, forecast over,
+    or within (the month so far, when it is in progress)."""
+    if not spent:
+        return "-"
+    if spent["actual_usd"] > team.budget_usd:
+        return "over budget"
+    if not complete and spent["forecast_usd"] is not None and spent["forecast_usd"] > team.budget_usd:
+        return "forecast over budget"
+    return "within budget"
+
+
+def tables(data: ReportData) -> list[Table]:
+    """Every table of the report, in its order."""
+    est, sb = data.estimate, data.showback
+    actual = {t["team"]: t for t in (sb or {}).get("teams", [])}
+    complete = bool(sb and sb.get("month_complete"))
+    teams = Table(
+        "teams",
+        ("Team", "Owner", "Cost center", "Budget", "Low", "Expected", "High", "Estimate gate", "Actual", "Forecast", "Spent of budget", "Spent"),
+        ("text", "text", "text", "usd", "usd", "usd", "usd", "text", "usd", "usd", "share", "text"),
+        tuple((t.team, t.owner, t.cost_center, t.budget_usd, t.total.low, t.total.expected, t.total.high, _verdict(t),
+               actual.get(t.team, {}).get("actual_usd"), actual.get(t.team, {}).get("forecast_usd"),
+               actual[t.team]["actual_usd"] / t.budget_usd if t.team in actual else None, _spent(t, actual.get(t.team), complete))
+              for t in est.teams),
+        total=("Total", "", "", sum(t.budget_usd for t in est.teams), est.total.low, est.total.expected, est.total.high, "",
+               sum(a["actual_usd"] for a in actual.values()) if sb else None,
+               sum(a["forecast_usd"] or 0 for a in actual.values()) if sb else None,
+               sum(a["actual_usd"] for a in actual.values()) / sum(t.budget_usd for t in est.teams) if sb and est.teams else None, ""),
+    )
+    found = [teams]
+    models = _models(est, sb)
+    if models:
+        found.append(Table("models", ("Model", "Cost", "Estimated $/1M tokens", "Actual $/1M tokens", "Tokens"),
+                           ("text", "usd", "usd", "usd", "count"), tuple(models)))
+    found.append(Table("savings_and_leaks", ("What", "USD per month"), ("text", "usd"), tuple(_leaks(est, sb))))
+    gpu = (sb or {}).get("gpu_utilization")
+    if gpu and gpu.get("idle_usd") is not None:
+        found.append(Table("idle_gpu", ("Team", "Pool or job", "Model", "GPU busy", "Actual", "Idle"),
+                           ("text", "text", "text", "share", "usd", "usd"),
+                           tuple((u["team"], f"{u['kind']} {u['name']}", u["model_id"], u["gpu_busy_share"], u["actual_usd"], u["idle_usd"])
+                                 for u in gpu["units"])))
+    if sb and sb.get("unknown_teams"):
+        found.append(Table("unknown_teams", ("Team tag", "Actual"), ("text", "usd"), tuple((u["team"], u["actual_usd"]) for u in sb["unknown_teams"])))
+    untagged = [r for r in (sb or {}).get("untagged_resources", []) if r["actual_usd"] > 0]
+    if untagged:
+        found.append(Table("untagged_resources", ("Resource", "Service", "Actual"), ("text", "text", "usd"),
+                           tuple((r["resource_id"], r["service"], r["actual_usd"]) for r in untagged)))
+    return found
+
+
+def _leaks(est: Any, sb: dict[str, Any] | None) -> list[tuple[str, float]]:
+    """Savings first (estimated: the plan against always-on, on-demand capacity), then what leaked."""
+    leaks = [("schedule savings (estimated, against always-on)", sum(t.schedule_savings_usd for t in est.teams)),
+             ("spot savings (estimated, against on-demand)", sum(t.spot_savings_usd for t in est.teams))]
+    if sb:
+        leaks += [("off-schedule spend", sum(t["off_schedule_usd"] or 0 for t in sb["teams"])), ("untagged spend", sb["unattributed_usd"])]
+        if sb.get("unknown_teams"):
+            leaks.append(("spend under unknown teams", sum(u["actual_usd"] for u in sb["unknown_teams"])))
+        gpu = sb.get("gpu_utilization")
+        if gpu and gpu.get("idle_usd") is not None:
+            leaks.append(("idle GPU time", gpu["idle_usd"]))
+    return leaks
 
 
 def render(data: ReportData) -> str:
     est, sb = data.estimate, data.showback
-    actual = {t["team"]: t for t in (sb or {}).get("teams", [])}
     failing = [t.team for t in est.failing]
-    verdict = (f"Budget gate failed ({data.gate} totals): {', '.join(failing)}" if failing
-               else f"Budget gate passed ({data.gate} totals): every team within its budget and the org cap")
+    verdict = (f"Estimate's budget gate failed ({data.gate} totals): {', '.join(failing)}" if failing
+               else f"Estimate's budget gate passed ({data.gate} totals): every team within its budget and the org cap")
+    by_name = {table.name: table for table in tables(data)}
     sections = [
         f"<h1>GPU FinOps report, {_esc(data.month)}</h1>",
         f'<p class="verdict {"bad" if failing else "good"}">{_esc(verdict)}</p>',
@@ -145,49 +283,30 @@ def render(data: ReportData) -> str:
         + ('<span style="background:#2e7d32"></span>actual <span style="background:#81c784"></span>forecast ' if sb else "")
         + '<span style="background:#c62828"></span>budget</p>',
         teams_chart(data),
-        table(["Team", "Budget", "Low", "Expected", "High", "Actual", "Forecast", "Gate"],
-              [[t.team, _money(t.budget_usd), _money(t.total.low), _money(t.total.expected), _money(t.total.high),
-                _money(actual.get(t.team, {}).get("actual_usd")), _money(actual.get(t.team, {}).get("forecast_usd")), _verdict(t)]
-               for t in est.teams]),
+        by_name["teams"].html(),
         "<p class=\"note\">Low: every pool at min_nodes on its cheapest type; expected: desired_nodes at the mean price; "
-        "high: max_nodes on the dearest type. The estimate leaves out the EKS control plane, data transfer and shared cluster costs.</p>",
+        "high: max_nodes on the dearest type. Estimate gate: the estimate against the budget (what CI gates on); spent: the "
+        "actual spend against it. The estimate leaves out the EKS control plane, data transfer and shared cluster costs.</p>",
     ]
-    models = _models(est, sb)
-    if models:
+    if "models" in by_name:
+        models = by_name["models"]
         sections += ["<h2>Cost by model</h2>",
-                     bars("Monthly cost by model" + (" (actual)" if sb else " (expected)"), [(m[0], m[1]) for m in models], COLOURS["expected"]),
-                     table(["Model", "Cost", "Estimated $/1M tokens", "Actual $/1M tokens", "Tokens"],
-                           [[m[0], _money(m[1]), _money(m[2]), _money(m[3]), "-" if m[4] is None else f"{m[4]:,}"] for m in models])]
-    leaks = [("schedule savings", sum(t.schedule_savings_usd for t in est.teams)), ("spot savings", sum(t.spot_savings_usd for t in est.teams))]
-    if sb:
-        leaks += [("off-schedule spend", sum(t["off_schedule_usd"] or 0 for t in sb["teams"])), ("untagged spend", sb["unattributed_usd"])]
-        if sb.get("unknown_teams"):
-            leaks.append(("spend under unknown teams", sum(u["actual_usd"] for u in sb["unknown_teams"])))
-        gpu = sb.get("gpu_utilization")
-        if gpu and gpu.get("idle_usd") is not None:
-            leaks.append(("idle GPU time", gpu["idle_usd"]))
-    fills = [COLOURS["savings"]] * 2 + [COLOURS["leak"]] * (len(leaks) - 2)
+                     bars("Monthly cost by model" + (" (actual)" if sb else " (expected)"), [(m[0], m[1]) for m in models.rows], COLOURS["expected"]),
+                     models.html()]
+    leaks = by_name["savings_and_leaks"]
+    fills = [COLOURS["savings"]] * 2 + [COLOURS["leak"]] * (len(leaks.rows) - 2)
     sections += ["<h2>Savings and leaks</h2>",
-                 '<p class="legend"><span style="background:#6a1b9a"></span>saved <span style="background:#ef6c00"></span>leaked</p>',
-                 bars("Savings the schedules and spot bring, and spend that leaks", leaks, fills),
-                 table(["What", "USD per month"], [[label, _money(value)] for label, value in leaks])]
-    gpu = (sb or {}).get("gpu_utilization")
-    if gpu and gpu.get("idle_usd") is not None:
-        sections += ["<h3>Idle GPU time (DCGM)</h3>",
-                     table(["Team", "Pool or job", "Model", "GPU busy", "Actual", "Idle"],
-                           [[u["team"], f"{u['kind']} {u['name']}", u["model_id"],
-                             "-" if u["gpu_busy_share"] is None else f"{u['gpu_busy_share']:.0%}", _money(u["actual_usd"]), _money(u["idle_usd"])]
-                            for u in gpu["units"]])]
-    if sb and sb.get("unknown_teams"):
+                 '<p class="legend"><span style="background:#6a1b9a"></span>saved (estimated) <span style="background:#ef6c00"></span>leaked</p>',
+                 bars("Savings the schedules and spot bring, and spend that leaks", list(leaks.rows), fills), leaks.html()]
+    if "idle_gpu" in by_name:
+        sections += ["<h3>Idle GPU time (DCGM)</h3>", by_name["idle_gpu"].html()]
+    if "unknown_teams" in by_name:
         sections += ["<h3>Spend under a Team tag no manifest has</h3>",
-                     '<p class="note">A typo in a tag or a team that left: nobody budgets this spend.</p>',
-                     table(["Team tag", "Actual"], [[u["team"], _money(u["actual_usd"])] for u in sb["unknown_teams"]])]
+                     '<p class="note">A typo in a tag or a team that left: nobody budgets this spend.</p>', by_name["unknown_teams"].html()]
     if sb and sb.get("notes"):
         sections += ["<h3>Notes</h3>", "<ul>" + "".join(f"<li>{_esc(n)}</li>" for n in sb["notes"]) + "</ul>"]
-    if sb and sb["untagged_resources"]:
-        sections += ["<h3>Top untagged resources</h3>",
-                     table(["Resource", "Service", "Actual"], [[r["resource_id"], r["service"], _money(r["actual_usd"])]
-                                                               for r in sb["untagged_resources"] if r["actual_usd"] > 0])]
+    if "untagged_resources" in by_name:
+        sections += ["<h3>Top untagged resources</h3>", by_name["untagged_resources"].html()]
     read = data.estimate.prices_read
     sources = [f"price catalog: {data.prices}, read {read}"] + [f"billing: {s}" for s in data.billing_sources]
     note = age_note(read)
