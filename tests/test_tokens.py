@@ -290,4 +290,4 @@ def test_the_report_shows_idle_gpu_time_as_a_leak(prometheus, tmp_path, manifest
     idle = json.loads(shown.stdout)["gpu_utilization"]["idle_usd"]
     assert "<h3>Idle GPU time (DCGM)</h3>" in page
     # the one money format (generators/formats.py)
-    assert f"<td>idle GPU time</td><td>${idle:,.2f}</td>" in page
+    assert f'<td class="text">idle GPU time</td><td>${idle:,.2f}</td>' in page

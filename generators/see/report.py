@@ -78,7 +78,7 @@ def _axis(top: float, height: float, percent: bool = False) -> str:
     values = ticks(top / 1.08, percent)
     for index, value in enumerate(values):
         x = _x(value, top)
-        text = ("100% = budget" if value == 100 else f"{value:g}%") if percent else _money(value)
+        text = f"{value:g}%" if percent else _money(value)
         anchor = "end" if index == len(values) - 1 else "start" if index == 0 else "middle"
         parts.append(f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{height - 18:.1f}" class="grid"/>'
                      f'<text x="{x:.1f}" y="{height - 4:.1f}" class="tick" text-anchor="{anchor}">{_esc(text)}</text>')
@@ -103,7 +103,8 @@ def teams_chart(data: ReportData) -> str:
         low, expected, high = percent(team.total.low), percent(team.total.expected), percent(team.total.high)
         parts.append(f'<text x="0" y="{y + 14}" class="label">{_esc(team.team)}</text>')
         spent_share = f"; spent {share(actual[team.team]['actual_usd'] / team.budget_usd)}" if team.team in actual else ""
-        parts.append(f'<text x="0" y="{y + 28}" class="sub">{_esc(f"budget {_money(team.budget_usd)}; estimate {_verdict(team)}{spent_share}")}</text>')
+        parts.append(f'<text x="0" y="{y + 28}" class="sub">{_esc(f"budget {_money(team.budget_usd)}")}</text>')
+        parts.append(f'<text x="0" y="{y + 42}" class="sub">{_esc(f"estimate {_verdict(team)}{spent_share}")}</text>')
         parts.append(f'<rect x="{_x(low, top):.1f}" y="{y}" width="{max(_x(high, top) - _x(low, top), 2):.1f}" height="14" '
                      f'fill="{COLOURS["estimate"]}"><title>estimate {_money(team.total.low)} to {_money(team.total.high)}</title></rect>')
         parts.append(f'<rect x="{_x(expected, top) - 1.5:.1f}" y="{y - 2}" width="3" height="18" fill="{COLOURS["expected"]}">'
@@ -163,9 +164,12 @@ class Table:
     total: tuple[Any, ...] | None = None
 
     def html(self) -> str:
-        head = "".join(f"<th>{_esc(h)}</th>" for h in self.headers)
-        body = "".join("<tr>" + "".join(f"<td>{_esc(_shown(v, k))}</td>" for v, k in zip(row, self.kinds)) + "</tr>" for row in self.rows)
-        foot = ("<tfoot><tr>" + "".join(f"<th>{_esc(_shown(v, k))}</th>" for v, k in zip(self.total, self.kinds)) + "</tr></tfoot>"
+        def cell(tag: str, text: str, kind: Kind) -> str:
+            return f'<{tag} class="text">{text}</{tag}>' if kind == "text" else f"<{tag}>{text}</{tag}>"
+
+        head = "".join(cell("th", _esc(h), k) for h, k in zip(self.headers, self.kinds))
+        body = "".join("<tr>" + "".join(cell("td", _esc(_shown(v, k)), k) for v, k in zip(row, self.kinds)) + "</tr>" for row in self.rows)
+        foot = ("<tfoot><tr>" + "".join(cell("th", _esc(_shown(v, k)), k) for v, k in zip(self.total, self.kinds)) + "</tr></tfoot>"
                 if self.total else "")
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>{foot}</table>"
 
@@ -297,7 +301,8 @@ def render(data: ReportData) -> str:
     fills = [COLOURS["savings"]] * 2 + [COLOURS["leak"]] * (len(leaks.rows) - 2)
     sections += ["<h2>Savings and leaks</h2>",
                  '<p class="legend"><span style="background:#6a1b9a"></span>saved (estimated) <span style="background:#ef6c00"></span>leaked</p>',
-                 bars("Savings the schedules and spot bring, and spend that leaks", list(leaks.rows), fills), leaks.html()]
+                 bars("Savings the schedules and spot bring, and spend that leaks", [(label.split(" (")[0], value) for label, value in leaks.rows], fills),
+                 leaks.html()]
     if "idle_gpu" in by_name:
         sections += ["<h3>Idle GPU time (DCGM)</h3>", by_name["idle_gpu"].html()]
     if "unknown_teams" in by_name:
@@ -341,14 +346,14 @@ PAGE = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <style>
-body {{ font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2rem auto; max-width: 820px; color: #212121; }}
+body {{ font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2rem auto; max-width: 1040px; color: #212121; }}
 h1 {{ font-size: 1.6rem; }} h2 {{ font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid #e0e0e0; }}
 svg {{ width: 100%; height: auto; display: block; margin: .5rem 0; }}
 svg .label {{ font-size: 13px; font-weight: 600; }} svg .sub {{ font-size: 11px; fill: #616161; }}
 svg .tick, svg .value {{ font-size: 11px; fill: #424242; }} svg .grid {{ stroke: #eeeeee; }}
 table {{ border-collapse: collapse; width: 100%; font-size: .85rem; margin: .5rem 0 1rem; }}
 th, td {{ border-bottom: 1px solid #eeeeee; padding: .3rem .5rem; text-align: right; }}
-th:first-child, td:first-child {{ text-align: left; }}
+th:first-child, td:first-child, th.text, td.text {{ text-align: left; }}
 .verdict {{ padding: .6rem .8rem; border-radius: 4px; font-weight: 600; }}
 .good {{ background: #e8f5e9; color: #1b5e20; }} .bad {{ background: #ffebee; color: #b71c1c; }}
 .legend span {{ display: inline-block; width: 12px; height: 12px; margin: 0 .3rem 0 .8rem; vertical-align: middle; }}
