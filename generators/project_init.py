@@ -1,6 +1,7 @@
 """`genai-finops init DIR`: a company's repository starts here. Writes, relative to the working
 directory (the repository's root): genai-finops.toml naming DIR, DIR/org.yaml, DIR/teams/<team>.yaml,
-.pre-commit-config.yaml and .github/workflows/genai-finops.yml, all pointing at DIR. It never
+.pre-commit-config.yaml and .github/workflows/genai-finops.yml, all pointing at DIR, and the
+cdktf.json that `genai-finops deploy` needs. It never
 replaces a file: if any of them exists, it writes nothing and says which.
 """
 
@@ -44,6 +45,7 @@ def plan(manifests: str, team: str, version: str) -> list[tuple[Path, str, str]]
         (root / "teams" / f"{team}.yaml", fill("team.yaml"), "the first team manifest"),
         (Path(".pre-commit-config.yaml"), fill("pre-commit-config.yaml"), "validate before every commit (pre-commit install)"),
         (Path(".github/workflows/genai-finops.yml"), fill("workflow.yml"), "validate, price, synthesize and scan every pull request"),
+        (Path("cdktf.json"), fill("cdktf.json"), "for `genai-finops deploy` (the cdktf CLI reads it)"),
     ]
 
 

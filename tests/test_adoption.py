@@ -27,7 +27,7 @@ def test_init_writes_a_project_that_validates_and_prices_and_never_replaces_a_fi
     done = genai_finops(tmp_path, "init", "finops/manifests", "--team", "search")
     assert done.returncode == 0, done.stderr
     written = {"genai-finops.toml", "finops/manifests/org.yaml", "finops/manifests/teams/search.yaml", ".pre-commit-config.yaml",
-               ".github/workflows/genai-finops.yml"}
+               ".github/workflows/genai-finops.yml", "cdktf.json"}
     assert {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()} == written
     hook = yaml.safe_load((tmp_path / ".pre-commit-config.yaml").read_text())["repos"][0]["hooks"][0]
     assert hook["files"] == "^finops/manifests/" and hook["entry"] == "genai-finops validate"
@@ -90,10 +90,50 @@ def test_an_initialised_repository_synthesizes_scans_and_shows_back_with_its_own
 
 @pytest.mark.slow
 def test_the_cdktf_entry_point_reads_the_projects_manifests(tmp_path):
-    """main.py (what cdktf.json runs) synthesizes the project's team, not the shipped examples."""
+    """The app init's cdktf.json names (python -m stacks.cdktf_app, as this repository's main.py runs
+    it) synthesizes the project's team, not the shipped examples."""
     assert genai_finops(tmp_path, "init", "company/manifests", "--team", "ranking").returncode == 0
     env = {k: v for k, v in os.environ.items() if k not in ("GENAI_FINOPS_MANIFESTS", "GENAI_FINOPS_OUT")}
     env.update({"CDKTF_OUTDIR": str(tmp_path / "cli.out"), "CHECKPOINT_DISABLE": "1", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"})
-    done = subprocess.run([sys.executable, str(REPO / "main.py")], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=600)
+    app = json.loads((tmp_path / "cdktf.json").read_text())["app"]
+    assert app == "python -m stacks.cdktf_app"
+    done = subprocess.run([sys.executable, "-m", "stacks.cdktf_app"], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     assert sorted(p.name for p in (tmp_path / "cli.out" / "stacks").iterdir()) == ["governance", "ranking"]
+
+
+def test_deploy_output_drops_progress_and_repeats_and_puts_errors_last():
+    """What cdktf deploy prints without a terminal, condensed (generators/provision/deploy.py)."""
+    from generators.provision.deploy import Condensed
+
+    warning = ["╷", "│ Warning: Unable to open CLI configuration file", "│ The CLI configuration file at \"/root/.terraformrc\" does not exist.", "╵", ""]
+    stream = ["Deploying Stack: alpha"] + ["1 Stack deploying     0 Stacks done     0 Stacks waiting"] * 300 + warning * 7 + [
+        "alpha  Error: creating EC2 Instance: InsufficientInstanceCapacity", "", "            with aws_instance.train_0 (train/0),", "",
+        "", "Error: terraform apply failed with exit code 1"]
+    condensed = Condensed()
+    shown = [line for line in (condensed.feed(raw + "\n") for raw in stream) if line is not None]
+    errors = condensed.finish()
+    assert not any("Stacks deploying" in line for line in shown)
+    assert shown.count("│ Warning: Unable to open CLI configuration file") == 1
+    assert errors == [["alpha  Error: creating EC2 Instance: InsufficientInstanceCapacity", "", "            with aws_instance.train_0 (train/0),"],
+                      ["Error: terraform apply failed with exit code 1"]]
+    assert condensed.dropped == 300 + 6 * 2  # the progress lines, and each repeated warning line after its first
+
+
+@pytest.mark.slow
+def test_deploy_runs_the_pinned_cdktf_on_the_synthesized_stacks_and_ends_with_the_error(synthesized_examples, tmp_path):
+    """The real CLI, on the stacks synth wrote: it cannot succeed here (no registry or no AWS),
+    and whatever fails is repeated after the rule at the end; never a fresh synth, never real AWS."""
+    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+           "TF_CLI_CONFIG_FILE": str(tmp_path / "none.tfrc")}
+    done = genai_finops(REPO, "deploy", "governance", "--out", str(synthesized_examples.out_dir), env=env)
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "Stacks deploying" not in done.stdout and "Synthesizing" not in done.stdout
+    tail = done.stderr.split("---- deploy failed", 1)
+    assert len(tail) == 2 and "Error:" in tail[1] and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(("args", "message"), [(["alpha", "--out", "nowhere"], "run `genai-finops synth` first")])
+def test_deploy_refuses_without_synthesized_stacks(args, message):
+    done = genai_finops(REPO, "deploy", *args)
+    assert done.returncode == 2 and message in done.stderr

@@ -15,6 +15,7 @@ every genai-finops command, CI and pre-commit read the same way:
   DIR/teams/TEAM.yaml                  the first team
   .pre-commit-config.yaml              genai-finops validate before every commit
   .github/workflows/genai-finops.yml   validate, price against the base branch, synth, scan
+  cdktf.json                           what the cdktf CLI reads (genai-finops deploy)
 
 Nothing is replaced: if any of these exists, init writes nothing and says which."""
 EPILOG = """\
