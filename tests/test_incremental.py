@@ -152,3 +152,28 @@ def test_a_cached_scan_reports_exactly_what_a_full_scan_reports(incremental, tmp
     key = lambda r: (r.stack, r.status, r.check_id, r.resource, r.lines, tuple(r.details))  # noqa: E731
     assert sorted(map(key, results_from_report(cached, stacks))) == sorted(map(key, results_from_report(fresh, stacks)))
     assert any(r.status == "failed" and r.stack == "charlie" for r in results_from_report(cached, stacks)), "the edit is seen"
+
+
+def test_the_synth_cache_is_keyed_by_what_it_reads_not_the_working_directory(tmp_path, monkeypatch):
+    """An S3 backend: the same manifests and output, reached from two directories, give the same
+    digests. A local backend: the digest holds the state file's path from the stack's directory,
+    which is what the stack's JSON holds, and changes exactly when that path does."""
+    from tests.manifest_helpers import example, write_manifests
+
+    org = example("org")
+    org["state"] = {"backend": "s3", "bucket": "acme-genai-tfstate", "region": "us-east-1"}
+    root = write_manifests(tmp_path / "m", {"alpha": example("alpha")}, org)
+    out = tmp_path / "project" / "cdktf.out"
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "project").mkdir()
+
+    def digests(cwd: Path, manifests: Path) -> dict[str, str]:
+        monkeypatch.chdir(cwd)
+        loaded = load_manifest_set([str(manifests)])
+        return synth_cache.stack_digests(loaded, plan_app(loaded, out_dir=out))
+
+    assert digests(tmp_path / "project", root) == digests(tmp_path / "elsewhere", root)
+    local = write_manifests(tmp_path / "local", {"alpha": example("alpha")})
+    from_project, from_elsewhere = digests(tmp_path / "project", local), digests(tmp_path / "elsewhere", local)
+    assert from_project != from_elsewhere  # state/<stack>.tfstate is under the working directory: another file
+    assert from_project == digests(tmp_path / "project", local)

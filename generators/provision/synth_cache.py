@@ -12,14 +12,13 @@ stack is built again. A digest covers, conservatively:
 - the org policy file, byte for byte;
 - the stack's plan (name, kind, region, state, dependencies, and for governance every region
   a team runs in); a team stack also its manifest file, byte for byte;
-- the output directory's place relative to the working directory (the local backend's path).
+- for a local backend, the state file's path from the stack's directory (what the stack's JSON holds).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from importlib import metadata
 from pathlib import Path
@@ -60,9 +59,7 @@ def _versions() -> list[tuple[str, str]]:
 def stack_digests(manifests: ManifestSet, plan: AppPlan) -> dict[str, str]:
     """One digest per planned stack (see the module docstring for what goes in)."""
     common = hashlib.sha256()
-    # The local backend's path is relative from the output directory to the project root.
-    backend_base = os.path.relpath(Path.cwd().resolve(), plan.out_dir.resolve())
-    common.update(f"{FORMAT}\0{code_digest()}\0{backend_base}\0".encode())
+    common.update(f"{FORMAT}\0{code_digest()}\0".encode())
     common.update(Path(manifests.org_path).read_bytes())
     sources = {loaded.manifest.team: Path(loaded.path) for loaded in manifests.teams}
     digests = {}
@@ -71,6 +68,11 @@ def stack_digests(manifests: ManifestSet, plan: AppPlan) -> dict[str, str]:
         # Everything a stack is built from is its StackPlan (build_app passes nothing else): the
         # team's manifest file for a team stack; the org and the team regions for governance.
         digest.update(json.dumps(stack.as_json(), sort_keys=True).encode())
+        if stack.state.backend == "local":
+            # What the stack's JSON holds: its state file as seen from the stack's directory.
+            # Nothing else of the working directory goes in, so the same output and state
+            # reached from anywhere reuse the same stacks.
+            digest.update(b"\0" + stack.state.backend_path(plan.stack_dir(stack.name)).encode())
         if stack.team is not None:
             digest.update(b"\0" + sources[stack.name].read_bytes())
         digests[stack.name] = digest.hexdigest()
