@@ -86,6 +86,14 @@ def test_an_initialised_repository_synthesizes_scans_and_shows_back_with_its_own
     shown = genai_finops(tmp_path, "showback", "--billing", "billing", "--month", "2026-10", "--format", "json")
     assert shown.returncode == 0, shown.stderr
     assert [t["team"] for t in json.loads(shown.stdout)["teams"]] == ["search"]
+    # Deploy, as far as this machine allows (no registry, no AWS: never real AWS here), with the
+    # pinned CLI installed in the repository as `npm install cdktf-cli@0.21.0` would.
+    (tmp_path / "node_modules").symlink_to(REPO / "node_modules")
+    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+           "TF_CLI_CONFIG_FILE": str(tmp_path / "none.tfrc")}
+    deployed = genai_finops(tmp_path, "deploy", "search", env=env)
+    assert deployed.returncode == 1 and "---- deploy failed" in deployed.stderr and "Traceback" not in deployed.stderr
+    assert "Stacks deploying" not in deployed.stdout and "Error:" in deployed.stderr.split("---- deploy failed", 1)[1]
 
 
 @pytest.mark.slow
