@@ -143,13 +143,36 @@ def test_pre_commit_hook_validates_manifests_once_per_commit():
 
 def test_the_pr_gate_restores_the_previous_synth_and_scan_keyed_on_the_base_commit():
     """Incremental synth and scan (issue 17) need the previous output and checkov results on the runner."""
-    from generators.commands.scan import DEFAULT_CACHE
+    from generators.commands.scan import default_cache
 
     check = workflow()["jobs"]["check"]["steps"]
     names = [step.get("name") for step in check]
     (restore,) = [step for step in check if str(step.get("uses", "")).startswith("actions/cache@")]
     assert names.index(restore["name"]) < names.index("Synthesize") < names.index("Scan")
     paths = restore["with"]["path"].split()
-    assert "cdktf.out" in paths and DEFAULT_CACHE.split("/")[0] in paths
+    assert "cdktf.out" in paths and str(default_cache("cdktf.out").parent) in paths
     assert "github.event.pull_request.base.sha" in restore["with"]["key"]
     assert all(key.strip().startswith("genai-finops-") for key in restore["with"]["restore-keys"].splitlines() if key.strip())
+
+
+def test_the_workflow_init_writes_calls_real_commands_with_pinned_actions():
+    """The company's workflow (generators/templates/workflow.yml as init fills it) is held to
+    what this repository's is: real subcommands and flags, actions pinned by SHA."""
+    from generators.project_init import plan
+
+    (text,) = [content for path, content, _ in plan("manifests", "team-a", "0.1.0") if path.name == "genai-finops.yml"]
+    document = yaml.safe_load(text)
+    calls = []
+    for job in document["jobs"].values():
+        for step in job["steps"]:
+            for match in INVOCATION.finditer(step.get("run", "").replace("\\\n", " ")):
+                words = shlex.split(match.group(1))
+                calls.append((words[0], [w.split("=", 1)[0] for w in words[1:] if w.startswith("-")]))
+    assert {"validate", "cost", "synth", "scan"} <= {command for command, _ in calls}
+    for command, flags in calls:
+        usage = help_of(command).stdout
+        assert usage.startswith(f"usage: genai-finops {command}"), command
+        assert all(re.search(rf"(^|[\s\[,]){re.escape(flag)}\b", usage) for flag in flags), (command, flags)
+    for line in (line for line in text.splitlines() if re.match(r"^\s*(- )?uses:", line)):
+        reference, _, comment = line.split("uses:", 1)[1].partition("#")
+        assert SHA_PIN.match(reference.strip()) and re.match(r"\s*v\d+(\.\d+)*\s*$", comment), line
