@@ -145,3 +145,41 @@ def test_deploy_runs_the_pinned_cdktf_on_the_synthesized_stacks_and_ends_with_th
 def test_deploy_refuses_without_synthesized_stacks(args, message):
     done = genai_finops(REPO, "deploy", *args)
     assert done.returncode == 2 and message in done.stderr
+
+
+@pytest.mark.slow
+def test_a_built_wheel_carries_what_an_installed_genai_finops_reads(tmp_path):
+    """pip install of a wheel, not of this checkout: the price catalog, the checkov pin, the
+    templates, our checks and their suppressions, the off-hours code all travel in it, and
+    init, validate and cost run from it outside this repository."""
+    source = tmp_path / "source"
+    subprocess.run(["git", "clone", "-q", str(REPO), str(source)], check=True, timeout=120)
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "dist"), str(source)],
+                           capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stderr[-2000:]
+    (wheel,) = (tmp_path / "dist").glob("genai_finops-*.whl")
+    installed = tmp_path / "site"
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(installed), str(wheel)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    company = tmp_path / "company"
+    company.mkdir()
+    # the wheel's modules first, this checkout nowhere on the path (the dependencies come from the venv)
+    env = {**os.environ, "PYTHONPATH": str(installed), "PYTHONSAFEPATH": "1"}
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "generators.cli", *args], cwd=company, capture_output=True, text=True, env=env, timeout=300)
+
+    where = subprocess.run([sys.executable, "-c", "import generators, policies, lambdas.offhours; print(generators.__file__)"],
+                           cwd=company, capture_output=True, text=True, env=env, timeout=60)
+    assert where.stdout.startswith(str(installed)), where.stdout + where.stderr
+    assert run("init", "manifests").returncode == 0
+    assert run("validate").returncode == 0
+    priced = run("cost", "--format", "json")
+    assert priced.returncode == 0 and json.loads(priced.stdout)["prices"].startswith(str(installed))
+    pinned = subprocess.run([sys.executable, "-c", "from generators.scan.checkov_adapter import pinned_version, POLICIES_DIR; "
+                             "print(pinned_version(), (POLICIES_DIR / 'suppressions.yaml').is_file())"],
+                            cwd=company, capture_output=True, text=True, env=env, timeout=60)
+    from generators.scan.checkov_adapter import pinned_version
+
+    assert pinned.returncode == 0 and pinned.stdout.split() == [pinned_version(), "True"]
