@@ -128,6 +128,16 @@ def test_deploy_output_drops_progress_and_repeats_and_puts_errors_last():
     assert condensed.dropped == 300 + 6 * 2  # the progress lines, and each repeated warning line after its first
 
 
+def test_a_changed_backend_gets_the_way_out():
+    from generators.provision.deploy import Condensed, advice
+
+    condensed = Condensed()
+    for line in ["alpha  Error: Backend configuration changed", "", "A change in the backend configuration has been detected"]:
+        condensed.feed(line)
+    (said,) = advice(condensed.finish(), ["alpha"])
+    assert "genai-finops deploy --migrate-state alpha" in said and "-reconfigure" in said
+
+
 @pytest.mark.slow
 def test_deploy_runs_the_pinned_cdktf_on_the_synthesized_stacks_and_ends_with_the_error(synthesized_examples, tmp_path):
     """The real CLI, on the stacks synth wrote: it cannot succeed here (no registry or no AWS),

@@ -35,7 +35,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from generators.errors import UsageError
-    from generators.provision.deploy import deploy
+    from generators.provision.deploy import advice, deploy
 
     out = Path(args.out)
     if not (out / "manifest.json").is_file():
@@ -52,5 +52,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"\n---- deploy failed (cdktf exit {code}); {len(errors)} error{'s' if len(errors) != 1 else ''}, repeated here ----", file=sys.stderr)
         for block in errors:
             print("\n".join(block) + "\n", file=sys.stderr)
+        for line in advice(errors, args.stacks):
+            print(line, file=sys.stderr)
         return 1
     return 0

@@ -96,3 +96,17 @@ def deploy(out: Path, stacks: Iterable[str], extra: Iterable[str], show: Callabl
         code = process.wait()
     condensed.finish()
     return code, condensed
+
+
+# Terraform's words when the backend in the stack is not the one the state was initialised with.
+BACKEND_CHANGED = "Backend configuration changed"
+
+
+def advice(errors: list[list[str]], stacks: Iterable[str]) -> list[str]:
+    """What to do about the errors genai-finops knows the way out of."""
+    found = []
+    if any(BACKEND_CHANGED in line for block in errors for line in block):
+        found.append(f"The state backend changed (org.yaml state). To copy the state to the new backend: genai-finops deploy --migrate-state "
+                     f"{' '.join(stacks)}; use terraform init -reconfigure in the stack's directory only when the new backend "
+                     "already holds the state (README, Deploying: State).")
+    return found
