@@ -8,7 +8,8 @@ from generators.errors import ManifestError
 from generators.manifest.loading import load_manifest_set
 from generators.model import Schedule
 from generators.months import Month, longest_month_hours, schedule_hours
-from generators.plan.estimate import compare, estimate, pool_limits
+from generators.plan.compare import compare
+from generators.plan.estimate import estimate, pool_limits
 from generators.plan.pricing import PriceCatalog
 from tests.manifest_helpers import example, write_manifests
 

@@ -93,3 +93,10 @@ def test_a_cycle_made_on_purpose_is_found(tmp_path):
     months.write_text(months.read_text(encoding="utf-8") + "\n\ndef _cycle():\n    from generators.plan.estimate import estimate  # noqa: F401\n")
     found = cycles(import_graph(tmp_path))
     assert any({"generators.plan.estimate", "generators.months"} <= set(component) for component in found), found
+
+
+def test_no_module_under_generators_is_over_400_lines():
+    """The layout's rule for small units: a module that outgrows it is split into named parts."""
+    long = {str(path.relative_to(REPO)): n for path in (REPO / "generators").rglob("*.py")
+            if (n := len(path.read_text(encoding="utf-8").splitlines())) > 400}
+    assert long == {}

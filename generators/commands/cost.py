@@ -95,7 +95,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from generators.manifest.loading import load_manifest_set
     from generators.months import Month
-    from generators.plan.estimate import compare, estimate
+    from generators.plan.compare import compare
+    from generators.plan.estimate import estimate
     from generators.plan.pricing import DEFAULT_PATH, load_catalog
 
     month = Month.parse(args.month) if args.month else Month.current()

@@ -8,7 +8,8 @@ import math
 from pathlib import Path
 
 from generators.errors import UsageError
-from generators.plan.estimate import Range, TeamSide
+from generators.plan.compare import TeamSide
+from generators.plan.estimate import Range
 from generators.safe_text import message
 
 SCHEMA_VERSION = 2
