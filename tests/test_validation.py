@@ -206,3 +206,22 @@ def test_a_cpu_target_above_100_percent_is_valid_as_in_kubernetes(tmp_path):
     bravo["inference"][0]["autoscaling"]["target_cpu_percent"] = 150
     write_manifests(tmp_path, {"bravo": bravo})
     assert load_manifest_set([str(tmp_path)]).team("bravo").inference[0].autoscaling.target_cpu_percent == 150
+
+
+def test_the_org_recommend_settings_default_and_their_time_zone_is_checked(tmp_path):
+    from generators.errors import ManifestError
+    from generators.manifest.loading import load_manifest_set
+    from tests.manifest_helpers import example, write_manifests
+
+    loaded = load_manifest_set([str(write_manifests(tmp_path / "a", {"alpha": example("alpha")}))])
+    assert (loaded.org.recommend.target_gpu_busy_percent, loaded.org.recommend.min_monthly_saving_usd, loaded.org.recommend.timezone) == (70, 0, "UTC")
+    org = example("org")
+    org["recommend"] = {"timezone": "UTC+2", "target_gpu_busy_percent": 150}
+    with pytest.raises(ManifestError) as caught:
+        load_manifest_set([str(write_manifests(tmp_path / "b", {"alpha": example("alpha")}, org))])
+    assert [p.field for p in caught.value.problems] == ["recommend.target_gpu_busy_percent"]
+    org["recommend"] = {"timezone": "UTC+2"}
+    with pytest.raises(ManifestError) as caught:
+        load_manifest_set([str(write_manifests(tmp_path / "c", {"alpha": example("alpha")}, org))])
+    [problem] = caught.value.problems
+    assert problem.field == "recommend.timezone" and "Etc/GMT-2" in problem.message

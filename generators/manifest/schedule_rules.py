@@ -30,10 +30,13 @@ def check_schedule(doc: SourceDocument, manifest: TeamManifest) -> list[Problem]
                 "a prod manifest may not have a schedule: off-hours never stops prod resources; remove schedule or use dev or staging",
             )
         ]
-    name = manifest.schedule.timezone
-    if name in _timezones():
-        return _hours_within_schedule(doc, manifest)
-    return [doc.problem(("schedule", "timezone"), f"'{name}' is not an IANA time zone; {_timezone_hint(name)}")]
+    wrong = check_timezone(doc, ("schedule", "timezone"), manifest.schedule.timezone)
+    return wrong or _hours_within_schedule(doc, manifest)
+
+
+def check_timezone(doc: SourceDocument, field: tuple, name: str) -> list[Problem]:
+    """An IANA time zone name, with a hint that keeps the offset the author meant."""
+    return [] if name in _timezones() else [doc.problem(field, f"'{name}' is not an IANA time zone; {_timezone_hint(name)}")]
 
 
 # "UTC+9", "GMT-5:00": fixed offsets, which the tz database names Etc/GMT-9 (POSIX signs are inverted).

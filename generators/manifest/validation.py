@@ -13,7 +13,7 @@ from typing import Sequence
 
 from generators import amis, catalog, kubernetes, labels, naming, tags
 from generators.errors import Problem, did_you_mean, format_path
-from generators.manifest.schedule_rules import check_schedule
+from generators.manifest.schedule_rules import check_schedule, check_timezone
 from generators.model import InferencePool, OrgPolicy, TeamManifest, TrainingJob, repeated
 from generators.yaml_source import SourceDocument
 from policies import gfo_facts as facts
@@ -101,6 +101,7 @@ def validate_org(doc: SourceDocument, org: OrgPolicy) -> list[Problem]:
             problems.append(doc.problem(("required_tags", index), reason))
         if org.required_tags.index(key) != index:
             problems.append(doc.problem(("required_tags", index), f"tag '{key}' is listed twice"))
+    problems += check_timezone(doc, ("recommend", "timezone"), org.recommend.timezone)
     for index, region in enumerate(org.allowed_regions):
         if not REGION_PATTERN.match(region):
             problems.append(doc.problem(("allowed_regions", index), f"'{region}' is not an AWS region code such as us-east-1"))
