@@ -51,13 +51,14 @@ system-packages:
 
 install: $(VENV)/.installed $(CHECKOV_VENV)/.installed node_modules/.installed system-packages ## Install everything into .venv and node_modules (and Prometheus, Chromium)
 
-demo: install ## Validate, price, synthesize and scan the shipped examples, then show back generated billing data
+demo: install ## Validate, price, synthesize and scan the shipped examples, show back generated billing data, recommend
 	$(BIN)/genai-finops validate manifests
 	$(BIN)/genai-finops cost manifests
 	$(BIN)/genai-finops synth manifests --out $(OUT)
 	$(BIN)/genai-finops scan --out $(OUT)
 	$(BIN)/python -m generators.samples.focus_sample manifests --month $(DEMO_MONTH) --out $(OUT)/billing
 	$(BIN)/python -m generators.samples.token_sample manifests --month $(DEMO_MONTH) --out $(OUT)/tokens --billing $(OUT)/billing --report $(OUT)/report.html
+	$(BIN)/genai-finops recommend manifests --billing $(OUT)/billing --month $(DEMO_MONTH)
 
 LINTED := generators stacks modules lambdas policies main.py
 

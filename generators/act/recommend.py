@@ -1,0 +1,219 @@
+"""`genai-finops recommend`: manifest changes, each with the measured evidence it rests on and the
+saving the estimator confirms.
+
+The saving of a change `--write` makes is the team's expected estimate before minus the expected
+estimate of the edited file, parsed as `cost` parses it and priced by `plan.estimate` (the same
+code), so the pull request's cost diff is exactly what was promised. A recommendation is made only
+where its evidence holds; a kind that needs what was not given (Prometheus) is listed in `skipped`
+with the reason, as is a saving under the org's `recommend.min_monthly_saving_usd`.
+
+Kinds built so far: `spot`. The others of issue 25 are listed as skipped, saying so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from generators.act.edits import Edit, apply_all
+from generators.errors import ManifestError, format_path
+from generators.model import LoadedTeam, ManifestSet, TeamManifest
+from generators.months import Month
+from generators.plan.estimate import estimate_team
+from generators.plan.pricing import MissingPrice, PriceCatalog
+from generators.yaml_source import FieldPath
+
+SCHEMA_VERSION = 1
+Kind = Literal["spot", "schedule", "pool-size", "idle-training", "gpu-fit", "commitment", "calibrate"]
+# The kinds that read GPU or token series: without --prometheus they are skipped, with the reason.
+NEEDS_PROMETHEUS: tuple[Kind, ...] = ("pool-size", "idle-training", "gpu-fit", "calibrate")
+NOT_BUILT: tuple[Kind, ...] = ("schedule", "pool-size", "idle-training", "gpu-fit", "commitment", "calibrate")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    what: str
+    value: str
+    source: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"what": self.what, "value": self.value, "source": self.source}
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    kind: Kind
+    team: str
+    target: str  # inference/<name>, training/<name> or team
+    file: str
+    line: int
+    path: FieldPath
+    current: Any
+    proposed: Any
+    monthly_saving_usd: float
+    evidence: tuple[Evidence, ...]
+    writes: bool = True
+    note: str = ""
+
+    @property
+    def id(self) -> str:
+        return f"{self.kind}:{self.team}:{self.target}"
+
+    @property
+    def field(self) -> str:
+        return format_path(self.path)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": self.kind, "team": self.team, "target": self.target, "file": self.file, "line": self.line,
+                "field": self.field, "current": self.current, "proposed": self.proposed,
+                "monthly_saving_usd": round(self.monthly_saving_usd, 2), "evidence": [e.as_json() for e in self.evidence],
+                "writes": self.writes, "note": self.note}
+
+
+@dataclass(frozen=True)
+class Skipped:
+    kind: Kind
+    team: str
+    target: str
+    reason: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"kind": self.kind, "team": self.team, "target": self.target, "reason": self.reason}
+
+
+@dataclass
+class Recommendations:
+    month: str
+    items: list[Recommendation] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+    @property
+    def total_monthly_saving_usd(self) -> float:
+        """What `--write` saves: the written changes' savings."""
+        return sum(r.monthly_saving_usd for r in self.items if r.writes)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"schema_version": SCHEMA_VERSION, "month": self.month, "recommendations": [r.as_json() for r in self.items],
+                "skipped": [s.as_json() for s in self.skipped], "total_monthly_saving_usd": round(self.total_monthly_saving_usd, 2)}
+
+
+def edited(loaded: LoadedTeam, edits: list[Edit]) -> tuple[str, TeamManifest]:
+    """The team file's text with `edits` made, and the manifest it parses into (as loading does)."""
+    text = apply_all(Path(loaded.path).read_text(encoding="utf-8"), edits)
+    return text, TeamManifest.model_validate(yaml.safe_load(text))
+
+
+def saving(loaded: LoadedTeam, edits: list[Edit], org_cap: float, catalog: PriceCatalog, month: Month) -> float:
+    """Expected estimate before minus after the edits, by the estimator `cost` uses."""
+    before, _ = estimate_team(loaded, org_cap, catalog, month)
+    _, manifest = edited(loaded, edits)
+    after, _ = estimate_team(loaded.model_copy(update={"manifest": manifest}), org_cap, catalog, month)
+    return before.total.expected - after.total.expected
+
+
+def recommend(manifests: ManifestSet, catalog: PriceCatalog, month: Month, spend: dict[tuple[str, str], float], billing_rows: int,
+              prometheus: bool, only: set[str] | None = None) -> Recommendations:
+    """Every recommendation for the teams of `manifests` (or `only` those), from the month's
+    spend per (model_id, team) in the billing data."""
+    found = Recommendations(str(month))
+    org = manifests.org
+    for loaded in manifests.teams:
+        team = loaded.manifest
+        if only and team.team not in only:
+            continue
+        for item in _spot(loaded, org.max_team_monthly_usd, catalog, month, spend, billing_rows, manifests):
+            _keep(found, item, org.recommend.min_monthly_saving_usd)
+        for kind in NOT_BUILT:
+            reason = ("needs GPU or token series: pass --prometheus" if kind in NEEDS_PROMETHEUS and not prometheus
+                      else "not built yet (issue 25)")
+            found.skipped.append(Skipped(kind, team.team, "team", reason))
+    return found
+
+
+def _keep(found: Recommendations, item: Recommendation | Skipped, minimum: float) -> None:
+    if isinstance(item, Skipped):
+        found.skipped.append(item)
+    elif item.monthly_saving_usd < minimum or item.monthly_saving_usd <= 0:
+        found.skipped.append(Skipped(item.kind, item.team, item.target,
+                                     f"saves ${item.monthly_saving_usd:,.2f} a month, under recommend.min_monthly_saving_usd (${minimum:,.2f})"))
+    else:
+        found.items.append(item)
+
+
+def _spot(loaded: LoadedTeam, org_cap: float, catalog: PriceCatalog, month: Month, spend: dict[tuple[str, str], float],
+          billing_rows: int, manifests: ManifestSet) -> list[Recommendation | Skipped]:
+    """On-demand training jobs and pools to spot, where the org allows spot for the team's
+    environment and every type's family has an observed spot discount in the catalog."""
+    team, org = loaded.manifest, manifests.org
+    out: list[Recommendation | Skipped] = []
+    entries: list[tuple[str, int, str, list[str], str, bool]] = [
+        ("training", i, job.name, [job.instance_type], job.model_id, org.prod.allow_spot_training) for i, job in enumerate(team.training)
+        if job.market == "on-demand"
+    ] + [
+        ("inference", i, pool.name, list(pool.instance_types), pool.model_id, org.prod.allow_spot_inference)
+        for i, pool in enumerate(team.inference) if pool.market == "on-demand"
+    ]
+    for section, index, name, types, model_id, prod_allows in entries:
+        target = f"{section}/{name}"
+        if team.environment == "prod" and not prod_allows:
+            out.append(Skipped("spot", team.team, target, f"org.yaml prod.allow_spot_{section} is false"))
+            continue
+        try:
+            discounts = {t: catalog.spot_discount(t) for t in types}
+        except MissingPrice as missing:
+            out.append(Skipped("spot", team.team, target, str(missing)))
+            continue
+        path: FieldPath = (section, index, "market")
+        edits = [Edit(path, "spot")]
+        usd = saving(loaded, edits, org_cap, catalog, month)
+        evidence = [Evidence("spot discount", ", ".join(f"{t} {d.low:.0%}-{d.high:.0%}" for t, d in sorted(discounts.items())),
+                             f"{catalog.path}, spot_discount (observed range)")]
+        billed = spend.get((model_id, team.team))
+        if billed is not None:
+            evidence.append(Evidence(f"spend of {model_id} (team {team.team}) in {month}", f"${billed:,.2f}",
+                                     f"billing export, EffectiveCost of {billing_rows:,} rows, Team={team.team} ModelID={model_id}"))
+        line = loaded.source.locate(path)[0] if loaded.source is not None else 1
+        note = ("training must checkpoint: spot capacity can be interrupted (the instance stops and resumes)" if section == "training"
+                else "serving on spot: keep min_nodes enough for interruptions, or mix with on-demand")
+        out.append(Recommendation("spot", team.team, target, loaded.path, line, path, "on-demand", "spot", usd, tuple(evidence), note=note))
+    return out
+
+
+def write(manifests: ManifestSet, items: list[Recommendation]) -> list[str]:
+    """Make every written recommendation's edit, validate the edited set as a whole, and only
+    then replace the files (atomically, one by one). Nothing is written if any file would be
+    invalid: the ManifestError names each problem in the edited files."""
+    import shutil
+    import tempfile
+
+    from generators.files import write_atomically
+    from generators.manifest.loading import load_manifest_set
+
+    by_file: dict[str, list[Edit]] = {}
+    for item in items:
+        if item.writes:
+            by_file.setdefault(item.file, []).append(Edit(item.path, item.proposed))
+    texts = {path: apply_all(Path(path).read_text(encoding="utf-8"), edits) for path, edits in by_file.items()}
+    org_path = Path(manifests.org_path)
+    with tempfile.TemporaryDirectory(prefix="genai-finops-recommend-") as scratch:
+        trial = Path(scratch)
+        (trial / "teams").mkdir()
+        shutil.copyfile(org_path, trial / "org.yaml")
+        for loaded in manifests.teams:
+            name = Path(loaded.path).name
+            text = texts.get(loaded.path)
+            if text is None:
+                shutil.copyfile(loaded.path, trial / "teams" / name)
+            else:
+                (trial / "teams" / name).write_text(text, encoding="utf-8")
+        try:
+            load_manifest_set([str(trial)])
+        except ManifestError as error:
+            raise ManifestError([p.__class__(p.path.replace(str(trial), str(org_path.parent)), p.line, p.column, p.field, p.message)
+                                 for p in error.problems]) from None
+    for path, text in texts.items():
+        write_atomically(Path(path), text)
+    return sorted(texts)
