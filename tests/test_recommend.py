@@ -134,3 +134,41 @@ def test_the_markdown_is_a_pr_body_with_each_change_its_evidence_and_saving(reco
     for r in found["recommendations"]:
         assert f"`{r['id']}`: ${r['monthly_saving_usd']:,.2f}/month" in body
     assert "<details><summary>Skipped</summary>" in body
+
+
+def test_a_team_billed_in_office_hours_only_gets_that_window_as_its_schedule(tmp_path):
+    """echo ran mon-fri 09:00-17:00 UTC (its billing was generated with that schedule) and then
+    lost its schedule: recommend proposes those days and the window with an hour on each side, and
+    --write saves in `cost` exactly the total it promised (spot and schedule on one pool together)."""
+    echo = example("charlie")
+    echo.update(team="echo", owner="ml-team-echo@example.com", region="us-east-1", tags={"ModelID": "echo-v1"})
+    echo.pop("training")
+    echo["schedule"] = {"timezone": "UTC", "weekdays": ["mon", "tue", "wed", "thu", "fri"], "start": "09:00", "stop": "17:00"}
+    echo["inference"][0].update(name="serve", cluster="genai-shared", instance_types=["g5.xlarge"], market="on-demand",
+                                min_nodes=1, desired_nodes=1, max_nodes=2, model_id="echo-v1")
+    root = write_manifests(tmp_path / "m", {"alpha": example("alpha"), "echo": echo})
+    billing = focus_sample.write(tmp_path / "billing", focus_sample.rows(load_manifest_set([str(root)]), load_catalog(), OCTOBER), "parquet")
+    echo.pop("schedule")
+    write_manifests(tmp_path / "m", {"echo": echo})
+    done = run("recommend", str(root), "--billing", str(billing), "--month", "2026-10", "--format", "json", "--only", "echo")
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    by_id = {r["id"]: r for r in found["recommendations"]}
+    proposed = by_id["schedule:echo:team"]["proposed"]
+    assert proposed == {"timezone": "UTC", "weekdays": ["mon", "tue", "wed", "thu", "fri"], "start": "08:00", "stop": "18:00"}
+    assert set(by_id) == {"schedule:echo:team", "spot:echo:inference/serve"}
+    # each saving alone is the estimate's; together they are less than their sum (spot on fewer hours)
+    assert found["total_monthly_saving_usd"] < sum(r["monthly_saving_usd"] for r in found["recommendations"])
+    before = json.loads(run("cost", str(root), "--month", "2026-10", "--format", "json").stdout)["total_monthly_usd"]["expected"]
+    written = run("recommend", str(root), "--billing", str(billing), "--month", "2026-10", "--format", "json", "--only", "echo", "--write")
+    assert written.returncode == 0, written.stderr
+    after = json.loads(run("cost", str(root), "--month", "2026-10", "--format", "json").stdout)["total_monthly_usd"]["expected"]
+    assert before - after == pytest.approx(found["total_monthly_saving_usd"], abs=0.02)
+    assert run("validate", str(root)).returncode == 0
+
+
+def test_a_team_billed_around_the_clock_gets_no_schedule_and_says_why(recommended):
+    _, _, found = recommended
+    reasons = {(s["kind"], s["team"]): s["reason"] for s in found["skipped"]}
+    assert "around the clock every day" in reasons[("schedule", "delta")]
+    assert reasons[("schedule", "bravo")] == "a prod team: off-hours never stops prod capacity"

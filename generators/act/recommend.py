@@ -7,7 +7,8 @@ code), so the pull request's cost diff is exactly what was promised. A recommend
 where its evidence holds; a kind that needs what was not given (Prometheus) is listed in `skipped`
 with the reason, as is a saving under the org's `recommend.min_monthly_saving_usd`.
 
-Kinds built so far: `spot`. The others of issue 25 are listed as skipped, saying so.
+Kinds built so far: `spot`, and `schedule` from the billing rows' hours (GPU busy share by hour
+from Prometheus is not read yet). The others of issue 25 are listed as skipped, saying so.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ SCHEMA_VERSION = 1
 Kind = Literal["spot", "schedule", "pool-size", "idle-training", "gpu-fit", "commitment", "calibrate"]
 # The kinds that read GPU or token series: without --prometheus they are skipped, with the reason.
 NEEDS_PROMETHEUS: tuple[Kind, ...] = ("pool-size", "idle-training", "gpu-fit", "calibrate")
-NOT_BUILT: tuple[Kind, ...] = ("schedule", "pool-size", "idle-training", "gpu-fit", "commitment", "calibrate")
+NOT_BUILT: tuple[Kind, ...] = ("pool-size", "idle-training", "gpu-fit", "commitment", "calibrate")
+# A proposed schedule starts an hour before the first billed hour and stops an hour after the last.
+MARGIN_HOURS = 1
 
 
 @dataclass(frozen=True)
@@ -89,11 +92,10 @@ class Recommendations:
     month: str
     items: list[Recommendation] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
-
-    @property
-    def total_monthly_saving_usd(self) -> float:
-        """What `--write` saves: the written changes' savings."""
-        return sum(r.monthly_saving_usd for r in self.items if r.writes)
+    # What `--write` saves: per team, the estimate before minus after all its written changes
+    # together (less than the sum of their savings when two touch the same capacity, e.g. spot
+    # and a schedule on one pool).
+    total_monthly_saving_usd: float = 0.0
 
     def as_json(self) -> dict[str, Any]:
         return {"schema_version": SCHEMA_VERSION, "month": self.month, "recommendations": [r.as_json() for r in self.items],
@@ -115,9 +117,10 @@ def saving(loaded: LoadedTeam, edits: list[Edit], org_cap: float, catalog: Price
 
 
 def recommend(manifests: ManifestSet, catalog: PriceCatalog, month: Month, spend: dict[tuple[str, str], float], billing_rows: int,
-              prometheus: bool, only: set[str] | None = None) -> Recommendations:
+              prometheus: bool, only: set[str] | None = None, busy: dict[str, dict[tuple[int, int], int]] | None = None) -> Recommendations:
     """Every recommendation for the teams of `manifests` (or `only` those), from the month's
-    spend per (model_id, team) in the billing data."""
+    spend per (model_id, team) in the billing data and, per team, the hours of the week its
+    instances were billed in (ISO weekday, hour, in org.yaml recommend.timezone)."""
     found = Recommendations(str(month))
     org = manifests.org
     for loaded in manifests.teams:
@@ -126,6 +129,11 @@ def recommend(manifests: ManifestSet, catalog: PriceCatalog, month: Month, spend
             continue
         for item in _spot(loaded, org.max_team_monthly_usd, catalog, month, spend, billing_rows, manifests):
             _keep(found, item, org.recommend.min_monthly_saving_usd)
+        for item in _schedule(loaded, org.max_team_monthly_usd, catalog, month, (busy or {}).get(team.team, {}), org.recommend.timezone):
+            _keep(found, item, org.recommend.min_monthly_saving_usd)
+        written = [Edit(r.path, r.proposed) for r in found.items if r.team == team.team and r.writes]
+        if written:
+            found.total_monthly_saving_usd += saving(loaded, written, org.max_team_monthly_usd, catalog, month)
         for kind in NOT_BUILT:
             reason = ("needs GPU or token series: pass --prometheus" if kind in NEEDS_PROMETHEUS and not prometheus
                       else "not built yet (issue 25)")
@@ -180,6 +188,42 @@ def _spot(loaded: LoadedTeam, org_cap: float, catalog: PriceCatalog, month: Mont
                 else "serving on spot: keep min_nodes enough for interruptions, or mix with on-demand")
         out.append(Recommendation("spot", team.team, target, loaded.path, line, path, "on-demand", "spot", usd, tuple(evidence), note=note))
     return out
+
+
+def _schedule(loaded: LoadedTeam, org_cap: float, catalog: PriceCatalog, month: Month, busy: dict[tuple[int, int], int],
+              timezone: str) -> list[Recommendation | Skipped]:
+    """A non-prod team without a schedule: the weekdays its instances were billed on and the
+    window from the first billed hour to the last, with a margin, so off-hours stops the rest."""
+    from generators.model import WEEKDAYS, Schedule
+    from generators.months import longest_month_hours
+
+    team = loaded.manifest
+    if team.schedule is not None or not (team.training or team.inference):
+        return []
+    if team.environment == "prod":
+        return [Skipped("schedule", team.team, "team", "a prod team: off-hours never stops prod capacity")]
+    if not busy:
+        return [Skipped("schedule", team.team, "team", "no hourly instance rows of this team in the billing data")]
+    days = sorted({day for day, _ in busy})
+    start = max(min(hour for _, hour in busy) - MARGIN_HOURS, 0)
+    stop = max(hour for _, hour in busy) + 1 + MARGIN_HOURS
+    if len(days) == 7 and start == 0 and stop >= 24:
+        return [Skipped("schedule", team.team, "team", f"its instances were billed around the clock every day ({timezone}): no hours to stop")]
+    window = {"timezone": timezone, "weekdays": [WEEKDAYS[day - 1] for day in days], "start": f"{start:02d}:00",
+              "stop": "23:59" if stop >= 24 else f"{stop:02d}:00"}
+    longest = longest_month_hours(Schedule.model_validate(window))
+    too_long = [job.name for job in team.training if job.hours_per_month is not None and job.hours_per_month > longest]
+    if too_long:
+        return [Skipped("schedule", team.team, "team", f"training {', '.join(too_long)} plans more hours_per_month than the window allows ({longest:g})")]
+    edits = [Edit(("schedule",), window)]
+    usd = saving(loaded, edits, org_cap, catalog, month)
+    slots = len(busy)
+    evidence = (Evidence("hours of the week its instances were billed in", f"{slots} of 168, on {', '.join(window['weekdays'])}, "
+                         f"{min(h for _, h in busy):02d}:00-{max(h for _, h in busy) + 1:02d}:00 {timezone}",
+                         f"billing export, hourly EffectiveCost of Team={team.team} instances, {month}"),)
+    note = f"proposed window: the billed hours with {MARGIN_HOURS} h on each side; off-hours stops training and scales pools to zero outside it"
+    line = len(Path(loaded.path).read_text(encoding="utf-8").splitlines()) + 1  # where --write adds it
+    return [Recommendation("schedule", team.team, "team", loaded.path, line, ("schedule",), None, window, usd, evidence, note=note)]
 
 
 def write(manifests: ManifestSet, items: list[Recommendation]) -> list[str]:

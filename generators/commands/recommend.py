@@ -11,7 +11,8 @@ JSON output (`--format json`), stable keys (`schema_version` changes when one do
                               after, as `cost` computes it), evidence[] (what, value, source),
                               writes (whether --write makes it), note
     skipped[]                 kind, team, target, reason
-    total_monthly_saving_usd  what --write saves
+    total_monthly_saving_usd  what --write saves: per team, the estimate before minus after all
+                              its changes together (less than the sum when two touch one pool)
 """
 
 from __future__ import annotations
@@ -68,9 +69,10 @@ def run(args: argparse.Namespace) -> int:
     if unknown:
         raise UsageError(f"--only: no team named {', '.join(unknown)}{did_you_mean(unknown[0], known)}; known: {', '.join(sorted(known))}")
     catalog = load_catalog(DEFAULT_PATH)
-    measured = measure(manifests, month, estimate(manifests, catalog, month), sources)
+    measured = measure(manifests, month, estimate(manifests, catalog, month), sources, profile_tz=manifests.org.recommend.timezone)
     spend = {(m["model_id"], m["team"]): m["actual_usd"] for m in measured.models}
-    found = recommend(manifests, catalog, month, spend, measured.rows, sources.prometheus is not None, set(args.only or []))
+    found = recommend(manifests, catalog, month, spend, measured.rows, sources.prometheus is not None, set(args.only or []),
+                      measured.busy_hours)
     if args.write:
         written = write(manifests, found.items)
         print(f"wrote {len(written)} manifest{'s' if len(written) != 1 else ''}: {', '.join(written) or 'none'}", file=sys.stderr)
@@ -83,13 +85,21 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _value(value) -> str:
+    """A current or proposed value: (none) for a field the manifest does not have yet, a mapping
+    (a proposed schedule) as compact JSON."""
+    import json
+
+    return "(none)" if value is None else json.dumps(value) if isinstance(value, (dict, list)) else str(value)
+
+
 def to_table(found) -> str:
     out = [f"Recommendations for {found.month} (monthly savings: expected estimate before minus after)", ""]
     if not found.items:
         out.append("none")
     for r in found.items:
         out.append(f"{cell(r.id, 80)}  {money(r.monthly_saving_usd)}/month")
-        out.append(f"  {cell(r.file, 120)}:{r.line}: {r.field}: {cell(r.current)} -> {cell(r.proposed)}{'' if r.writes else ' (advice)'}")
+        out.append(f"  {cell(r.file, 120)}:{r.line}: {r.field}: {cell(_value(r.current))} -> {cell(_value(r.proposed), 120)}{'' if r.writes else ' (advice)'}")
         out += [f"  {cell(e.what, 60)}: {cell(e.value, 80)} ({cell(e.source, 120)})" for e in r.evidence]
         if r.note:
             out.append(f"  note: {cell(r.note, 160)}")
@@ -104,8 +114,8 @@ def to_markdown(found) -> str:
            "as `genai-finops cost` computes it).", ""]
     for r in found.items:
         out += [f"#### {md_code(r.id, in_table=False)}: {money(r.monthly_saving_usd)}/month", "",
-                f"{md_code(f'{r.file}:{r.line}', in_table=False)} `{r.field}`: {md_code(r.current, in_table=False)} → "
-                f"{md_code(r.proposed, in_table=False)}{'' if r.writes else ' (advice, not written)'}", ""]
+                f"{md_code(f'{r.file}:{r.line}', in_table=False)} `{r.field}`: {md_code(_value(r.current), in_table=False)} → "
+                f"{md_code(_value(r.proposed), in_table=False)}{'' if r.writes else ' (advice, not written)'}", ""]
         out += [f"- {md_text(e.what)}: {md_text(e.value)} ({md_text(e.source)})" for e in r.evidence]
         if r.note:
             out += ["", f"> {md_text(r.note)}"]

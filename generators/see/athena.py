@@ -31,7 +31,8 @@ ATHENA_POLL_SECONDS = 1.0
 ATHENA_TIMEOUT_SECONDS = 900
 
 
-def query_athena(billing: Any, month: Month, client: Any, sleep: Any = None, schedules: dict[str, Schedule] | None = None) -> dict[str, Any]:
+def query_athena(billing: Any, month: Month, client: Any, sleep: Any = None, schedules: dict[str, Schedule] | None = None,
+                 profile_tz: str | None = None) -> dict[str, Any]:
     """The same attribution in Athena over `billing.athena_table`, in `billing.athena_workgroup`;
     its per team/model/hour sums are fetched and summarised locally like DuckDB's.
     https://docs.aws.amazon.com/athena/latest/APIReference/API_StartQueryExecution.html"""
@@ -76,7 +77,7 @@ def query_athena(billing: Any, month: Month, client: Any, sleep: Any = None, sch
             connection.executemany(f"INSERT INTO text_sums VALUES ({', '.join('?' for _ in names)})", raw[1:])
         casts = ", ".join(f"CAST({name} AS {kind}) AS {name}" for name, kind in SUMS_COLUMNS)
         connection.execute(f"CREATE TEMP TABLE sums AS SELECT {casts} FROM text_sums")
-        return summarise(connection, schedules or {})
+        return summarise(connection, schedules or {}, profile_tz)
     finally:
         connection.close()
 

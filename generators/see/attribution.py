@@ -54,7 +54,7 @@ def sums_sql(source: str, team: str, model: str, month: Month) -> str:
     """
 
 
-def summarise(connection: Any, schedules: dict[str, Schedule]) -> dict[str, Any]:
+def summarise(connection: Any, schedules: dict[str, Schedule], profile_tz: str | None = None) -> dict[str, Any]:
     """Every figure showback reports, from the `sums` table (local or fetched from Athena).
 
     Off-schedule spend is computed here too, in SQL, for the teams in `schedules`: an hour is
@@ -95,7 +95,17 @@ def summarise(connection: Any, schedules: dict[str, Schedule]) -> dict[str, Any]
         f"ORDER BY c DESC, untagged_id LIMIT {TOP_UNTAGGED}"
     ).fetchall()
     (unattributed,) = connection.execute("SELECT coalesce(sum(cost), 0) FROM sums WHERE team IS NULL").fetchone()
+    busy: dict[str, dict[tuple[int, int], int]] = {}
+    if profile_tz is not None:
+        # recommend's schedules: per team, the hours of the week (ISO weekday, hour, in
+        # `profile_tz`) in which its instances were billed, and in how many weeks.
+        for team, day, hour, weeks in connection.execute(
+            "SELECT team, isodow(timezone(?, period_start)), hour(timezone(?, period_start)), count(DISTINCT period_start) FROM sums "
+            "WHERE team IS NOT NULL AND instance_cost > 0 AND hourly GROUP BY 1, 2, 3", [profile_tz, profile_tz]
+        ).fetchall():
+            busy.setdefault(team, {})[(int(day), int(hour))] = int(weeks)
     return {
+        "busy_hours": busy,
         "rows": int(count),
         "total": float(total),
         "horizon": horizon,

@@ -53,7 +53,7 @@ class Sources:
     prometheus: Prometheus | None = None
 
 
-def measure(manifests: ManifestSet, month: Month, estimate: Estimate, sources: Sources) -> Showback:
+def measure(manifests: ManifestSet, month: Month, estimate: Estimate, sources: Sources, profile_tz: str | None = None) -> Showback:
     """The showback for `sources`: billing first (from files, S3 or Athena), then tokens and GPU
     busy share when Prometheus is given. A bad Prometheus URL or name is a usage error before
     any billing work."""
@@ -62,11 +62,11 @@ def measure(manifests: ManifestSet, month: Month, estimate: Estimate, sources: S
     estimates = {t.team: t.total.expected for t in estimate.teams}
     client = sources.prometheus.client() if sources.prometheus is not None else None
     if sources.engine == "athena":
-        report = showback.showback(manifests, [], month, estimates, athena_client=athena.athena_client(manifests.org))
+        report = showback.showback(manifests, [], month, estimates, athena_client=athena.athena_client(manifests.org), profile_tz=profile_tz)
     elif not sources.billing:
         raise UsageError("--billing SRC is required with --engine duckdb: FOCUS files, a directory or s3://bucket/prefix")
     else:
-        report = local_showback(sources.billing, manifests, month, estimates)
+        report = local_showback(sources.billing, manifests, month, estimates, profile_tz)
     if client is not None and sources.prometheus is not None:
         from generators.see import gpu_idle, tokens
 
@@ -88,7 +88,8 @@ def estimated_per_model(estimate: Estimate) -> dict[tuple[str, str], float]:
     return {key: round(value, 4) for key, value in pooled.items() if value is not None}
 
 
-def local_showback(billing: tuple[str, ...], manifests: ManifestSet, month: Month, estimates: dict[str, float]) -> Showback:
+def local_showback(billing: tuple[str, ...], manifests: ManifestSet, month: Month, estimates: dict[str, float],
+                   profile_tz: str | None = None) -> Showback:
     from generators.see import showback
     from generators.see.billing_sources import download_s3
 
@@ -104,7 +105,7 @@ def local_showback(billing: tuple[str, ...], manifests: ManifestSet, month: Mont
                 sources.append(str(into))
             else:
                 sources.append(source)
-        return showback.showback(manifests, sources, month, estimates, labels=labels)
+        return showback.showback(manifests, sources, month, estimates, labels=labels, profile_tz=profile_tz)
 
 
 def leave_out(report: Showback, others: set[str]) -> None:

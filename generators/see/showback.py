@@ -69,6 +69,8 @@ class Showback:
     gpu_utilization: dict[str, Any] | None = None  # with --prometheus: generators/see/gpu_idle.py
     # Series of a Prometheus answer passed over (malformed values, negative counters), one each.
     notes: list[str] = field(default_factory=list)
+    # recommend only (not in as_json): per team, billed instance hours by (ISO weekday, hour) -> weeks
+    busy_hours: dict[str, dict[tuple[int, int], int]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -107,7 +109,7 @@ def _usd(value: float | None) -> float | None:
 
 
 def query(files: list[Path], month: Month, schedules: dict[str, Schedule] | None = None,
-          labels: dict[Path, str] | None = None) -> dict[str, Any]:
+          labels: dict[Path, str] | None = None, profile_tz: str | None = None) -> dict[str, Any]:
     """The attribution over local files, with DuckDB: the files' columns, one checking scan of
     every row, then the sums. `labels` names the files in messages (s3://... for downloads)."""
     import duckdb
@@ -121,7 +123,7 @@ def query(files: list[Path], month: Month, schedules: dict[str, Schedule] | None
             connection.execute(f"CREATE TEMP VIEW billed AS {relation_sql(connection, files, columns, Path(scratch))}")
         check_rows(connection, month, files, labels)
         connection.execute(f"CREATE TEMP TABLE sums AS {sums_sql('billed', 'team', 'model_id', month)}")
-        return summarise(connection, schedules or {})
+        return summarise(connection, schedules or {}, profile_tz)
     except ToolError:
         raise
     except Exception as error:
@@ -214,6 +216,7 @@ def showback(
     estimates: dict[str, float] | None = None,
     athena_client: Any = None,
     labels: dict[Path, str] | None = None,
+    profile_tz: str | None = None,
 ) -> Showback:
     """From local FOCUS files (`sources`) with DuckDB, or with `athena_client` from the org's
     billing.athena_table. `labels` names downloaded files in messages (their s3:// address)."""
@@ -224,11 +227,11 @@ def showback(
         billing = manifests.org.billing
         assert billing is not None, "the Athena engine is chosen only with org billing settings"
         files: list[Path] = []
-        data = query_athena(billing, month, athena_client, schedules=schedules)
+        data = query_athena(billing, month, athena_client, schedules=schedules, profile_tz=profile_tz)
         where = f"Athena table {billing.athena_table}"
     else:
         files = billing_files(sources)
-        data = query(files, month, schedules, labels)
+        data = query(files, month, schedules, labels, profile_tz)
         where = message(", ".join(sorted(set((labels or {}).values())) or sources))
     if data["rows"] == 0:
         raise ToolError(f"no billing rows for {month} in {where} (ChargePeriodStart in {month}, UTC): check --month and --billing")
@@ -281,4 +284,5 @@ def showback(
             {"resource_id": resource, "service": service, "actual_usd": round(float(cost), 2)} for resource, service, cost in data["untagged"]
         ],
         total_usd=data["total"],
+        busy_hours=data["busy_hours"],
     )
