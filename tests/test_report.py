@@ -140,7 +140,12 @@ def test_the_tables_finance_reads_totals_people_and_what_was_spent_apart_from_th
                           cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     written = sorted(p.name for p in (tmp_path / "csv").iterdir())
-    assert written == ["models.csv", "savings_and_leaks.csv", "teams.csv", "unknown_teams.csv", "untagged_resources.csv"]
+    assert written == ["models.csv", "recommendations.csv", "savings_and_leaks.csv", "teams.csv", "unknown_teams.csv", "untagged_resources.csv"]
+    promised = json.loads(subprocess.run([sys.executable, "-m", "generators.cli", "recommend", str(root), "--billing", str(billing), "--month",
+                                          "2026-10", "--format", "json"], cwd=REPO, capture_output=True, text=True, timeout=120).stdout)
+    recommended = list(csv.DictReader((tmp_path / "csv" / "recommendations.csv").open()))
+    assert [r["Change"] for r in recommended[:-1]] == [r["id"] for r in promised["recommendations"]]
+    assert float(recommended[-1]["Saving per month"]) == promised["total_monthly_saving_usd"]
     table = list(csv.DictReader((tmp_path / "csv" / "teams.csv").open()))
     by_team = {row["Team"]: row for row in table}
     bravo = by_team["bravo"]

@@ -141,6 +141,14 @@ def recommend(manifests: ManifestSet, catalog: PriceCatalog, month: Month, spend
     return found
 
 
+def from_measured(manifests: ManifestSet, catalog: PriceCatalog, month: Month, measured: Any, prometheus: bool,
+                  only: set[str] | None = None) -> Recommendations:
+    """The recommendations for a showback measured with the org's recommend.timezone profile
+    (see/measure.measure(..., profile_tz=...)): what `recommend` and `report` show."""
+    spend = {(m["model_id"], m["team"]): m["actual_usd"] for m in measured.models}
+    return recommend(manifests, catalog, month, spend, measured.rows, prometheus, only, measured.busy_hours)
+
+
 def _keep(found: Recommendations, item: Recommendation | Skipped, minimum: float) -> None:
     if isinstance(item, Skipped):
         found.skipped.append(item)

@@ -53,7 +53,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from generators.act.recommend import recommend, write
+    from generators.act.recommend import from_measured, write
     from generators.errors import UsageError, did_you_mean
     from generators.manifest.loading import load_manifest_set
     from generators.months import Month
@@ -70,9 +70,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--only: no team named {', '.join(unknown)}{did_you_mean(unknown[0], known)}; known: {', '.join(sorted(known))}")
     catalog = load_catalog(DEFAULT_PATH)
     measured = measure(manifests, month, estimate(manifests, catalog, month), sources, profile_tz=manifests.org.recommend.timezone)
-    spend = {(m["model_id"], m["team"]): m["actual_usd"] for m in measured.models}
-    found = recommend(manifests, catalog, month, spend, measured.rows, sources.prometheus is not None, set(args.only or []),
-                      measured.busy_hours)
+    found = from_measured(manifests, catalog, month, measured, sources.prometheus is not None, set(args.only or []))
     if args.write:
         written = write(manifests, found.items)
         print(f"wrote {len(written)} manifest{'s' if len(written) != 1 else ''}: {', '.join(written) or 'none'}", file=sys.stderr)

@@ -48,11 +48,18 @@ def run(args: argparse.Namespace) -> int:
     month = Month.parse(args.month) if args.month else Month.current()
     sources = billing_sources(args)
     manifests = load_manifest_set(args.paths)
-    est = estimate(manifests, load_catalog(DEFAULT_PATH), month, args.gate)
-    spent = measure(manifests, month, est, sources) if (sources.billing or sources.engine == "athena") else None
+    catalog = load_catalog(DEFAULT_PATH)
+    est = estimate(manifests, catalog, month, args.gate)
+    spent, found = None, None
+    if sources.billing or sources.engine == "athena":
+        from generators.act.recommend import from_measured
+
+        spent = measure(manifests, month, est, sources, profile_tz=manifests.org.recommend.timezone)
+        found = from_measured(manifests, catalog, month, spent, sources.prometheus is not None)
     data = report.ReportData(
         month=str(month), generated=report.now(), prices=est.prices_path, gate=est.gate, estimate=est,
         showback=spent.as_json() if spent else None, billing_sources=spent.sources if spent else [],
+        recommendations=found.as_json() if found else None,
     )
     write_atomically(Path(args.html), report.render(data))
     print(f"wrote {args.html}", file=sys.stderr)

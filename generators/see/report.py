@@ -37,6 +37,7 @@ class ReportData:
     estimate: Any  # generators.plan.estimate.Estimate
     showback: dict[str, Any] | None  # Showback.as_json(), with tokens when there were any
     billing_sources: list[str]
+    recommendations: dict[str, Any] | None = None  # act.recommend.Recommendations.as_json(), with billing data
 
 
 _money = money  # one money format for the page, the CLI's (generators/formats.py)
@@ -251,11 +252,26 @@ def tables(data: ReportData) -> list[Table]:
                                  for u in gpu["units"])))
     if sb and sb.get("unknown_teams"):
         found.append(Table("unknown_teams", ("Team tag", "Actual"), ("text", "usd"), tuple((u["team"], u["actual_usd"]) for u in sb["unknown_teams"])))
+    recs = data.recommendations
+    if recs and recs["recommendations"]:
+        found.append(Table("recommendations", ("Change", "Where", "Current", "Proposed", "Saving per month"),
+                           ("text", "text", "text", "text", "usd"),
+                           tuple((r["id"], f"{r['file']}:{r['line']} {r['field']}", _plain(r["current"]), _plain(r["proposed"]),
+                                  r["monthly_saving_usd"]) for r in recs["recommendations"]),
+                           total=("Together (what recommend --write saves)", "", "", "", recs["total_monthly_saving_usd"])))
     untagged = [r for r in (sb or {}).get("untagged_resources", []) if r["actual_usd"] > 0]
     if untagged:
         found.append(Table("untagged_resources", ("Resource", "Service", "Actual"), ("text", "text", "usd"),
                            tuple((r["resource_id"], r["service"], r["actual_usd"]) for r in untagged)))
     return found
+
+
+def _plain(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {' '.join(v) if isinstance(v, list) else v}" for k, v in value.items())
+    return str(value)
 
 
 def _leaks(est: Any, sb: dict[str, Any] | None) -> list[tuple[str, float]]:
@@ -303,6 +319,10 @@ def render(data: ReportData) -> str:
                  '<p class="legend"><span style="background:#6a1b9a"></span>saved (estimated) <span style="background:#ef6c00"></span>leaked</p>',
                  bars("Savings the schedules and spot bring, and spend that leaks", [(label.split(" (")[0], value) for label, value in leaks.rows], fills),
                  leaks.html()]
+    if "recommendations" in by_name:
+        sections += ["<h2>Recommendations</h2>",
+                     '<p class="note">Manifest changes from what was measured; each saving is the estimate before minus after '
+                     "(`genai-finops recommend` for the evidence, `--write` to make them).</p>", by_name["recommendations"].html()]
     if "idle_gpu" in by_name:
         sections += ["<h3>Idle GPU time (DCGM)</h3>", by_name["idle_gpu"].html()]
     if "unknown_teams" in by_name:
