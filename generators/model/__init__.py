@@ -13,53 +13,8 @@ and a typo'd field is an error rather than a silently ignored key.
 
 from __future__ import annotations
 
-from generators.model.fields import (  # noqa: F401 - the package's interface
-    EMAIL_PATTERN,
-    ENTRY_NAME_PATTERN,
-    HHMM,
-    HHMM_PATTERN,
-    IAM_ROLE_NAME_PATTERN,
-    K8S_NAME_PATTERN,
-    WEEKDAYS,
-    Email,
-    EntryName,
-    Environment,
-    K8sName,
-    Market,
-    NonEmpty,
-    OnExceed,
-    Percent,
-    RoleName,
-    StrictModel,
-    TeamName,
-    Weekday,
-    repeated,
-)
-from generators.model.loaded import (  # noqa: F401 - the package's interface
-    LoadedTeam,
-    ManifestSet,
-)
-from generators.model.org import (  # noqa: F401 - the package's interface
-    DEFAULT_KUBERNETES_VERSION,
-    GATES,
-    KUBECTL_IMAGES,
-    Alerts,
-    Billing,
-    Cluster,
-    CostGate,
-    Governance,
-    Network,
-    OrgPolicy,
-    ProdRules,
-    Recommend,
-    StateBackend,
-)
-from generators.model.team import (  # noqa: F401 - the package's interface
-    Autoscaling,
-    Budget,
-    InferencePool,
-    Schedule,
-    TeamManifest,
-    TrainingJob,
-    hour_minute,
-)
+# The package's interface is every public name of its modules (callers import them from here).
+from generators.model.fields import *  # noqa: F403
+from generators.model.loaded import *  # noqa: F403
+from generators.model.org import *  # noqa: F403
+from generators.model.team import *  # noqa: F403
