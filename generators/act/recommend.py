@@ -165,16 +165,14 @@ def _spot(loaded: LoadedTeam, org_cap: float, catalog: PriceCatalog, month: Mont
     environment and every type's family has an observed spot discount in the catalog."""
     team, org = loaded.manifest, manifests.org
     out: list[Recommendation | Skipped] = []
-    entries: list[tuple[str, int, str, list[str], str, bool]] = [
-        ("training", i, job.name, [job.instance_type], job.model_id, org.prod.allow_spot_training) for i, job in enumerate(team.training)
-        if job.market == "on-demand"
+    entries: list[tuple[Literal["training", "inference"], int, str, list[str], str]] = [
+        ("training", i, job.name, [job.instance_type], job.model_id) for i, job in enumerate(team.training) if job.market == "on-demand"
     ] + [
-        ("inference", i, pool.name, list(pool.instance_types), pool.model_id, org.prod.allow_spot_inference)
-        for i, pool in enumerate(team.inference) if pool.market == "on-demand"
+        ("inference", i, pool.name, list(pool.instance_types), pool.model_id) for i, pool in enumerate(team.inference) if pool.market == "on-demand"
     ]
-    for section, index, name, types, model_id, prod_allows in entries:
+    for section, index, name, types, model_id in entries:
         target = f"{section}/{name}"
-        if team.environment == "prod" and not prod_allows:
+        if not org.allows_spot(team.environment, section):
             out.append(Skipped("spot", team.team, target, f"org.yaml prod.allow_spot_{section} is false"))
             continue
         try:

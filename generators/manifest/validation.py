@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Sequence
+from typing import Literal, Sequence
 
 from generators import amis, catalog, kubernetes, labels, naming, tags
 from generators.errors import Problem, did_you_mean, format_path
@@ -230,6 +230,14 @@ def _budget(doc: SourceDocument, manifest: TeamManifest, org: OrgPolicy) -> list
     return problems
 
 
+def _spot_allowed(doc: SourceDocument, manifest: TeamManifest, org: OrgPolicy, section: Literal["training", "inference"], index: int,
+                  market: str) -> list[Problem]:
+    if market != "spot" or org.allows_spot(manifest.environment, section):
+        return []
+    return [doc.problem((section, index, "market"),
+                        f"spot {section} is not allowed for prod teams (org.yaml prod.allow_spot_{section} is false); use on-demand")]
+
+
 def _instance_type(doc: SourceDocument, field: tuple, name: str, org: OrgPolicy) -> list[Problem]:
     if catalog.lookup(name) is None:
         hints = catalog.nearest(name)
@@ -246,7 +254,6 @@ def _instance_type(doc: SourceDocument, field: tuple, name: str, org: OrgPolicy)
 def _entries(doc: SourceDocument, manifest: TeamManifest, org: OrgPolicy) -> list[Problem]:
     problems: list[Problem] = []
     names: dict[str, tuple] = {}
-    prod = manifest.environment == "prod"
     sections: tuple[tuple[str, Sequence[TrainingJob | InferencePool]], ...] = (("training", manifest.training), ("inference", manifest.inference))
     for section, entries in sections:
         for index, entry in enumerate(entries):
@@ -275,9 +282,7 @@ def _entries(doc: SourceDocument, manifest: TeamManifest, org: OrgPolicy) -> lis
                     f"the instances boot from, and EC2 refuses to launch it; use at least {amis.DLAMI_ROOT_SNAPSHOT_GB}",
                 )
             )
-        if prod and job.market == "spot" and not org.prod.allow_spot_training:
-            problems.append(doc.problem(("training", index, "market"), "spot training is not allowed for prod teams (org.yaml "
-                "prod.allow_spot_training is false); use on-demand"))
+        problems += _spot_allowed(doc, manifest, org, "training", index, job.market)
         if manifest.region not in org.networks:
             problems.append(
                 doc.problem(("training", index), f"org.yaml has no network for region {manifest.region}; training instances need "
@@ -294,9 +299,7 @@ def _entries(doc: SourceDocument, manifest: TeamManifest, org: OrgPolicy) -> lis
                 f"mixes NVIDIA and AWS Neuron types ({', '.join(pool.instance_types)}); a node group runs one AMI type, "
                 f"so a pool's types must all be NVIDIA GPUs or all Neuron: split it into two pools",
             ))
-        if prod and pool.market == "spot" and not org.prod.allow_spot_inference:
-            problems.append(doc.problem(("inference", index, "market"), "spot inference is not allowed for prod teams (org.yaml "
-                "prod.allow_spot_inference is false); use on-demand"))
+        problems += _spot_allowed(doc, manifest, org, "inference", index, pool.market)
         cluster = org.clusters.get(pool.cluster)
         if cluster is None:
             clusters = sorted(org.clusters)

@@ -139,3 +139,10 @@ class OrgPolicy(StrictModel):
 
     def allows_instance_type(self, instance_type: str) -> bool:
         return any(glob_match(pattern, instance_type) for pattern in self.allowed_instance_types)
+
+    def allows_spot(self, environment: str, section: Literal["training", "inference"]) -> bool:
+        """Whether a team of `environment` may run `section` (training or inference) on spot:
+        always outside prod; in prod as prod.allow_spot_training / allow_spot_inference say."""
+        if environment != "prod":
+            return True
+        return self.prod.allow_spot_training if section == "training" else self.prod.allow_spot_inference
