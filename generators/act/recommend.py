@@ -21,7 +21,7 @@ import yaml
 
 from generators.act.edits import Edit, apply_all
 from generators.errors import ManifestError, format_path
-from generators.model import LoadedTeam, ManifestSet, TeamManifest
+from generators.model import LoadedTeam, ManifestSet, OrgPolicy, TeamManifest
 from generators.months import Month
 from generators.plan.estimate import estimate_team
 from generators.plan.pricing import MissingPrice, PriceCatalog
@@ -108,12 +108,23 @@ def edited(loaded: LoadedTeam, edits: list[Edit]) -> tuple[str, TeamManifest]:
     return text, TeamManifest.model_validate(yaml.safe_load(text))
 
 
-def saving(loaded: LoadedTeam, edits: list[Edit], org_cap: float, catalog: PriceCatalog, month: Month) -> float:
-    """Expected estimate before minus after the edits, by the estimator `cost` uses."""
-    before, _ = estimate_team(loaded, org_cap, catalog, month)
-    _, manifest = edited(loaded, edits)
-    after, _ = estimate_team(loaded.model_copy(update={"manifest": manifest}), org_cap, catalog, month)
-    return before.total.expected - after.total.expected
+@dataclass
+class _Pricing:
+    """One team's expected estimate, priced once, and the saving of edits against it, by the
+    estimator `cost` uses (on the edited file, parsed as loading parses it)."""
+
+    loaded: LoadedTeam
+    org_cap: float
+    catalog: PriceCatalog
+    month: Month
+
+    def __post_init__(self) -> None:
+        self.before = estimate_team(self.loaded, self.org_cap, self.catalog, self.month)[0].total.expected
+
+    def saving(self, edits: list[Edit]) -> float:
+        _, manifest = edited(self.loaded, edits)
+        after, _ = estimate_team(self.loaded.model_copy(update={"manifest": manifest}), self.org_cap, self.catalog, self.month)
+        return self.before - after.total.expected
 
 
 def recommend(manifests: ManifestSet, catalog: PriceCatalog, month: Month, spend: dict[tuple[str, str], float], billing_rows: int,
@@ -127,13 +138,14 @@ def recommend(manifests: ManifestSet, catalog: PriceCatalog, month: Month, spend
         team = loaded.manifest
         if only and team.team not in only:
             continue
-        for item in _spot(loaded, org.max_team_monthly_usd, catalog, month, spend, billing_rows, manifests):
+        pricing = _Pricing(loaded, org.max_team_monthly_usd, catalog, month)
+        for item in _spot(pricing, month, spend, billing_rows, org):
             _keep(found, item, org.recommend.min_monthly_saving_usd)
-        for item in _schedule(loaded, org.max_team_monthly_usd, catalog, month, (busy or {}).get(team.team, {}), org.recommend.timezone):
+        for item in _schedule(pricing, (busy or {}).get(team.team, {}), org.recommend.timezone):
             _keep(found, item, org.recommend.min_monthly_saving_usd)
         written = [Edit(r.path, r.proposed) for r in found.items if r.team == team.team and r.writes]
         if written:
-            found.total_monthly_saving_usd += saving(loaded, written, org.max_team_monthly_usd, catalog, month)
+            found.total_monthly_saving_usd += pricing.saving(written)
         for kind in NOT_BUILT:
             reason = ("needs GPU or token series: pass --prometheus" if kind in NEEDS_PROMETHEUS and not prometheus
                       else "not built yet (issue 25)")
@@ -159,11 +171,12 @@ def _keep(found: Recommendations, item: Recommendation | Skipped, minimum: float
         found.items.append(item)
 
 
-def _spot(loaded: LoadedTeam, org_cap: float, catalog: PriceCatalog, month: Month, spend: dict[tuple[str, str], float],
-          billing_rows: int, manifests: ManifestSet) -> list[Recommendation | Skipped]:
+def _spot(pricing: _Pricing, month: Month, spend: dict[tuple[str, str], float], billing_rows: int,
+          org: OrgPolicy) -> list[Recommendation | Skipped]:
     """On-demand training jobs and pools to spot, where the org allows spot for the team's
     environment and every type's family has an observed spot discount in the catalog."""
-    team, org = loaded.manifest, manifests.org
+    loaded, catalog = pricing.loaded, pricing.catalog
+    team = loaded.manifest
     out: list[Recommendation | Skipped] = []
     entries: list[tuple[Literal["training", "inference"], int, str, list[str], str]] = [
         ("training", i, job.name, [job.instance_type], job.model_id) for i, job in enumerate(team.training) if job.market == "on-demand"
@@ -182,7 +195,7 @@ def _spot(loaded: LoadedTeam, org_cap: float, catalog: PriceCatalog, month: Mont
             continue
         path: FieldPath = (section, index, "market")
         edits = [Edit(path, "spot")]
-        usd = saving(loaded, edits, org_cap, catalog, month)
+        usd = pricing.saving(edits)
         evidence = [Evidence("spot discount", ", ".join(f"{t} {d.low:.0%}-{d.high:.0%}" for t, d in sorted(discounts.items())),
                              f"{catalog.path}, spot_discount (observed range)")]
         billed = spend.get((model_id, team.team))
@@ -196,13 +209,13 @@ def _spot(loaded: LoadedTeam, org_cap: float, catalog: PriceCatalog, month: Mont
     return out
 
 
-def _schedule(loaded: LoadedTeam, org_cap: float, catalog: PriceCatalog, month: Month, busy: dict[tuple[int, int], int],
-              timezone: str) -> list[Recommendation | Skipped]:
+def _schedule(pricing: _Pricing, busy: dict[tuple[int, int], int], timezone: str) -> list[Recommendation | Skipped]:
     """A non-prod team without a schedule: the weekdays its instances were billed on and the
     window from the first billed hour to the last, with a margin, so off-hours stops the rest."""
     from generators.model import WEEKDAYS, Schedule
     from generators.months import longest_month_hours
 
+    loaded, month = pricing.loaded, pricing.month
     team = loaded.manifest
     if team.schedule is not None or not (team.training or team.inference):
         return []
@@ -222,7 +235,7 @@ def _schedule(loaded: LoadedTeam, org_cap: float, catalog: PriceCatalog, month: 
     if too_long:
         return [Skipped("schedule", team.team, "team", f"training {', '.join(too_long)} plans more hours_per_month than the window allows ({longest:g})")]
     edits = [Edit(("schedule",), window)]
-    usd = saving(loaded, edits, org_cap, catalog, month)
+    usd = pricing.saving(edits)
     slots = len(busy)
     evidence = (Evidence("hours of the week its instances were billed in", f"{slots} of 168, on {', '.join(window['weekdays'])}, "
                          f"{min(h for _, h in busy):02d}:00-{max(h for _, h in busy) + 1:02d}:00 {timezone}",
