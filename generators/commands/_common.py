@@ -58,6 +58,16 @@ def add_only_argument(parser: argparse.ArgumentParser, what: str, help: str) -> 
     )
 
 
+def check_only_teams(only: list[str] | None, manifests: ManifestSet) -> None:
+    """--only names teams of the manifests: an unknown one is a usage error with a suggestion."""
+    from generators.errors import UsageError, did_you_mean
+
+    known = {loaded.manifest.team for loaded in manifests.teams}
+    unknown = [team for team in only or [] if team not in known]
+    if unknown:
+        raise UsageError(f"--only: no team named {', '.join(unknown)}{did_you_mean(unknown[0], known)}; known: {', '.join(sorted(known))}")
+
+
 def load_manifests(args: argparse.Namespace) -> ManifestSet:
     """The validated manifests PATH names; a ManifestError goes up to cli.main, the one place
     that prints problems and exits 1."""

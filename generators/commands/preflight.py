@@ -19,7 +19,7 @@ import shutil
 import sys
 import textwrap
 
-from generators.commands._common import add_manifest_arguments, add_only_argument, dump_json, load_manifests, use_colour
+from generators.commands._common import add_manifest_arguments, add_only_argument, check_only_teams, dump_json, load_manifests, use_colour
 
 NAME = "preflight"
 HELP = "check the live AWS account before the first deploy (quotas, offerings, networks, clusters, Config, state)"
@@ -65,16 +65,12 @@ def new_client(service: str, region: str):
 
 
 def run(args: argparse.Namespace) -> int:
-    from generators.errors import ToolError, UsageError, did_you_mean
+    from generators.errors import ToolError
     from generators.provision.preflight import Preflight
     from generators.provision.preflight_report import SCHEMA_VERSION
 
     manifests = load_manifests(args)
-    if args.only:
-        known = {loaded.manifest.team for loaded in manifests.teams}
-        unknown = [team for team in args.only if team not in known]
-        if unknown:
-            raise UsageError(f"--only: no team named {', '.join(unknown)}{did_you_mean(unknown[0], known)}; known: {', '.join(sorted(known))}")
+    check_only_teams(args.only, manifests)
     clients: dict[tuple[str, str], object] = {}
 
     def client(service: str, region: str):

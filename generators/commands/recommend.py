@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from generators.commands._common import add_billing_arguments, add_manifest_arguments, add_only_argument, billing_sources, dump_json
+from generators.commands._common import add_billing_arguments, add_manifest_arguments, add_only_argument, billing_sources, check_only_teams, dump_json
 from generators.formats import money
 from generators.safe_text import cap_markdown, cell, md_code, md_text
 
@@ -54,7 +54,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from generators.act.recommend import from_measured, write
-    from generators.errors import UsageError, did_you_mean
     from generators.manifest.loading import load_manifest_set
     from generators.months import Month
     from generators.plan.estimate import estimate
@@ -64,10 +63,7 @@ def run(args: argparse.Namespace) -> int:
     month = Month.parse(args.month) if args.month else Month.current()
     sources = billing_sources(args)
     manifests = load_manifest_set(args.paths)
-    known = {loaded.manifest.team for loaded in manifests.teams}
-    unknown = [team for team in args.only or [] if team not in known]
-    if unknown:
-        raise UsageError(f"--only: no team named {', '.join(unknown)}{did_you_mean(unknown[0], known)}; known: {', '.join(sorted(known))}")
+    check_only_teams(args.only, manifests)
     catalog = load_catalog(DEFAULT_PATH)
     measured = measure(manifests, month, estimate(manifests, catalog, month), sources, profile_tz=manifests.org.recommend.timezone)
     found = from_measured(manifests, catalog, month, measured, sources.prometheus is not None, set(args.only or []))

@@ -61,11 +61,12 @@ def run(args: argparse.Namespace) -> int:
         showback=spent.as_json() if spent else None, billing_sources=spent.sources if spent else [],
         recommendations=found.as_json() if found else None,
     )
-    write_atomically(Path(args.html), report.render(data))
+    tables = report.tables(data)
+    write_atomically(Path(args.html), report.render(data, tables))
     print(f"wrote {args.html}", file=sys.stderr)
     if args.csv:
         Path(args.csv).mkdir(parents=True, exist_ok=True)
-        for table in report.tables(data):
+        for table in tables:
             write_atomically(Path(args.csv) / f"{table.name}.csv", table.csv())
-        print(f"wrote {', '.join(f'{table.name}.csv' for table in report.tables(data))} to {args.csv}", file=sys.stderr)
+        print(f"wrote {', '.join(f'{table.name}.csv' for table in tables)} to {args.csv}", file=sys.stderr)
     return 0

@@ -288,12 +288,13 @@ def _leaks(est: Any, sb: dict[str, Any] | None) -> list[tuple[str, float]]:
     return leaks
 
 
-def render(data: ReportData) -> str:
+def render(data: ReportData, built: list[Table] | None = None) -> str:
+    """The page; `built` is `tables(data)` when the caller already has them (report --csv)."""
     est, sb = data.estimate, data.showback
     failing = [t.team for t in est.failing]
     verdict = (f"Estimate's budget gate failed ({data.gate} totals): {', '.join(failing)}" if failing
                else f"Estimate's budget gate passed ({data.gate} totals): every team within its budget and the org cap")
-    by_name = {table.name: table for table in tables(data)}
+    by_name = {table.name: table for table in (built if built is not None else tables(data))}
     sections = [
         f"<h1>GPU FinOps report, {_esc(data.month)}</h1>",
         f'<p class="verdict {"bad" if failing else "good"}">{_esc(verdict)}</p>',
