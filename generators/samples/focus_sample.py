@@ -13,7 +13,6 @@ plan's rate). Deterministic for a given seed.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import datetime as dt
 import hashlib
@@ -249,12 +248,9 @@ def write(out_dir: Path, data: list[tuple], fmt: str = "parquet") -> Path:
 def main(argv: list[str] | None = None) -> int:
     from generators.manifest.loading import load_manifest_set
     from generators.plan.pricing import DEFAULT_PATH, load_catalog
+    from generators.samples import sample_parser
 
-    parser = argparse.ArgumentParser(prog="python -m generators.samples.focus_sample",
-                                     description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("paths", nargs="*", default=["manifests"])
-    parser.add_argument("--month", required=True, metavar="YYYY-MM")
-    parser.add_argument("--out", required=True, metavar="DIR")
+    parser = sample_parser("python -m generators.samples.focus_sample", __doc__)
     parser.add_argument("--format", choices=["parquet", "csv"], default="parquet")
     args = parser.parse_args(argv)
     data = rows(load_manifest_set(args.paths), load_catalog(DEFAULT_PATH), Month.parse(args.month))

@@ -13,7 +13,6 @@ serves that TSDB on 127.0.0.1 (Debian's `prometheus` package provides both progr
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import shutil
 import socket
@@ -221,12 +220,9 @@ class Prometheus:
 def main(argv: list[str] | None = None) -> int:
     from generators.cli import main as cli
     from generators.manifest.loading import load_manifest_set
+    from generators.samples import sample_parser
 
-    parser = argparse.ArgumentParser(prog="python -m generators.samples.token_sample",
-                                     description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("paths", nargs="*", default=["manifests"])
-    parser.add_argument("--month", required=True, metavar="YYYY-MM")
-    parser.add_argument("--out", required=True, metavar="DIR")
+    parser = sample_parser("python -m generators.samples.token_sample", __doc__)
     parser.add_argument("--billing", metavar="SRC", help="then run showback on SRC with the tokens from this Prometheus")
     parser.add_argument("--report", metavar="FILE", help="with --billing, also write the HTML report with those tokens")
     args = parser.parse_args(argv)
