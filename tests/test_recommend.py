@@ -23,15 +23,17 @@ def run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "generators.cli", *args], cwd=REPO, capture_output=True, text=True, timeout=300)
 
 
-def planted(root: Path, org_changes: dict | None = None) -> tuple[Path, Path]:
+def planted(root: Path, org_changes: dict | None = None, delta_pool: dict | None = None) -> tuple[Path, Path]:
     """delta: a dev team serving on on-demand g5 nodes all month (the waste: spot is allowed and
-    observed 29-69% cheaper for g5), beside the shipped teams; billing generated for all."""
+    observed 29-69% cheaper for g5), beside the shipped teams; billing generated for all.
+    `delta_pool` changes its pool (node counts)."""
     delta = example("charlie")
     delta.update(team="delta", owner="ml-team-delta@example.com", region="us-east-1")
     delta.pop("schedule")
     delta.pop("training")
     delta["inference"][0].update(name="ranker", cluster="genai-shared", instance_types=["g5.xlarge", "g5.2xlarge"], market="on-demand",
                                  min_nodes=1, desired_nodes=2, max_nodes=4, model_id="ranker-v1")
+    delta["inference"][0].update(delta_pool or {})
     delta["tags"] = {"ModelID": "ranker-v1"}
     org = example("org")
     org.setdefault("recommend", {}).update(org_changes or {})

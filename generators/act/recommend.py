@@ -7,171 +7,89 @@ code), so the pull request's cost diff is exactly what was promised. A recommend
 where its evidence holds; a kind that needs what was not given (Prometheus) is listed in `skipped`
 with the reason, as is a saving under the org's `recommend.min_monthly_saving_usd`.
 
-Kinds built so far: `spot`, and `schedule` from the billing rows' hours (GPU busy share by hour
-from Prometheus is not read yet). The others of issue 25 are listed as skipped, saying so.
+From the billing data: `spot`, and `schedule` from the hours its instances were billed in. With
+Prometheus (generators/act/sizing.py): `pool-size`, `idle-training`, `gpu-fit` and `calibrate`,
+and `schedule` from the hours its GPUs were busy. `commitment` is not built (it needs a cited
+Savings Plan rate in the catalog) and is listed as skipped, saying so.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
+from generators.act import sizing
 from generators.act.edits import Edit, apply_all
-from generators.errors import ManifestError, format_path
-from generators.model import LoadedTeam, ManifestSet, OrgPolicy, TeamManifest
+from generators.act.items import Evidence, Kind, Pricing, Recommendation, Recommendations, Skipped
+from generators.errors import ManifestError
+from generators.model import ManifestSet, OrgPolicy
 from generators.months import Month
-from generators.plan.estimate import estimate_team
 from generators.plan.pricing import MissingPrice, PriceCatalog
+from generators.see.hourly import Measured
 from generators.yaml_source import FieldPath
 
-SCHEMA_VERSION = 1
-Kind = Literal["spot", "schedule", "pool-size", "idle-training", "gpu-fit", "commitment", "calibrate"]
 # The kinds that read GPU or token series: without --prometheus they are skipped, with the reason.
 NEEDS_PROMETHEUS: tuple[Kind, ...] = ("pool-size", "idle-training", "gpu-fit", "calibrate")
-NOT_BUILT: tuple[Kind, ...] = ("pool-size", "idle-training", "gpu-fit", "commitment", "calibrate")
+NOT_BUILT: tuple[Kind, ...] = ("commitment",)
 # A proposed schedule starts an hour before the first billed hour and stops an hour after the last.
 MARGIN_HOURS = 1
 
 
-@dataclass(frozen=True)
-class Evidence:
-    what: str
-    value: str
-    source: str
-
-    def as_json(self) -> dict[str, str]:
-        return {"what": self.what, "value": self.value, "source": self.source}
-
-
-@dataclass(frozen=True)
-class Recommendation:
-    kind: Kind
-    team: str
-    target: str  # inference/<name>, training/<name> or team
-    file: str
-    line: int
-    path: FieldPath
-    current: Any
-    proposed: Any
-    monthly_saving_usd: float
-    evidence: tuple[Evidence, ...]
-    writes: bool = True
-    note: str = ""
-
-    @property
-    def id(self) -> str:
-        return f"{self.kind}:{self.team}:{self.target}"
-
-    @property
-    def field(self) -> str:
-        return format_path(self.path)
-
-    def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "kind": self.kind, "team": self.team, "target": self.target, "file": self.file, "line": self.line,
-                "field": self.field, "current": self.current, "proposed": self.proposed,
-                "monthly_saving_usd": round(self.monthly_saving_usd, 2), "evidence": [e.as_json() for e in self.evidence],
-                "writes": self.writes, "note": self.note}
-
-
-@dataclass(frozen=True)
-class Skipped:
-    kind: Kind
-    team: str
-    target: str
-    reason: str
-
-    def as_json(self) -> dict[str, str]:
-        return {"kind": self.kind, "team": self.team, "target": self.target, "reason": self.reason}
-
-
-@dataclass
-class Recommendations:
-    month: str
-    items: list[Recommendation] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
-    # What `--write` saves: per team, the estimate before minus after all its written changes
-    # together (less than the sum of their savings when two touch the same capacity, e.g. spot
-    # and a schedule on one pool).
-    total_monthly_saving_usd: float = 0.0
-
-    def as_json(self) -> dict[str, Any]:
-        return {"schema_version": SCHEMA_VERSION, "month": self.month, "recommendations": [r.as_json() for r in self.items],
-                "skipped": [s.as_json() for s in self.skipped], "total_monthly_saving_usd": round(self.total_monthly_saving_usd, 2)}
-
-
-def edited(loaded: LoadedTeam, edits: list[Edit]) -> tuple[str, TeamManifest]:
-    """The team file's text with `edits` made, and the manifest it parses into (as loading does)."""
-    text = apply_all(Path(loaded.path).read_text(encoding="utf-8"), edits)
-    return text, TeamManifest.model_validate(yaml.safe_load(text))
-
-
-@dataclass
-class _Pricing:
-    """One team's expected estimate, priced once, and the saving of edits against it, by the
-    estimator `cost` uses (on the edited file, parsed as loading parses it)."""
-
-    loaded: LoadedTeam
-    org_cap: float
-    catalog: PriceCatalog
-    month: Month
-
-    def __post_init__(self) -> None:
-        self.before = estimate_team(self.loaded, self.org_cap, self.catalog, self.month)[0].total.expected
-
-    def saving(self, edits: list[Edit]) -> float:
-        _, manifest = edited(self.loaded, edits)
-        after, _ = estimate_team(self.loaded.model_copy(update={"manifest": manifest}), self.org_cap, self.catalog, self.month)
-        return self.before - after.total.expected
-
-
 def recommend(manifests: ManifestSet, catalog: PriceCatalog, month: Month, spend: dict[tuple[str, str], float], billing_rows: int,
-              prometheus: bool, only: set[str] | None = None, busy: dict[str, dict[tuple[int, int], int]] | None = None) -> Recommendations:
+              hourly: Measured | None, only: set[str] | None = None, busy: dict[str, dict[tuple[int, int], int]] | None = None) -> Recommendations:
     """Every recommendation for the teams of `manifests` (or `only` those), from the month's
-    spend per (model_id, team) in the billing data and, per team, the hours of the week its
-    instances were billed in (ISO weekday, hour, in org.yaml recommend.timezone)."""
+    spend per (model_id, team) in the billing data, per team the hours of the week its instances
+    were billed in (ISO weekday, hour, in org.yaml recommend.timezone), and, with Prometheus,
+    the hourly GPU and token figures of its pools and jobs."""
     found = Recommendations(str(month))
     org = manifests.org
+    minimum = org.recommend.min_monthly_saving_usd
+    timezone = org.recommend.timezone
     for loaded in manifests.teams:
         team = loaded.manifest
         if only and team.team not in only:
             continue
-        pricing = _Pricing(loaded, org.max_team_monthly_usd, catalog, month)
-        for item in _spot(pricing, month, spend, billing_rows, org):
-            _keep(found, item, org.recommend.min_monthly_saving_usd)
-        for item in _schedule(pricing, (busy or {}).get(team.team, {}), org.recommend.timezone):
-            _keep(found, item, org.recommend.min_monthly_saving_usd)
+        pricing = Pricing(loaded, org.max_team_monthly_usd, catalog, month)
+        items: list[Recommendation | Skipped] = list(_spot(pricing, month, spend, billing_rows, org))
+        if hourly is not None:
+            profile, source = sizing.busy_profile(hourly, team, timezone), f"{sizing.DCGM}, hours a GPU was {sizing.IDLE_SHARE:.0%} busy or more"
+        else:
+            profile, source = (busy or {}).get(team.team, {}), "billing export, hourly EffectiveCost of its instances"
+        items += _schedule(pricing, profile, timezone, source)
+        if hourly is not None:
+            items += [*sizing.pool_size(pricing, hourly, org), *sizing.idle_training(pricing, hourly), *sizing.gpu_fit(pricing, hourly, org),
+                      *sizing.calibrate(pricing, hourly)]
+        else:
+            found.skipped += [Skipped(kind, team.team, "team", "needs GPU or token series: pass --prometheus") for kind in NEEDS_PROMETHEUS]
+        for item in items:
+            _keep(found, item, minimum)
         written = [Edit(r.path, r.proposed) for r in found.items if r.team == team.team and r.writes]
         if written:
             found.total_monthly_saving_usd += pricing.saving(written)
-        for kind in NOT_BUILT:
-            reason = ("needs GPU or token series: pass --prometheus" if kind in NEEDS_PROMETHEUS and not prometheus
-                      else "not built yet (issue 25)")
-            found.skipped.append(Skipped(kind, team.team, "team", reason))
+        found.skipped += [Skipped(kind, team.team, "team", "not built yet: needs a cited Savings Plan rate in the catalog (issue 25)")
+                          for kind in NOT_BUILT]
     return found
 
 
-def from_measured(manifests: ManifestSet, catalog: PriceCatalog, month: Month, measured: Any, prometheus: bool,
+def from_measured(manifests: ManifestSet, catalog: PriceCatalog, month: Month, measured: Any, hourly: Measured | None,
                   only: set[str] | None = None) -> Recommendations:
     """The recommendations for a showback measured with the org's recommend.timezone profile
     (see/measure.measure(..., profile_tz=...)): what `recommend` and `report` show."""
     spend = {(m["model_id"], m["team"]): m["actual_usd"] for m in measured.models}
-    return recommend(manifests, catalog, month, spend, measured.rows, prometheus, only, measured.busy_hours)
+    return recommend(manifests, catalog, month, spend, measured.rows, hourly, only, measured.busy_hours)
 
 
 def _keep(found: Recommendations, item: Recommendation | Skipped, minimum: float) -> None:
     if isinstance(item, Skipped):
         found.skipped.append(item)
-    elif item.monthly_saving_usd < minimum or item.monthly_saving_usd <= 0:
+    elif item.for_saving and (item.monthly_saving_usd < minimum or item.monthly_saving_usd <= 0):
         found.skipped.append(Skipped(item.kind, item.team, item.target,
                                      f"saves ${item.monthly_saving_usd:,.2f} a month, under recommend.min_monthly_saving_usd (${minimum:,.2f})"))
     else:
         found.items.append(item)
 
 
-def _spot(pricing: _Pricing, month: Month, spend: dict[tuple[str, str], float], billing_rows: int,
+def _spot(pricing: Pricing, month: Month, spend: dict[tuple[str, str], float], billing_rows: int,
           org: OrgPolicy) -> list[Recommendation | Skipped]:
     """On-demand training jobs and pools to spot, where the org allows spot for the team's
     environment and every type's family has an observed spot discount in the catalog."""
@@ -209,7 +127,7 @@ def _spot(pricing: _Pricing, month: Month, spend: dict[tuple[str, str], float], 
     return out
 
 
-def _schedule(pricing: _Pricing, busy: dict[tuple[int, int], int], timezone: str) -> list[Recommendation | Skipped]:
+def _schedule(pricing: Pricing, busy: dict[tuple[int, int], int], timezone: str, source: str) -> list[Recommendation | Skipped]:
     """A non-prod team without a schedule: the weekdays its instances were billed on and the
     window from the first billed hour to the last, with a margin, so off-hours stops the rest."""
     from generators.model import WEEKDAYS, Schedule
@@ -222,7 +140,7 @@ def _schedule(pricing: _Pricing, busy: dict[tuple[int, int], int], timezone: str
     if team.environment == "prod":
         return [Skipped("schedule", team.team, "team", "a prod team: off-hours never stops prod capacity")]
     if not busy:
-        return [Skipped("schedule", team.team, "team", "no hourly instance rows of this team in the billing data")]
+        return [Skipped("schedule", team.team, "team", f"no busy hours of its instances in the data ({source})")]
     days = sorted({day for day, _ in busy})
     start = max(min(hour for _, hour in busy) - MARGIN_HOURS, 0)
     stop = max(hour for _, hour in busy) + 1 + MARGIN_HOURS
@@ -237,10 +155,10 @@ def _schedule(pricing: _Pricing, busy: dict[tuple[int, int], int], timezone: str
     edits = [Edit(("schedule",), window)]
     usd = pricing.saving(edits)
     slots = len(busy)
-    evidence = (Evidence("hours of the week its instances were billed in", f"{slots} of 168, on {', '.join(window['weekdays'])}, "
+    evidence = (Evidence("hours of the week its instances were busy in", f"{slots} of 168, on {', '.join(window['weekdays'])}, "
                          f"{min(h for _, h in busy):02d}:00-{max(h for _, h in busy) + 1:02d}:00 {timezone}",
-                         f"billing export, hourly EffectiveCost of Team={team.team} instances, {month}"),)
-    note = f"proposed window: the billed hours with {MARGIN_HOURS} h on each side; off-hours stops training and scales pools to zero outside it"
+                         f"{source}, Team={team.team}, {month}"),)
+    note = f"proposed window: the busy hours with {MARGIN_HOURS} h on each side; off-hours stops training and scales pools to zero outside it"
     line = len(Path(loaded.path).read_text(encoding="utf-8").splitlines()) + 1  # where --write adds it
     return [Recommendation("schedule", team.team, "team", loaded.path, line, ("schedule",), None, window, usd, evidence, note=note)]
 

@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     from generators.months import Month
     from generators.plan.estimate import estimate
     from generators.plan.pricing import DEFAULT_PATH, load_catalog
-    from generators.see.measure import measure
+    from generators.see.measure import hourly, measure
 
     month = Month.parse(args.month) if args.month else Month.current()
     sources = billing_sources(args)
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     check_only_teams(args.only, manifests)
     catalog = load_catalog(DEFAULT_PATH)
     measured = measure(manifests, month, estimate(manifests, catalog, month), sources, profile_tz=manifests.org.recommend.timezone)
-    found = from_measured(manifests, catalog, month, measured, sources.prometheus is not None, set(args.only or []))
+    found = from_measured(manifests, catalog, month, measured, hourly(manifests, month, sources), set(args.only or []))
     if args.write:
         written = write(manifests, found.items)
         print(f"wrote {len(written)} manifest{'s' if len(written) != 1 else ''}: {', '.join(written) or 'none'}", file=sys.stderr)
@@ -87,12 +87,17 @@ def _value(value) -> str:
     return "(none)" if value is None else json.dumps(value) if isinstance(value, (dict, list)) else str(value)
 
 
+def _saving(usd: float) -> str:
+    """A saving, or what a change made for capacity costs (a negative saving), said so."""
+    return f"{money(usd)}/month" if usd >= 0 else f"costs {money(-usd)}/month more"
+
+
 def to_table(found) -> str:
     out = [f"Recommendations for {found.month} (monthly savings: expected estimate before minus after)", ""]
     if not found.items:
         out.append("none")
     for r in found.items:
-        out.append(f"{cell(r.id, 80)}  {money(r.monthly_saving_usd)}/month")
+        out.append(f"{cell(r.id, 80)}  {_saving(r.monthly_saving_usd)}")
         out.append(f"  {cell(r.file, 120)}:{r.line}: {r.field}: {cell(_value(r.current))} -> {cell(_value(r.proposed), 120)}{'' if r.writes else ' (advice)'}")
         out += [f"  {cell(e.what, 60)}: {cell(e.value, 80)} ({cell(e.source, 120)})" for e in r.evidence]
         if r.note:
@@ -107,7 +112,7 @@ def to_markdown(found) -> str:
            f"Applying these saves **{money(found.total_monthly_saving_usd)} a month** (expected estimate before minus after, "
            "as `genai-finops cost` computes it).", ""]
     for r in found.items:
-        out += [f"#### {md_code(r.id, in_table=False)}: {money(r.monthly_saving_usd)}/month", "",
+        out += [f"#### {md_code(r.id, in_table=False)}: {_saving(r.monthly_saving_usd)}", "",
                 f"{md_code(f'{r.file}:{r.line}', in_table=False)} `{r.field}`: {md_code(_value(r.current), in_table=False)} → "
                 f"{md_code(_value(r.proposed), in_table=False)}{'' if r.writes else ' (advice, not written)'}", ""]
         out += [f"- {md_text(e.what)}: {md_text(e.value)} ({md_text(e.source)})" for e in r.evidence]

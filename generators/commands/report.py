@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from generators.plan.estimate import estimate
     from generators.plan.pricing import DEFAULT_PATH, load_catalog
     from generators.see import report
-    from generators.see.measure import measure
+    from generators.see.measure import hourly, measure
 
     month = Month.parse(args.month) if args.month else Month.current()
     sources = billing_sources(args)
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         from generators.act.recommend import from_measured
 
         spent = measure(manifests, month, est, sources, profile_tz=manifests.org.recommend.timezone)
-        found = from_measured(manifests, catalog, month, spent, sources.prometheus is not None)
+        found = from_measured(manifests, catalog, month, spent, hourly(manifests, month, sources))
     data = report.ReportData(
         month=str(month), generated=report.now(), prices=est.prices_path, gate=est.gate, estimate=est,
         showback=spent.as_json() if spent else None, billing_sources=spent.sources if spent else [],

@@ -18,6 +18,7 @@ from generators.see.metrics import GPU_UTIL_METRIC, METRIC_NAME
 if TYPE_CHECKING:
     from generators.model import ManifestSet
     from generators.plan.estimate import Estimate
+    from generators.see.hourly import Measured
     from generators.see.prometheus import Client
     from generators.see.showback import Showback
     from generators.see.tokens import Metrics
@@ -120,3 +121,14 @@ def leave_out(report: Showback, others: set[str]) -> None:
         spend = sum(u["actual_usd"] for u in left)
         report.notes.append(f"showing {', '.join(t.team for t in report.teams)} only: the spend of {len(left)} other team"
                             f"{'s' if len(left) != 1 else ''} of these manifests (${spend:,.2f}) is left out")
+
+
+def hourly(manifests: ManifestSet, month: Month, sources: Sources) -> Measured | None:
+    """With Prometheus, each pool's and job's hourly GPU and token figures (what `recommend`
+    sizes from: generators/see/hourly.py); None without it."""
+    if sources.prometheus is None:
+        return None
+    from generators.see.hourly import measure_hours
+
+    end = min(month.end, Month.now())
+    return measure_hours(sources.prometheus.client(), manifests, month, end, sources.prometheus.gpu_util_metric, sources.prometheus.metrics)
