@@ -4,8 +4,8 @@
 A plan gives, per hour of the month, a pool's nodes, busy GPUs, tokens per second and queued
 requests, or a job's GPU busy share (None: not running). The series are written as OpenMetrics
 (for `promtool tsdb create-blocks-from openmetrics`, as token_sample's are) with a sample every
-five minutes, placed mid-slot (2.5 min after each five-minute mark) so every hour holds exactly
-its own twelve samples whether Prometheus' range windows are closed or open on the left:
+`slot` seconds (five minutes by default; a divisor of the hour), placed mid-slot so every hour
+holds exactly its own samples whether Prometheus' range windows are closed or open on the left:
 - `kube_node_labels{node, label_team, label_app}` 1 for each node that runs that hour;
 - `DCGM_FI_DEV_GPU_UTIL{Hostname, gpu}`: the hour's busy GPUs spread evenly over its GPUs;
 - `DCGM_FI_DEV_FB_USED{Hostname, gpu}`: the plan's memory per node spread over its GPUs;
@@ -21,13 +21,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterator, Sequence
+from typing import IO, Callable, Iterator, Sequence
 
 from generators.months import Month
 from generators.see.metrics import FB_USED_METRIC, GENERATION_METRIC, GPU_UTIL_METRIC, MODEL_LABEL, NODE_LABELS_METRIC, PROMPT_METRIC, WAITING_METRIC
 
-SLOT = 300  # seconds between samples
-OFFSET = 150  # each sample sits mid-slot
+SLOT = 300  # seconds between samples, by default
 PROMPT_SHARE = 0.4
 COUNTER_START = 1_000_000.0
 
@@ -61,8 +60,10 @@ def _hours(month: Month) -> range:
     return range(int(month.start.timestamp()), int(month.end.timestamp()), 3600)
 
 
-def _slots(hour: int) -> Iterator[int]:
-    return (hour + OFFSET + k * SLOT for k in range(3600 // SLOT))
+def _slotter(slot: int) -> Callable[[int], Iterator[int]]:
+    if slot <= 0 or 3600 % slot or 3600 // slot < 2:
+        raise ValueError(f"slot {slot} s: expected a divisor of 3600 with at least two samples an hour (rate needs two)")
+    return lambda hour: (hour + slot // 2 + k * slot for k in range(3600 // slot))
 
 
 def _family(out: IO[str], metric: str, kind: str) -> None:
@@ -70,9 +71,10 @@ def _family(out: IO[str], metric: str, kind: str) -> None:
     out.write(f"# TYPE {metric.removesuffix('_total') if kind == 'counter' else metric} {kind}\n")
 
 
-def write(path: Path, month: Month, pools: Sequence[PoolPlan], jobs: Sequence[JobPlan] = ()) -> Path:
+def write(path: Path, month: Month, pools: Sequence[PoolPlan], jobs: Sequence[JobPlan] = (), slot: int = SLOT) -> Path:
     """The OpenMetrics file of every plan's series (one family after another, as the format needs)."""
     hours = list(_hours(month))
+    _slots = _slotter(slot)
     with open(path, "w", encoding="utf-8") as out:
         _family(out, NODE_LABELS_METRIC, "gauge")
         for plan in pools:
@@ -105,7 +107,7 @@ def write(path: Path, month: Month, pools: Sequence[PoolPlan], jobs: Sequence[Jo
                 labels = f'{MODEL_LABEL}="{plan.model_name}",pod="{plan.pool}-0"'
                 value = COUNTER_START
                 for h, hour in enumerate(hours):
-                    step = plan.tokens_per_second[h] * share * SLOT
+                    step = plan.tokens_per_second[h] * share * slot
                     for k, at in enumerate(_slots(hour)):
                         # The rise into an hour's first sample crosses the hour: the next hour's rate.
                         value += step if k or h else 0.0

@@ -37,6 +37,11 @@ STEP = dt.timedelta(minutes=5)
 PROMPT_SHARE = 0.4  # of the tokens a node handles, the share that is prompt
 # Prometheus deletes blocks older than its retention when it starts: keep everything.
 RETENTION = "100y"
+# promtool reads the whole input once per block it writes, so its default two-hour blocks make
+# a month's backfill 372 passes; blocks of up to a month make it a handful (promtool's hidden
+# --max-block-duration flag: prometheus/prometheus cmd/promtool/main.go, "Maximum duration
+# created blocks may span. Anything less than 2h is ignored.").
+MAX_BLOCK = "744h"
 INSTALL_HINT = "sudo apt-get install prometheus   (Debian's package provides prometheus and promtool)"
 
 
@@ -156,7 +161,8 @@ def require(program: str) -> str:
 def backfill(openmetrics: Path, tsdb: Path) -> None:
     tsdb.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(
-        [require("promtool"), "tsdb", "create-blocks-from", "openmetrics", str(openmetrics), str(tsdb)], capture_output=True, text=True
+        [require("promtool"), "tsdb", "create-blocks-from", "openmetrics", f"--max-block-duration={MAX_BLOCK}", str(openmetrics), str(tsdb)],
+        capture_output=True, text=True,
     )
     if done.returncode != 0:
         raise SystemExit(f"promtool could not backfill {openmetrics}: {done.stderr[-2000:]}")
