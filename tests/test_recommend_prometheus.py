@@ -162,3 +162,22 @@ def test_write_then_cost_is_lower_by_exactly_the_promise_and_validate_passes(wor
     assert run("validate", str(manifests)).returncode == 0
     markdown = run("recommend", str(world[0]), "--billing", str(billing), "--month", "2026-10", "--prometheus", url, "--format", "markdown")
     assert "pool-size:delta:inference/ranker:desired_nodes" in markdown.stdout and r"vllm:num\_requests\_waiting" in markdown.stdout
+
+
+def test_each_saving_priced_on_the_parsed_data_equals_the_edited_file(found, world):
+    """Pricing.saving makes an edit in the parsed data (fast); Pricing.written in the file's text,
+    parsed as loading does (what --write leaves). Each written recommendation, alone, both ways."""
+    import re
+
+    from generators.act.edits import Edit
+    from generators.act.items import Pricing
+
+    manifests = load_manifest_set([str(world[0])])
+    teams = {t.manifest.team: t for t in manifests.teams}
+    written = [r for r in found["recommendations"] if r["writes"]]
+    assert {r["kind"] for r in written} >= {"spot", "pool-size", "idle-training", "calibrate"}
+    for r in written:
+        path = tuple(int(part) if part.isdigit() else part for part in re.findall(r"[^.\[\]]+", r["field"]))
+        pricing = Pricing(teams[r["team"]], manifests.org.max_team_monthly_usd, load_catalog(), OCTOBER)
+        edit = [Edit(path, r["proposed"])]
+        assert pricing.saving(edit) == pytest.approx(pricing.written(edit), abs=1e-6), r["id"]

@@ -39,7 +39,11 @@ def _child(node: yaml.Node, part: str | int) -> yaml.Node | None:
 
 
 def node_at(text: str, path: FieldPath) -> yaml.Node | None:
-    node: yaml.Node | None = _compose(text)
+    return _walk(_compose(text), path)
+
+
+def _walk(root: yaml.Node, path: FieldPath) -> yaml.Node | None:
+    node: yaml.Node | None = root
     for part in path:
         if node is None:
             return None
@@ -76,13 +80,14 @@ class Edit:
     value: object
 
     def apply(self, text: str) -> str:
-        node = node_at(text, self.path)
+        root = _compose(text)
+        node = _walk(root, self.path)
         if node is not None:
             if not isinstance(node, yaml.ScalarNode) or isinstance(self.value, dict):
                 raise EditError(f"{_shown(self.path)} is not a single value; it cannot be replaced in place")
             start, end = node.start_mark.index, node.end_mark.index
             return text[:start] + scalar(self.value) + text[end:]
-        parent = node_at(text, self.path[:-1]) if self.path[:-1] else _compose(text)
+        parent = _walk(root, self.path[:-1])
         key = self.path[-1]
         if not isinstance(parent, yaml.MappingNode) or not isinstance(key, str):
             raise EditError(f"{_shown(self.path[:-1]) or 'the document'} is not a mapping a key can be added to")

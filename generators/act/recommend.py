@@ -65,7 +65,7 @@ def recommend(manifests: ManifestSet, catalog: PriceCatalog, month: Month, spend
             _keep(found, item, minimum)
         written = [Edit(r.path, r.proposed) for r in found.items if r.team == team.team and r.writes]
         if written:
-            found.total_monthly_saving_usd += pricing.saving(written)
+            found.total_monthly_saving_usd += pricing.written(written)
         found.skipped += [Skipped(kind, team.team, "team", "not built yet: needs a cited Savings Plan rate in the catalog (issue 25)")
                           for kind in NOT_BUILT]
     return found

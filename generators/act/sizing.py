@@ -21,6 +21,7 @@ pool size, idle training, GPU fit and calibration, and the busy hours a schedule
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from zoneinfo import ZoneInfo
 
@@ -28,6 +29,7 @@ from generators import catalog as accelerators
 from generators.act.edits import Edit
 from generators.act.items import Evidence, Pricing, Recommendation, Skipped
 from generators.model import OrgPolicy, TeamManifest
+from generators.model.org import patterns_allow
 from generators.plan.pricing import MissingPrice
 from generators.see.hourly import Measured, PoolHours
 from generators.yaml_source import FieldPath
@@ -59,6 +61,7 @@ def pool_size(pricing: Pricing, measured: Measured, org: OrgPolicy) -> Found:
     target = org.recommend.target_gpu_busy_percent / 100
     out: Found = []
     applied: list[Edit] = []
+    so_far = 0.0  # the saving of `applied`
     for index, pool in enumerate(team.inference):
         name = f"inference/{pool.name}"
         hours = measured.pools.get((team.team, pool.name))
@@ -93,9 +96,9 @@ def pool_size(pricing: Pricing, measured: Measured, org: OrgPolicy) -> Found:
             if proposed == current:
                 continue
             path: FieldPath = ("inference", index, leaf)
-            before = pricing.saving(applied) if applied else 0.0
             applied.append(Edit(path, proposed))
-            usd = pricing.saving(applied) - before
+            so_far, before = pricing.saving(applied), so_far
+            usd = so_far - before
             for_saving = leaf == "desired_nodes" and proposed < current
             out.append(Recommendation("pool-size", team.team, name, pricing.loaded.path, _line(pricing, path), path, current, proposed,
                                       usd, evidence, note=note, for_saving=for_saving))
@@ -145,9 +148,8 @@ def gpu_fit(pricing: Pricing, measured: Measured, org: OrgPolicy) -> Found:
         except MissingPrice as missing:
             out.append(Skipped("gpu-fit", team.team, name, str(missing)))
             continue
-        fits = sorted((price, kind.name) for kind in accelerators.INSTANCE_TYPES.values()
-                      if kind.kind is accelerators.NVIDIA and org.allows_instance_type(kind.name)
-                      and kind.devices * kind.accelerator_memory_mib >= peak * (1 + HEADROOM)
+        fits = sorted((price, kind.name) for kind in _nvidia_allowed(tuple(org.allowed_instance_types))
+                      if kind.devices * kind.accelerator_memory_mib >= peak * (1 + HEADROOM)
                       and (price := _price(pricing, team.region, kind.name)) is not None and price < cheapest_now)
         if not fits:
             continue
@@ -164,6 +166,12 @@ def gpu_fit(pricing: Pricing, measured: Measured, org: OrgPolicy) -> Found:
                                   types if section == "inference" else types[0], proposed, pricing.saving_of(changed), evidence, writes=False,
                                   note=f"advice: benchmark throughput on {choice} first; another GPU's tokens per second are not known"))
     return out
+
+
+@functools.lru_cache(maxsize=8)
+def _nvidia_allowed(patterns: tuple[str, ...]) -> tuple[accelerators.AcceleratedInstanceType, ...]:
+    """The catalog's NVIDIA types the org's allowed_instance_types patterns admit (once per org)."""
+    return tuple(kind for kind in accelerators.INSTANCE_TYPES.values() if kind.kind is accelerators.NVIDIA and patterns_allow(patterns, kind.name))
 
 
 def _price(pricing: Pricing, region: str, instance_type: str) -> float | None:
@@ -213,13 +221,20 @@ def calibrate(pricing: Pricing, measured: Measured) -> Found:
 def busy_profile(measured: Measured, team: TeamManifest, timezone: str) -> dict[tuple[int, int], int]:
     """(ISO weekday, hour) in `timezone` -> how many of the month's hours there had a pool or job
     of the team at IDLE_SHARE busy or more (the GPU series' version of the billing hour profile)."""
-    zone = ZoneInfo(timezone)
     out: dict[tuple[int, int], int] = {}
     busy_hours = [at for p in team.inference if (h := measured.pools.get((team.team, p.name)))
                   for at, gpus in h.busy_gpus.items() if gpus >= IDLE_SHARE]
     busy_hours += [at for j in team.training if (h2 := measured.jobs.get((team.team, j.name)))
                    for at, share in h2.busy_share.items() if share >= IDLE_SHARE]
     for at in set(busy_hours):
-        local = dt.datetime.fromtimestamp(at, zone)
-        out[(local.isoweekday(), local.hour)] = out.get((local.isoweekday(), local.hour), 0) + 1
+        slot = _week_slot(at, timezone)
+        out[slot] = out.get(slot, 0) + 1
     return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _week_slot(at: float, timezone: str) -> tuple[int, int]:
+    """(ISO weekday, hour) of the hour starting at `at`, in `timezone` (every team shares the
+    month's hours: each is converted once)."""
+    local = dt.datetime.fromtimestamp(at, ZoneInfo(timezone))
+    return local.isoweekday(), local.hour

@@ -58,15 +58,15 @@ def run(args: argparse.Namespace) -> int:
     from generators.months import Month
     from generators.plan.estimate import estimate
     from generators.plan.pricing import DEFAULT_PATH, load_catalog
-    from generators.see.measure import hourly, measure
+    from generators.see.measure import measure_and_hours
 
     month = Month.parse(args.month) if args.month else Month.current()
     sources = billing_sources(args)
     manifests = load_manifest_set(args.paths)
     check_only_teams(args.only, manifests)
     catalog = load_catalog(DEFAULT_PATH)
-    measured = measure(manifests, month, estimate(manifests, catalog, month), sources, profile_tz=manifests.org.recommend.timezone)
-    found = from_measured(manifests, catalog, month, measured, hourly(manifests, month, sources), set(args.only or []))
+    measured, hours = measure_and_hours(manifests, month, estimate(manifests, catalog, month), sources, profile_tz=manifests.org.recommend.timezone)
+    found = from_measured(manifests, catalog, month, measured, hours, set(args.only or []))
     if args.write:
         written = write(manifests, found.items)
         print(f"wrote {len(written)} manifest{'s' if len(written) != 1 else ''}: {', '.join(written) or 'none'}", file=sys.stderr)

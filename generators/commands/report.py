@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from generators.plan.estimate import estimate
     from generators.plan.pricing import DEFAULT_PATH, load_catalog
     from generators.see import report
-    from generators.see.measure import hourly, measure
+    from generators.see.measure import measure_and_hours
 
     month = Month.parse(args.month) if args.month else Month.current()
     sources = billing_sources(args)
@@ -54,8 +54,8 @@ def run(args: argparse.Namespace) -> int:
     if sources.billing or sources.engine == "athena":
         from generators.act.recommend import from_measured
 
-        spent = measure(manifests, month, est, sources, profile_tz=manifests.org.recommend.timezone)
-        found = from_measured(manifests, catalog, month, spent, hourly(manifests, month, sources))
+        spent, hours = measure_and_hours(manifests, month, est, sources, profile_tz=manifests.org.recommend.timezone)
+        found = from_measured(manifests, catalog, month, spent, hours)
     data = report.ReportData(
         month=str(month), generated=report.now(), prices=est.prices_path, gate=est.gate, estimate=est,
         showback=spent.as_json() if spent else None, billing_sources=spent.sources if spent else [],

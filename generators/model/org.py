@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Literal, Sequence, get_args
 
 from pydantic import Field, StringConstraints, model_validator
 
@@ -12,6 +12,11 @@ from generators.model.fields import (
     StrictModel,
 )
 from policies.gfo_facts import glob_match
+
+
+def patterns_allow(patterns: Sequence[str], instance_type: str) -> bool:
+    """Whether any of org.yaml's allowed_instance_types glob patterns admits `instance_type`."""
+    return any(glob_match(pattern, instance_type) for pattern in patterns)
 
 
 class ProdRules(StrictModel):
@@ -138,7 +143,7 @@ class OrgPolicy(StrictModel):
     recommend: Recommend = Field(default_factory=Recommend)
 
     def allows_instance_type(self, instance_type: str) -> bool:
-        return any(glob_match(pattern, instance_type) for pattern in self.allowed_instance_types)
+        return patterns_allow(self.allowed_instance_types, instance_type)
 
     def allows_spot(self, environment: str, section: Literal["training", "inference"]) -> bool:
         """Whether a team of `environment` may run `section` (training or inference) on spot:

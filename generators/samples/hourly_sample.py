@@ -11,7 +11,8 @@ holds exactly its own samples whether Prometheus' range windows are closed or op
 - `DCGM_FI_DEV_FB_USED{Hostname, gpu}`: the plan's memory per node spread over its GPUs;
 - `vllm:prompt_tokens_total` / `vllm:generation_tokens_total{model_name, pod}`: counters that
   rise at the hour's tokens per second (PROMPT_SHARE of them prompt), from a large start so
-  rate()'s extrapolation is never clipped at zero;
+  rate()'s extrapolation is never clipped at zero, starting an hour before the month (a server
+  that ran before it);
 - `vllm:num_requests_waiting{model_name}`;
 - training: `DCGM_FI_DEV_GPU_UTIL{Hostname, gpu, team, ec2_name}` and FB used, per instance.
 Lines are streamed to the file, so a benchmark's millions of samples never sit in memory.
@@ -106,10 +107,12 @@ def write(path: Path, month: Month, pools: Sequence[PoolPlan], jobs: Sequence[Jo
             for plan in pools:
                 labels = f'{MODEL_LABEL}="{plan.model_name}",pod="{plan.pool}-0"'
                 value = COUNTER_START
-                for h, hour in enumerate(hours):
-                    step = plan.tokens_per_second[h] * share * slot
+                # The server ran before the month: its counters start an hour early, at the
+                # first hour's rate (so the month's first increase has its starting point).
+                for h, hour in enumerate([hours[0] - 3600, *hours]):
+                    step = plan.tokens_per_second[max(h - 1, 0)] * share * slot
                     for k, at in enumerate(_slots(hour)):
-                        # The rise into an hour's first sample crosses the hour: the next hour's rate.
+                        # The rise into an hour's first sample crosses the hour: the hour's rate.
                         value += step if k or h else 0.0
                         out.write(f"{metric}{{{labels}}} {value!r} {at}\n")
         _family(out, WAITING_METRIC, "gauge")

@@ -8,7 +8,7 @@ five minutes while the pool runs (inside the team's schedule, else all month), a
 serves that TSDB on 127.0.0.1 (Debian's `prometheus` package provides both programs).
 
     python -m generators.samples.token_sample manifests --month 2026-10 --out cdktf.out/tokens \\
-        --billing cdktf.out/billing --report cdktf.out/report.html   # backfill, serve, show back, report
+        --billing cdktf.out/billing --report cdktf.out/report.html --recommend   # backfill, serve, show back, report, recommend
 """
 
 from __future__ import annotations
@@ -91,6 +91,7 @@ class Gauge:
 
 GPU_SERVING_SWING = 10  # a serving GPU's busy percent swings this much either side of utilization_percent
 TRAINING_BUSY = (70, 100)  # a training GPU alternates between these busy percents
+SERVING_MEMORY_SHARE = 0.4  # of each serving GPU's memory, what its model and cache take (DCGM_FI_DEV_FB_USED)
 
 
 def gpu_series_for(manifests: ManifestSet, month: Month) -> list[Gauge]:
@@ -98,7 +99,8 @@ def gpu_series_for(manifests: ManifestSet, month: Month) -> list[Gauge]:
     generators/samples/focus_sample.py bills them: pools at desired_nodes of their first type in name
     order, inside the schedule; training for its hours_per_month, else the schedule, else all
     month), the kube_node_labels that tie a node to its pool, the team and ec2_name labels an
-    EC2 scrape gives training instances, and one GPU of a node no pool owns."""
+    EC2 scrape gives training instances, each pool GPU's memory used (SERVING_MEMORY_SHARE of
+    it), and one GPU of a node no pool owns."""
     steps = [month.start + index * STEP for index in range(int((month.end - month.start) / STEP))]
     out: list[Gauge] = []
 
@@ -112,7 +114,8 @@ def gpu_series_for(manifests: ManifestSet, month: Month) -> list[Gauge]:
         open_hours = set(running_hours)
         running = [at for at in steps if at.replace(minute=0) in open_hours]
         for pool_index, pool in enumerate(team.inference):
-            gpus = catalog.INSTANCE_TYPES[sorted(pool.instance_types)[0]].accelerators
+            kind = catalog.INSTANCE_TYPES[sorted(pool.instance_types)[0]]
+            gpus, memory = kind.accelerators, float(kind.accelerator_memory_mib)
             low, high = max(pool.utilization_percent - GPU_SERVING_SWING, 0), min(pool.utilization_percent + GPU_SERVING_SWING, 100)
             for node in range(pool.desired_nodes):
                 host = f"ip-10-{team_index}-{pool_index}-{node}.ec2.internal"
@@ -120,6 +123,8 @@ def gpu_series_for(manifests: ManifestSet, month: Month) -> list[Gauge]:
                                  tuple((at.timestamp(), 1.0) for at in running)))
                 for gpu in range(gpus):
                     out.append(util({"Hostname": host, "gpu": str(gpu)}, [(at, low if i % 2 else high) for i, at in enumerate(running)]))
+                    out.append(Gauge(metrics.FB_USED_METRIC, (("Hostname", host), ("gpu", str(gpu))),
+                                     tuple((at.timestamp(), memory * SERVING_MEMORY_SHARE) for at in running)))
         for job in team.training:
             job_hours = set(focus_sample.job_hours(job, running_hours))
             ran = [at for at in steps if at.replace(minute=0) in job_hours]
@@ -231,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = sample_parser("python -m generators.samples.token_sample", __doc__)
     parser.add_argument("--billing", metavar="SRC", help="then run showback on SRC with the tokens from this Prometheus")
     parser.add_argument("--report", metavar="FILE", help="with --billing, also write the HTML report with those tokens")
+    parser.add_argument("--recommend", action="store_true", help="with --billing, then run recommend with this Prometheus")
     args = parser.parse_args(argv)
     month = Month.parse(args.month)
     out = Path(args.out)
@@ -248,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
         code = cli(["showback", *common])
         if code == 0 and args.report:
             code = cli(["report", *common, "--html", args.report])
+        if code == 0 and args.recommend:
+            code = cli(["recommend", *common])
         return code
 
 

@@ -3,8 +3,10 @@
 From the same Prometheus as showback's GPU busy share and tokens (generators/see/gpu_idle.py
 says how a series is tied to its pool or job):
 - a pool's busy GPUs per hour: each GPU's mean `DCGM_FI_DEV_GPU_UTIL` over the hour / 100,
-  summed over the pool's GPUs (a pool of 2 GPUs at 50% and 100% is 1.5 busy GPUs);
-- its nodes per hour (the `kube_node_labels` series of its nodes that hour);
+  summed over the pool's GPUs (a pool of 2 GPUs at 50% and 100% is 1.5 busy GPUs): Prometheus
+  sums per node, and a node is the pool's its `kube_node_labels` name over the month (joined
+  here, not in PromQL: a join stepped over every hour costs Prometheus four times as much);
+- its nodes per hour (its nodes with GPU samples that hour);
 - the largest `vllm:num_requests_waiting` of its served model name that hour (queued requests);
 - its tokens per second that hour: the rate of the prompt and generation counters, summed;
 - a training job's mean GPU busy share per hour, over its instances' GPUs;
@@ -14,13 +16,14 @@ says how a series is tied to its pool or job):
 Prometheus aggregates: each figure is one range query stepped by the hour (values at t cover
 the hour before t: https://prometheus.io/docs/prometheus/latest/querying/api/#range-queries),
 or one instant query, so the requests are a fixed number (REQUESTS) whatever the teams, pools
-or GPUs, and only one number per unit and hour crosses the network.
+or GPUs, and one number per node (or model, or training instance) and hour crosses the network.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from generators import naming
@@ -32,7 +35,10 @@ from generators.see.tokens import Metrics
 
 HOUR = dt.timedelta(hours=1)
 # The range and instant queries `measure_hours` sends: it never sends more.
-REQUESTS = 8
+REQUESTS = 7
+INSTANT = ("node labels", "peak GPU memory")
+# Requests in flight at once.
+PARALLEL = 3
 
 Hours = dict[float, float]  # unix seconds of the hour's start -> value
 
@@ -68,19 +74,12 @@ class Measured:
     notes: list[str] = field(default_factory=list)
 
 
-def _node_owner() -> str:
-    """kube_node_labels with the node's name also as `Hostname`, one series per node and pool."""
-    return (f'max by (Hostname, label_team, label_app) (label_replace(max_over_time({NODE_LABELS_METRIC}[1h]), '
-            f'"Hostname", "$1", "node", "(.+)"))')
-
-
 def queries(gpu_util: str, tokens: Metrics, window: str) -> dict[str, str]:
     """The PromQL of each figure (window: the month, for the instant queries)."""
     label = tokens.model_label
     return {
-        "pool busy GPUs": f"sum by (label_team, label_app) (avg_over_time({gpu_util}[1h]) / 100 "
-                          f"* on (Hostname) group_left (label_team, label_app) {_node_owner()})",
-        "pool nodes": f"count by (label_team, label_app) ({_node_owner()})",
+        # Pool GPUs carry no ec2_name (training instances do): busy GPUs per node and hour.
+        "node busy GPUs": f'sum by (Hostname) (avg_over_time({gpu_util}{{ec2_name=""}}[1h]) / 100)',
         "queued requests": f"max by ({label}) (max_over_time({WAITING_METRIC}[1h]))",
         "prompt tokens per second": f"sum by ({label}) (rate({tokens.prompt}[1h]))",
         "generation tokens per second": f"sum by ({label}) (rate({tokens.generation}[1h]))",
@@ -92,18 +91,12 @@ def queries(gpu_util: str, tokens: Metrics, window: str) -> dict[str, str]:
 
 def measure_hours(client: Client, manifests: ManifestSet, month: Month, end: dt.datetime | None = None,
                   gpu_util: str = GPU_UTIL_METRIC, tokens: Metrics = Metrics()) -> Measured:
-    """Every pool's and job's hourly figures over the month (up to `end` for a month in progress)."""
+    """Every pool's and job's hourly figures over the month (up to `end` for a month in progress).
+    The queries go out PARALLEL at a time: Prometheus answers each on its own core while the
+    answers before are read."""
     end = min(end or month.end, month.end)
     window = f"{math.ceil((end - month.start).total_seconds())}s"
     promql = queries(gpu_util, tokens, window)
-    pools = {(t.manifest.team, p.name): PoolHours(t.manifest.team, p.name) for t in manifests.teams for p in t.manifest.inference}
-    jobs = {(t.manifest.team, j.name): JobHours(t.manifest.team, j.name) for t in manifests.teams for j in t.manifest.training}
-    served: dict[str, list[PoolHours]] = {}
-    for loaded in manifests.teams:
-        for pool in loaded.manifest.inference:
-            served.setdefault(pool.served_model_name or pool.model_id, []).append(pools[(loaded.manifest.team, pool.name)])
-    instances = {(t.manifest.team, naming.training_instance(t.manifest.team, j.name, i)): (t.manifest.team, j.name)
-                 for t in manifests.teams for j in t.manifest.training for i in range(j.count)}
     before = client.requests
 
     def hourly(what: str) -> list[tuple[dict[str, str], Hours]]:
@@ -117,36 +110,53 @@ def measure_hours(client: Client, manifests: ManifestSet, month: Month, end: dt.
             out.append((labels, {at - HOUR.total_seconds(): value for at, value in samples}))
         return out
 
-    def pool_of(labels: dict[str, str]) -> PoolHours | None:
-        return pools.get((labels.get("label_team", ""), labels.get("label_app", "")))
+    def instant(what: str) -> list[tuple[dict[str, str], Hours]]:
+        return [(labels, {0.0: value}) for labels, value in client.instant(promql[what], end, what)]
 
-    for attribute, what in (("busy_gpus", "pool busy GPUs"), ("nodes", "pool nodes")):
-        for labels, hours in hourly(what):
-            if (found := pool_of(labels)) is not None:
-                setattr(found, attribute, hours)
-    for labels, hours in hourly("queued requests"):
-        for unit_hours in served.get(labels.get(tokens.model_label, ""), []):
-            unit_hours.waiting = hours
+    with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
+        answers = dict(zip(promql, pool.map(lambda what: instant(what) if what in INSTANT else hourly(what), promql)))
+    measured = Measured(month, {}, {}, promql, client.requests - before, list(client.notes))
+    _attribute(measured, manifests, answers, tokens.model_label)
+    return measured
+
+
+def _attribute(measured: Measured, manifests: ManifestSet, answers: dict[str, list[tuple[dict[str, str], Hours]]], model_label: str) -> None:
+    """Each answer's series to its pool or job (generators/see/gpu_idle.py: a node is a pool's
+    when kube_node_labels gives it that pool's team and app labels over the month)."""
+    pools, jobs = measured.pools, measured.jobs
+    pools.update({(t.manifest.team, p.name): PoolHours(t.manifest.team, p.name) for t in manifests.teams for p in t.manifest.inference})
+    jobs.update({(t.manifest.team, j.name): JobHours(t.manifest.team, j.name) for t in manifests.teams for j in t.manifest.training})
+    served: dict[str, list[PoolHours]] = {}
+    for loaded in manifests.teams:
+        for pool in loaded.manifest.inference:
+            served.setdefault(pool.served_model_name or pool.model_id, []).append(pools[(loaded.manifest.team, pool.name)])
+    instances = {(t.manifest.team, naming.training_instance(t.manifest.team, j.name, i)): (t.manifest.team, j.name)
+                 for t in manifests.teams for j in t.manifest.training for i in range(j.count)}
+    nodes = {labels.get("node"): pools.get((labels.get("label_team", ""), labels.get("label_app", "")))
+             for labels, _ in answers["node labels"]}
+    for labels, hours in answers["node busy GPUs"]:
+        if (owner := nodes.get(labels.get("Hostname"))) is not None:
+            for at, busy in hours.items():
+                owner.busy_gpus[at] = owner.busy_gpus.get(at, 0.0) + busy
+                owner.nodes[at] = owner.nodes.get(at, 0) + 1
+    for labels, hours in answers["queued requests"]:
+        for unit in served.get(labels.get(model_label, ""), []):
+            unit.waiting = hours
     for what in ("prompt tokens per second", "generation tokens per second"):
-        for labels, hours in hourly(what):
-            for unit_hours in served.get(labels.get(tokens.model_label, ""), []):
+        for labels, hours in answers[what]:
+            for unit in served.get(labels.get(model_label, ""), []):
                 for at, value in hours.items():
-                    unit_hours.tokens_per_second[at] = unit_hours.tokens_per_second.get(at, 0.0) + value
+                    unit.tokens_per_second[at] = unit.tokens_per_second.get(at, 0.0) + value
     instance_hours: dict[tuple[str, str], list[Hours]] = {}
-    for labels, hours in hourly("training busy share"):
-        owner = instances.get((labels.get("team", ""), labels.get("ec2_name", "")))
-        if owner is not None:
-            instance_hours.setdefault(owner, []).append(hours)
-    for owner, series in instance_hours.items():
+    for labels, hours in answers["training busy share"]:
+        if (job := instances.get((labels.get("team", ""), labels.get("ec2_name", "")))) is not None:
+            instance_hours.setdefault(job, []).append(hours)
+    for job, series in instance_hours.items():
         stamps = sorted({at for hours in series for at in hours})
-        jobs[owner].busy_share = {at: sum(h[at] for h in series if at in h) / sum(1 for h in series if at in h) for at in stamps}
-    nodes: dict[str | None, PoolHours | JobHours | None] = {labels.get("node"): pools.get((labels.get("label_team", ""), labels.get("label_app", "")))
-             for labels, _ in client.instant(promql["node labels"], end, "node labels")}
-    for labels, mib in client.instant(promql["peak GPU memory"], end, "peak GPU memory"):
-        unit: PoolHours | JobHours | None = nodes.get(labels.get("Hostname"))
-        if unit is None and (owner := instances.get((labels.get("team", ""), labels.get("ec2_name", "")))) is not None:
-            unit = jobs[owner]
-        if unit is not None:
-            unit.peak_memory_mib = max(unit.peak_memory_mib or 0.0, mib)
-    return Measured(month, pools, jobs, promql, client.requests - before, list(client.notes))
-
+        jobs[job].busy_share = {at: sum(h[at] for h in series if at in h) / sum(1 for h in series if at in h) for at in stamps}
+    for labels, peak in answers["peak GPU memory"]:
+        holder: PoolHours | JobHours | None = nodes.get(labels.get("Hostname"))
+        if holder is None and (job := instances.get((labels.get("team", ""), labels.get("ec2_name", "")))) is not None:
+            holder = jobs[job]
+        if holder is not None:
+            holder.peak_memory_mib = max(holder.peak_memory_mib or 0.0, peak[0.0])

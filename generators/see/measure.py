@@ -132,3 +132,23 @@ def hourly(manifests: ManifestSet, month: Month, sources: Sources) -> Measured |
 
     end = min(month.end, Month.now())
     return measure_hours(sources.prometheus.client(), manifests, month, end, sources.prometheus.gpu_util_metric, sources.prometheus.metrics)
+
+
+def measure_and_hours(manifests: ManifestSet, month: Month, estimate: Estimate, sources: Sources,
+                      profile_tz: str | None = None) -> tuple[Showback, Measured | None]:
+    """`measure` and `hourly` together (what recommend and report need): the hourly queries go
+    out on a thread of their own while the billing query runs (DuckDB and Prometheus work
+    outside Python's lock, so the two overlap instead of adding up). Either one's error is raised."""
+    if sources.prometheus is None:
+        return measure(manifests, month, estimate, sources, profile_tz), None
+    from concurrent.futures import ThreadPoolExecutor
+
+    sources.prometheus.client()  # a bad URL or metric name is a usage error before any work
+    with ThreadPoolExecutor(max_workers=1) as background:
+        hours = background.submit(hourly, manifests, month, sources)
+        try:
+            report = measure(manifests, month, estimate, sources, profile_tz)
+        except BaseException:
+            hours.cancel()
+            raise
+        return report, hours.result()

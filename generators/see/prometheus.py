@@ -19,6 +19,7 @@ import datetime as dt
 import json
 import math
 import re
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -54,6 +55,25 @@ def _value(raw: Any, what: str, counter: bool = False) -> float:
     if counter and number < 0:
         raise Malformed(f"{what} is {number:g}: a counter is never negative")
     return number
+
+
+def _points(values: list, counter: bool) -> list[tuple[float, float]]:
+    """[time, value] pairs as numbers. The common case (a number and a string that parses to a
+    finite number) takes one comprehension: a month of hourly points for thousands of series is
+    millions of them. Anything else is checked point by point, to say what is wrong."""
+    try:
+        samples = [(float(at), float(value)) for at, value in values]
+        if all(math.isfinite(at) and math.isfinite(value) and (not counter or value >= 0) for at, value in samples) and all(
+                type(at) in (int, float) and type(value) is str for at, value in values):
+            return samples
+    except (TypeError, ValueError):
+        pass
+    out = []
+    for point in values:
+        if not isinstance(point, list) or len(point) != 2:
+            raise Malformed("a sample that is not [time, value]")
+        out.append((_value(point[0], "a sample's time"), _value(point[1], "a sample", counter)))
+    return out
 
 
 def _labels(series: Any) -> dict[str, str]:
@@ -108,6 +128,7 @@ class Client:
             self.sigv4_region = amp.group(1)
         self.shown = message(urllib.parse.urlunsplit((parts.scheme, parts.hostname + (f":{parts.port}" if parts.port else ""), parts.path, "", "")), 160)
         self._opener = urllib.request.build_opener(_SameOrigin(self.origin))
+        self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ transport
 
@@ -135,7 +156,8 @@ class Client:
         never the body, but for Prometheus' own error text)."""
         address = self.url.rstrip("/") + path + "?" + urllib.parse.urlencode(params)
         deadline = time.monotonic() + self.deadline_seconds
-        self.requests += 1
+        with self._lock:  # requests may go out from several threads (see/hourly.py)
+            self.requests += 1
         status, body = None, b""
         try:
             with self._opener.open(self._request(address), timeout=self.deadline_seconds) as response:
@@ -236,12 +258,7 @@ class Client:
                 values = series.get("values")
                 if not isinstance(values, list):
                     raise Malformed("no list of samples")
-                samples = []
-                for point in values:
-                    if not isinstance(point, list) or len(point) != 2:
-                        raise Malformed("a sample that is not [time, value]")
-                    samples.append((_value(point[0], "a sample's time"), _value(point[1], "a sample", counter)))
-                out.append((labels, samples))
+                out.append((labels, _points(values, counter)))
             except Malformed as bad:
                 self.note(what, labels, str(bad))
         return out
