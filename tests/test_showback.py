@@ -286,11 +286,14 @@ def test_athena_engine_gives_what_duckdb_gives_through_the_real_client_path(mani
     org = manifests.org.model_copy(update={"billing": billing})
     with_billing = manifests.model_copy(update={"org": org})
 
-    via_athena = showback(with_billing, [], OCTOBER, athena_client=athena).as_json()
-    via_duckdb = showback(manifests, [str(parquet)], OCTOBER).as_json()
+    athena_report = showback(with_billing, [], OCTOBER, athena_client=athena, profile_tz="Europe/Berlin")
+    duckdb_report = showback(manifests, [str(parquet)], OCTOBER, profile_tz="Europe/Berlin")
+    via_athena, via_duckdb = athena_report.as_json(), duckdb_report.as_json()
 
     assert via_athena["sources"] == ["athena:cur.focus"]
     assert via_athena | {"sources": None} == via_duckdb | {"sources": None}
+    # recommend's schedules rest on the hours of the week each team's instances were billed in
+    assert athena_report.busy_hours and athena_report.busy_hours == duckdb_report.busy_hours
     (execution,) = athena.list_query_executions(WorkGroup="finops")["QueryExecutionIds"]
     sent = athena.get_query_execution(QueryExecutionId=execution)["QueryExecution"]
     assert sent["Query"].startswith("SELECT COALESCE(ELEMENT_AT(Tags, 'user:Team')") and sent["QueryExecutionContext"]["Database"] == "cur"

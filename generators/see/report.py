@@ -256,7 +256,8 @@ def tables(data: ReportData) -> list[Table]:
     if recs and recs["recommendations"]:
         found.append(Table("recommendations", ("Change", "Where", "Current", "Proposed", "Saving per month"),
                            ("text", "text", "text", "text", "usd"),
-                           tuple((r["id"], f"{r['file']}:{r['line']} {r['field']}", _plain(r["current"]), _plain(r["proposed"]),
+                           tuple((r["id"] + ("" if r["writes"] else " (advice, not in the total)"), f"{r['file']}:{r['line']} {r['field']}",
+                                  _plain(r["current"]), _plain(r["proposed"]),
                                   r["monthly_saving_usd"]) for r in recs["recommendations"]),
                            total=("Together (what recommend --write saves)", "", "", "", recs["total_monthly_saving_usd"])))
     untagged = [r for r in (sb or {}).get("untagged_resources", []) if r["actual_usd"] > 0]
