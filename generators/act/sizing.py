@@ -13,9 +13,10 @@ pool size, idle training, GPU fit and calibration, and the busy hours a schedule
   `hours_per_month` = the hours it was busy.
 - gpu-fit (advice, never written): the cheapest NVIDIA type the org allows and the catalog prices
   in the region whose memory holds the unit's measured peak with HEADROOM, where cheaper.
-- calibrate: `tokens_per_second_per_node` = the busiest hour's tokens per second per node;
-  `utilization_percent` = the month's tokens over what the node-hours would serve at that peak.
-  No saving: it makes the estimated $ per million tokens the measured one.
+- calibrate: `utilization_percent` = the month's tokens over what its node-hours serve at the
+  declared `tokens_per_second_per_node`; where a node served more than that in an hour (or none
+  is declared), `tokens_per_second_per_node` = that busiest hour's per node, and the share is of
+  it. No saving: it makes the estimated $ per million tokens the measured one.
 """
 
 from __future__ import annotations
@@ -91,7 +92,9 @@ def pool_size(pricing: Pricing, measured: Measured, org: OrgPolicy) -> Found:
                     "not a saving; raising it raises the estimate's high"),
                    ("min_nodes", pool.min_nodes, new_min, "the quietest hour needed fewer nodes: the floor the autoscaler keeps "
                     "comes down (the estimate's low)"),
-                   ("desired_nodes", pool.desired_nodes, new_desired, "the mean hour's need: the estimate's expected nodes")]
+                   ("desired_nodes", pool.desired_nodes, new_desired, "the mean hour's need: the estimate's expected nodes" + (
+                       "; it needed more than planned, so the estimate was too low (a cost, not a saving)"
+                       if new_desired > pool.desired_nodes else ""))]
         for leaf, current, proposed, note in changes:
             if proposed == current:
                 continue
@@ -193,28 +196,37 @@ def calibrate(pricing: Pricing, measured: Measured) -> Found:
     for index, pool in enumerate(team.inference):
         name = f"inference/{pool.name}"
         hours = measured.pools.get((team.team, pool.name))
-        ran = {at: n for at, n in (hours.nodes.items() if hours else ()) if n > 0 and at in hours.tokens_per_second} if hours else {}
+        ran = {at: n for at, n in hours.nodes.items() if n > 0 and at in hours.tokens_per_second} if hours else {}
         if hours is None or not ran or not any(hours.tokens_per_second[at] > 0 for at in ran):
             out.append(Skipped("calibrate", team.team, name, f"no token counters and node series of it in {measured.month}"))
             continue
         per_node = {at: hours.tokens_per_second[at] / n for at, n in ran.items()}
         peak_at = max(per_node, key=lambda at: per_node[at])
         peak = per_node[peak_at]
+        # Capacity: the declared full-load throughput, unless a node served more than that in an
+        # hour (then the declaration is too low) or there is none (then the busiest hour's is
+        # all that is known).
+        declared = pool.tokens_per_second_per_node
+        capacity = peak if declared is None or peak > declared else declared
         served = sum(hours.tokens_per_second[at] for at in ran) * 3600
         node_hours = sum(ran.values())
-        utilization = min(max(round(served / (node_hours * 3600 * peak) * 100), 1), 100)
+        utilization = min(max(round(served / (node_hours * 3600 * capacity) * 100), 1), 100)
         evidence = (Evidence("busiest hour's tokens per second per node", f"{peak:,.0f} at {_when(peak_at)}",
                              "Prometheus, rate of the prompt and generation token counters"),
                     Evidence("tokens served, node-hours", f"{served:,.0f} tokens, {node_hours:g} node-hours",
-                             "token counters' rate per hour; kube_node_labels of its nodes"))
-        for leaf, current, proposed in (("tokens_per_second_per_node", pool.tokens_per_second_per_node, round(peak)),
-                                        ("utilization_percent", pool.utilization_percent, utilization)):
+                             "token counters' rate per hour; its nodes' GPU series"))
+        changes: list[tuple[str, float | None, float, str]] = [("utilization_percent", pool.utilization_percent, utilization,
+                    f"the month's tokens over what its node-hours serve at {capacity:,.0f} tokens per second per node; "
+                    "no saving: the estimated $ per million tokens becomes the measured one")]
+        if capacity != declared:
+            changes.insert(0, ("tokens_per_second_per_node", declared, round(capacity),
+                               "the busiest hour's throughput per node (a floor: no hour may have run at full load); no saving"))
+        for leaf, current, proposed, note in changes:
             if current == proposed:
                 continue
             path: FieldPath = ("inference", index, leaf)
             out.append(Recommendation("calibrate", team.team, name, pricing.loaded.path, _line(pricing, path), path, current, proposed,
-                                      pricing.saving([Edit(path, proposed)]), evidence, for_saving=False,
-                                      note="no saving: the estimated $ per million tokens becomes the measured one"))
+                                      pricing.saving([Edit(path, proposed)]), evidence, for_saving=False, note=note))
     return out
 
 
