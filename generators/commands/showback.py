@@ -53,6 +53,8 @@ examples:
   genai-finops showback manifests --billing s3://acme-cur/focus --format markdown
   genai-finops showback --billing focus.parquet --format json
   genai-finops showback --engine athena --month 2026-10     org.yaml billing.athena_table
+  genai-finops showback --billing exports/focus --months 2026-08..2026-10     trend, forecast, anomalies
+  genai-finops showback --billing exports/focus --last 3 --format json
 
 exit codes: 0 ok, 1 invalid manifests or billing data (missing FOCUS columns, a bad value named
 by file and row, the same rows in two files, no rows for the month, an unreadable bucket or
@@ -63,17 +65,29 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_manifest_arguments(parser)
     add_billing_arguments(parser)
     parser.add_argument("--format", choices=["table", "json", "markdown"], default="table", help="table (default), json or markdown")
+    over = parser.add_argument_group("over time (the JSON keys: generators/commands/_over_time.py)")
+    over.add_argument("--months", metavar="FROM..TO", help="spend by month from FROM to TO (YYYY-MM..YYYY-MM), with daily series, "
+                      "the forecast of a month in progress and anomalies")
+    over.add_argument("--last", type=int, metavar="N", help="the same for the last N months, ending with --month (default: this month)")
 
 
 def run(args: argparse.Namespace) -> int:
+    from generators.commands import _over_time
     from generators.manifest.loading import load_manifest_set, teams_beside
     from generators.months import Month
     from generators.plan.estimate import estimate
     from generators.plan.pricing import DEFAULT_PATH, load_catalog
     from generators.see.measure import leave_out, measure
 
-    month = Month.parse(args.month) if args.month else Month.current()
+    months = _over_time.months_of(args)
     sources = billing_sources(args)
+    if months is not None:
+        from generators.see.measure import measure_over_time
+
+        doc = measure_over_time(load_manifest_set(args.paths), months, sources).as_json()
+        print(dump_json(doc) if args.format == "json" else _over_time.to_markdown(doc) if args.format == "markdown" else _over_time.to_table(doc))
+        return 0
+    month = Month.parse(args.month) if args.month else Month.current()
     manifests = load_manifest_set(args.paths)
     report = measure(manifests, month, estimate(manifests, load_catalog(DEFAULT_PATH), month), sources)
     leave_out(report, teams_beside(args.paths))

@@ -100,6 +100,15 @@ class Recommend(StrictModel):
     timezone: NonEmpty = Field(default="UTC", description="IANA time zone of the schedules recommend proposes.")
 
 
+class Anomalies(StrictModel):
+    """When a day's spend is an anomaly (showback over time) and whether governance watches for them."""
+
+    alert_threshold_usd: float = Field(
+        default=100, ge=0, description="A day's spend above the team's baseline by at least this is an anomaly (the minimum dollar impact)."
+    )
+    create_monitors: bool = Field(default=False, description="Governance: AWS Cost Anomaly Detection monitors per team.")
+
+
 class Billing(StrictModel):
     """Where showback reads actual spend: the FOCUS export of AWS Data Exports."""
 
@@ -141,6 +150,7 @@ class OrgPolicy(StrictModel):
         default="expected", description="What `cost --fail-on-budget` compares with the budget by default: expected or high."
     )
     recommend: Recommend = Field(default_factory=Recommend)
+    anomalies: Anomalies = Field(default_factory=Anomalies)
 
     def allows_instance_type(self, instance_type: str) -> bool:
         return patterns_allow(self.allowed_instance_types, instance_type)

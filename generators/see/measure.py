@@ -5,10 +5,11 @@ Athena) against the estimate, and, with a Prometheus, the tokens served and the 
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Iterator, Literal
 
 from generators.errors import UsageError
 from generators.months import Month
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from generators.model import ManifestSet
     from generators.plan.estimate import Estimate
     from generators.see.hourly import Measured
+    from generators.see.over_time import OverTime
     from generators.see.prometheus import Client
     from generators.see.showback import Showback
     from generators.see.tokens import Metrics
@@ -92,10 +94,18 @@ def estimated_per_model(estimate: Estimate) -> dict[tuple[str, str], float]:
 def local_showback(billing: tuple[str, ...], manifests: ManifestSet, month: Month, estimates: dict[str, float],
                    profile_tz: str | None = None) -> Showback:
     from generators.see import showback
+
+    with _local(billing) as (sources, labels):
+        return showback.showback(manifests, sources, month, estimates, labels=labels, profile_tz=profile_tz)
+
+
+@contextlib.contextmanager
+def _local(billing: tuple[str, ...]) -> Iterator[tuple[list[str], dict[Path, str]]]:
+    """The billing sources as local paths: s3:// prefixes downloaded into a private directory
+    (mkdtemp: mode 0700) that is removed whatever happens, their objects saved under names of our
+    own, never under their keys; with the s3:// address of each downloaded file, for messages."""
     from generators.see.billing_sources import download_s3
 
-    # A private directory (mkdtemp: mode 0700) that is removed whatever happens; downloaded
-    # objects are saved in it under names of our own, never under their keys.
     with tempfile.TemporaryDirectory(prefix="genai-finops-billing-") as scratch:
         sources, labels = [], {}
         for index, source in enumerate(billing):
@@ -106,7 +116,20 @@ def local_showback(billing: tuple[str, ...], manifests: ManifestSet, month: Mont
                 sources.append(str(into))
             else:
                 sources.append(source)
-        return showback.showback(manifests, sources, month, estimates, labels=labels, profile_tz=profile_tz)
+        yield sources, labels
+
+
+def measure_over_time(manifests: ManifestSet, months: list[Month], sources: Sources) -> OverTime:
+    """Spend over `months` (see/over_time.py) from files, S3 or Athena."""
+    from generators.see import athena, over_time
+    from generators.see.billing_sources import billing_files
+
+    if sources.engine == "athena":
+        return over_time.over_time(manifests, [], months, athena_client=athena.athena_client(manifests.org))
+    if not sources.billing:
+        raise UsageError("--billing SRC is required with --engine duckdb: FOCUS files, a directory or s3://bucket/prefix")
+    with _local(sources.billing) as (paths, labels):
+        return over_time.over_time(manifests, billing_files(paths), months, labels=labels)
 
 
 def leave_out(report: Showback, others: set[str]) -> None:

@@ -1,0 +1,148 @@
+"""`showback --months` / `--last`: spend by month and day, the forecast of a month in progress and
+anomalies, on generated months with a known trend (generators/samples/trend_sample.py: a weekly
+rhythm, steady growth, a day's noise, a credit and one planted runaway instance), read by real
+DuckDB. Every expected figure comes from trend_sample's formula, never from the output."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+
+import pytest
+
+from generators.manifest.loading import load_manifest_set
+from generators.months import Month
+from generators.samples import trend_sample
+from generators.see import trend
+from tests.manifest_helpers import REPO
+
+UNTIL = dt.datetime(2026, 10, 16, tzinfo=dt.timezone.utc)  # October is in progress: 15 whole days
+OCTOBER = [dt.date(2026, 10, d) for d in range(1, 32)]
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "generators.cli", *args], cwd=REPO, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def teams() -> list[str]:
+    return [t.manifest.team for t in load_manifest_set(["manifests"]).teams]
+
+
+@pytest.fixture(scope="module")
+def billing(tmp_path_factory):
+    out = tmp_path_factory.mktemp("trend")
+    trend_sample.write(load_manifest_set(["manifests"]), out, Month(2026, 8), UNTIL)
+    return out
+
+
+@pytest.fixture(scope="module")
+def doc(billing) -> dict:
+    done = run("showback", "manifests", "--billing", str(billing), "--months", "2026-08..2026-10", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def month_days(year: int, month: int) -> list[dt.date]:
+    first = dt.date(year, month, 1)
+    return [first + dt.timedelta(days=k) for k in range(31) if (first + dt.timedelta(days=k)).month == month]
+
+
+def test_each_month_is_the_sum_of_its_generated_days_and_the_change_is_month_over_month(doc, teams):
+    assert [m["month"] for m in doc["months"]] == ["2026-08", "2026-09", "2026-10"]
+    assert [m["complete"] for m in doc["months"]] == [True, True, False]
+    for m, (year, month) in zip(doc["months"], [(2026, 8), (2026, 9), (2026, 10)]):
+        days = [d for d in month_days(year, month) if d < UNTIL.date()]
+        for row in m["teams"]:
+            index = teams.index(row["team"])
+            assert row["actual_usd"] == pytest.approx(sum(trend_sample.day_total(index, d) for d in days), abs=0.02)
+            assert row["variance_usd"] == pytest.approx(row["actual_usd"] - row["budget_usd"], abs=0.02)
+    august, september, october = doc["months"]
+    for before, after in zip(august["teams"], september["teams"]):
+        assert after["change_usd"] == pytest.approx(after["actual_usd"] - before["actual_usd"], abs=0.02)
+    assert all(row["change_usd"] is None for row in august["teams"] + october["teams"])  # first month; a month in progress
+
+
+def test_daily_series_run_up_to_the_last_whole_day_with_the_budget_share(doc, teams):
+    assert doc["complete_through"] == "2026-10-15"
+    for series in doc["days"]:
+        index = teams.index(series["team"])
+        budget = next(r["budget_usd"] for r in doc["months"][-1]["teams"] if r["team"] == series["team"])
+        expected = [trend_sample.day_total(index, d) for d in OCTOBER[:15]]
+        assert [d["date"] for d in series["days"]] == [d.isoformat() for d in OCTOBER[:15]]
+        assert [d["spend_usd"] for d in series["days"]] == pytest.approx(expected, abs=0.02)
+        assert series["days"][-1]["cumulative_usd"] == pytest.approx(sum(expected), abs=0.05)
+        assert series["days"][-1]["budget_share"] == pytest.approx(sum(expected) / budget, abs=1e-4)
+
+
+def test_the_forecast_range_holds_the_true_month_and_beats_the_flat_run_rate(doc, teams):
+    ours = flat = 0.0
+    for f in doc["forecasts"]:
+        index = teams.index(f["team"])
+        truth = sum(trend_sample.day_total(index, d) for d in OCTOBER)
+        so_far = sum(trend_sample.day_total(index, d) for d in OCTOBER[:15])
+        assert f["low_usd"] <= truth <= f["high_usd"], (f, truth)
+        ours += abs(f["forecast_usd"] - truth)
+        flat += abs(so_far / 15 * 31 - truth)
+    assert len(doc["forecasts"]) == len(teams) and ours < flat / 2
+
+
+def test_a_credit_is_counted_once_never_run_at_a_rate():
+    """The same days with and without the credit: the forecasts differ by the credit alone."""
+    with_credit, without = {}, {}
+    for day in [dt.date(2026, 9, 1) + dt.timedelta(days=k) for k in range(45)]:
+        usage = trend_sample.daily_spend(0, day)
+        credit = trend_sample.CREDIT_USD if day == trend_sample.CREDIT_DAY else 0.0
+        with_credit[day], without[day] = (usage + credit, credit), (usage, 0.0)
+    through = dt.date(2026, 10, 15)
+    difference = trend.forecast(with_credit, OCTOBER, through).expected - trend.forecast(without, OCTOBER, through).expected
+    assert difference == pytest.approx(trend_sample.CREDIT_USD)
+
+
+def test_the_planted_anomaly_is_found_with_its_day_team_and_resource_and_nothing_else(doc, teams):
+    (anomaly,) = doc["anomalies"]
+    assert (anomaly["team"], anomaly["date"]) == (teams[trend_sample.ANOMALY_TEAM_INDEX], trend_sample.ANOMALY_DAY.isoformat())
+    assert anomaly["resources"][0]["resource_id"] == trend_sample.ANOMALY_RESOURCE
+    assert anomaly["resources"][0]["increase_usd"] == pytest.approx(trend_sample.ANOMALY_USD, abs=0.02)
+    previous = [trend_sample.day_total(trend_sample.ANOMALY_TEAM_INDEX, trend_sample.ANOMALY_DAY - dt.timedelta(days=k)) for k in range(14, 0, -1)]
+    assert anomaly["baseline_usd"] == pytest.approx(sorted(previous)[6] / 2 + sorted(previous)[7] / 2, abs=0.02)
+
+
+def test_a_day_under_the_org_threshold_is_no_anomaly():
+    days = [100.0, 102.0, 98.0, 101.0, 99.0, 100.0, 103.0, 97.0]
+    assert trend.is_anomaly(180.0, days, alert_threshold=50)[0]
+    assert not trend.is_anomaly(180.0, days, alert_threshold=100)[0]  # 80 above the median: under $100
+    assert not trend.is_anomaly(500.0, days[:5], alert_threshold=0)[0]  # too little history to judge
+
+
+def test_last_n_months_and_the_table_and_markdown(billing):
+    table = run("showback", "manifests", "--billing", str(billing), "--last", "2", "--month", "2026-10")
+    assert table.returncode == 0, table.stderr
+    assert "2026-09" in table.stdout and "2026-08" not in table.stdout and trend_sample.ANOMALY_RESOURCE in table.stdout
+    markdown = run("showback", "manifests", "--billing", str(billing), "--months", "2026-09..2026-10", "--format", "markdown")
+    assert "| Day | Team |" in markdown.stdout and "(so far)" in markdown.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--months", "2026-10"], "expected FROM..TO"),
+    (["--months", "2026-10..2026-08"], "FROM is after TO"),
+    (["--last", "0"], "expected 1 to 36"),
+    (["--months", "2026-08..2026-10", "--last", "2"], "give one"),
+])
+def test_bad_month_ranges_are_usage_errors(billing, args, message):
+    done = run("showback", "manifests", "--billing", str(billing), *args)
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_daily_query_is_athenas_dialect_too():
+    import sqlglot
+
+    from generators.see.athena import tag
+    from generators.see.over_time import Span, daily_sql
+
+    span = Span(dt.datetime(2026, 8, 1, tzinfo=dt.timezone.utc), dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc))
+    sql = sqlglot.transpile(daily_sql('"cur"."focus"', tag("Team"), tag("ModelID"), span), read="duckdb", write="athena")[0]
+    tree = sqlglot.parse_one(sql, read="athena")
+    assert "DATE_TRUNC('DAY'" in sql.upper() and tree.find(sqlglot.exp.Group) is not None
