@@ -57,6 +57,8 @@ demo: install ## Validate, price, synthesize and scan the shipped examples, show
 	$(BIN)/genai-finops synth manifests --out $(OUT)
 	$(BIN)/genai-finops scan --out $(OUT)
 	$(BIN)/python -m generators.samples.focus_sample manifests --month $(DEMO_MONTH) --out $(OUT)/billing
+	$(BIN)/python -m generators.samples.trend_sample manifests --from 2026-08 --until 2026-10-16 --out $(OUT)/trend
+	$(BIN)/genai-finops showback manifests --billing $(OUT)/trend --last 3 --month $(DEMO_MONTH)
 	$(BIN)/python -m generators.samples.token_sample manifests --month $(DEMO_MONTH) --out $(OUT)/tokens --billing $(OUT)/billing --report $(OUT)/report.html --recommend
 
 LINTED := generators stacks modules lambdas policies main.py

@@ -146,3 +146,51 @@ def test_the_daily_query_is_athenas_dialect_too():
     sql = sqlglot.transpile(daily_sql('"cur"."focus"', tag("Team"), tag("ModelID"), span), read="duckdb", write="athena")[0]
     tree = sqlglot.parse_one(sql, read="athena")
     assert "DATE_TRUNC('DAY'" in sql.upper() and tree.find(sqlglot.exp.Group) is not None
+
+
+def test_the_report_draws_the_months_the_running_totals_and_the_anomalies_in_chromium(billing, tmp_path, teams):
+    import csv
+    import shutil
+    from pathlib import Path
+
+    from tests.test_report import ARTIFACTS, CHROMIUM, FLAGS
+
+    html, tables = tmp_path / "report.html", tmp_path / "csv"
+    done = run("report", "manifests", "--billing", str(billing), "--month", "2026-10", "--html", str(html), "--csv", str(tables))
+    assert done.returncode == 0, done.stderr
+    months = {row["Team"]: row for row in csv.DictReader((tables / "months.csv").open())}
+    for index, team in enumerate(teams):
+        september = sum(trend_sample.day_total(index, d) for d in month_days(2026, 9))
+        assert float(months[team]["2026-09"]) == pytest.approx(september, abs=0.02)
+    (anomaly,) = list(csv.DictReader((tables / "anomalies.csv").open()))
+    assert anomaly["Day"] == trend_sample.ANOMALY_DAY.isoformat() and trend_sample.ANOMALY_RESOURCE in anomaly["Largest increases"]
+
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists() or shutil.which("chromium"), "make install puts Debian's chromium there"
+    console, requests = [], []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1100, "height": 1400})
+        page.on("console", lambda message: console.append((message.type, message.text)))
+        page.on("request", lambda request: requests.append(request.url))
+        page.goto(html.as_uri())
+        charts = page.locator("svg.marks")  # Vega's SVG root
+        drawn = [charts.nth(i).bounding_box() for i in range(charts.count())]
+        section = page.locator("h2:has-text('Over time')").bounding_box()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "over-time.png"), clip={"x": 0, "y": section["y"], "width": 1100, "height": 1500}, full_page=True)
+        text = page.inner_text("body")
+        browser.close()
+    assert [c for c in console if c[0] in ("error", "warning")] == [] and requests == [html.as_uri()]
+    assert len(drawn) == 1 + len(teams) and all(box["width"] > 300 and box["height"] > 150 for box in drawn)
+    assert "Oct 04" in text or "Oct 11" in text  # the time axis reads as dates, not numbers
+
+
+def test_a_hostile_team_name_in_a_chart_is_escaped_text():
+    from generators.see.report_time import trend_chart
+
+    name = "\u202eevil<svg onload=alert(1)>"
+    doc = {"months": [{"month": "2026-10", "complete": True, "total_usd": 5.0, "teams": [{"team": name, "actual_usd": 5.0, "budget_usd": None}]}]}
+    svg = trend_chart(doc)
+    assert "<svg onload" not in svg and "\u202e" not in svg and "&lt;svg onload" in svg

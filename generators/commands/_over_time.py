@@ -11,7 +11,8 @@ JSON output (`--format json`), stable keys (`schema_version` changes when one do
     days[]        per team, the last month's complete days: team, month, days[] (date, spend_usd,
                   cumulative_usd, budget_share = cumulative / budget)
     forecasts[]   the last month, when in progress: team, actual_usd, forecast_usd, low_usd,
-                  high_usd, budget_usd, method (see/trend.py)
+                  high_usd, budget_usd, method (see/trend.py), path[] (each remaining day's running
+                  total: date, expected_usd, low_usd, high_usd)
     anomalies[]   team, date, spend_usd, baseline_usd (median of the 14 days before), impact_usd,
                   threshold_usd, resources[] (resource_id, spend_usd, increase_usd over its own
                   median): the largest increases first

@@ -11,6 +11,8 @@ from generators.files import write_atomically
 from generators.model import GATES
 
 NAME = "report"
+# The months the report's "Over time" section shows, ending with --month.
+REPORT_MONTHS = 3
 HELP = "write one self-contained HTML report: budgets, estimates, actual spend, models, savings and leaks"
 DESCRIPTION = """\
 Write one HTML file that needs nothing else (no script, font or style from anywhere: it opens
@@ -50,16 +52,20 @@ def run(args: argparse.Namespace) -> int:
     manifests = load_manifest_set(args.paths)
     catalog = load_catalog(DEFAULT_PATH)
     est = estimate(manifests, catalog, month, args.gate)
-    spent, found = None, None
+    spent, found, over = None, None, None
     if sources.billing or sources.engine == "athena":
         from generators.act.recommend import from_measured
+        from generators.see.measure import measure_over_time
+        from generators.see.over_time import months_between
 
         spent, hours = measure_and_hours(manifests, month, est, sources, profile_tz=manifests.org.recommend.timezone)
         found = from_measured(manifests, catalog, month, spent, hours)
+        first = Month(month.year + (month.month - REPORT_MONTHS) // 12, (month.month - REPORT_MONTHS) % 12 + 1)
+        over = measure_over_time(manifests, months_between(first, month), sources).as_json()
     data = report.ReportData(
         month=str(month), generated=report.now(), prices=est.prices_path, gate=est.gate, estimate=est,
         showback=spent.as_json() if spent else None, billing_sources=spent.sources if spent else [],
-        recommendations=found.as_json() if found else None,
+        recommendations=found.as_json() if found else None, over_time=over,
     )
     tables = report.tables(data)
     write_atomically(Path(args.html), report.render(data, tables))

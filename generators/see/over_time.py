@@ -142,7 +142,9 @@ class OverTime:
             "models": [{"month": m, "team": t, "model_id": model, "actual_usd": round(cost, 2)} for (m, t, model), cost in sorted(self.models.items())],
             "days": days,
             "forecasts": [{"team": team, "month": str(last), "actual_usd": round(f.actual, 2), "forecast_usd": round(f.expected, 2),
-                           "low_usd": round(f.low, 2), "high_usd": round(f.high, 2), "budget_usd": self.budgets.get(team), "method": f.method}
+                           "low_usd": round(f.low, 2), "high_usd": round(f.high, 2), "budget_usd": self.budgets.get(team), "method": f.method,
+                           "path": [{"date": d.isoformat(), "expected_usd": round(e, 2), "low_usd": round(lo, 2), "high_usd": round(hi, 2)}
+                                    for d, e, lo, hi in f.path]}
                           for team, f in self.forecasts()],
             "anomalies": [a.as_json() for a in self.anomalies],
         }

@@ -1,25 +1,23 @@
 """One self-contained HTML report: budgets, estimates, actual spend, models, savings and leaks.
 
 Plain SVG drawn here, inline CSS and system fonts: the file makes no request of any kind, so
-it opens from disk, an e-mail attachment or a CI artifact, and it stays a few tens of kB. (A
-charting library would have to be inlined whole, Vega-Lite's ~800 kB or plotly's ~3.5 MB, for
-five kinds of bar chart.) Every chart has the table of its figures under it.
+it opens from disk, an e-mail attachment or a CI artifact. The charts over time (time axes,
+ticks, legends) are Vega-Lite's, rendered to static SVG before the page is written
+(see/report_time.py), so no charting library is inlined. Every chart has the table of its
+figures under it.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import html
-import io
 import math
 from dataclasses import dataclass
-from typing import Any, Iterable, Literal
+from typing import Any, Iterable
 
 from generators.formats import money, share
 from generators.plan import unit_cost
 from generators.plan.pricing import age_note
-from generators.safe_text import truncate, visible
+from generators.see.report_table import FORMULA_START, Kind, Table, _esc, _raw, _shown  # noqa: F401 - the report's names
 
 WIDTH = 760
 LABEL = 210
@@ -38,15 +36,10 @@ class ReportData:
     showback: dict[str, Any] | None  # Showback.as_json(), with tokens when there were any
     billing_sources: list[str]
     recommendations: dict[str, Any] | None = None  # act.recommend.Recommendations.as_json(), with billing data
+    over_time: dict[str, Any] | None = None  # see.over_time.OverTime.as_json(): the months up to this one
 
 
 _money = money  # one money format for the page, the CLI's (generators/formats.py)
-
-
-def _esc(text: Any) -> str:
-    """Text from the billing data or Prometheus for HTML: control and bidi characters made
-    visible (a right-to-left override would reorder what finance reads), capped, escaped."""
-    return html.escape(truncate(visible(text), 512), quote=True)
 
 
 def _scale(values: Iterable[float | None]) -> float:
@@ -147,67 +140,6 @@ def bars(title: str, rows: list[tuple[str, float]], colour: str | list[str]) -> 
     return "".join(parts)
 
 
-Kind = Literal["text", "usd", "share", "count"]
-# A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV Injection"):
-# text from billing data or Prometheus is written with a leading apostrophe instead.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-@dataclass(frozen=True)
-class Table:
-    """One table of the report: shown under its chart, and written as `<name>.csv` with --csv
-    (raw figures, for finance's spreadsheets: dollars to the cent, shares as fractions)."""
-
-    name: str
-    headers: tuple[str, ...]
-    kinds: tuple[Kind, ...]
-    rows: tuple[tuple[Any, ...], ...]
-    total: tuple[Any, ...] | None = None
-
-    def html(self) -> str:
-        def cell(tag: str, text: str, kind: Kind) -> str:
-            return f'<{tag} class="text">{text}</{tag}>' if kind == "text" else f"<{tag}>{text}</{tag}>"
-
-        head = "".join(cell("th", _esc(h), k) for h, k in zip(self.headers, self.kinds))
-        body = "".join("<tr>" + "".join(cell("td", _esc(_shown(v, k)), k) for v, k in zip(row, self.kinds)) + "</tr>" for row in self.rows)
-        foot = ("<tfoot><tr>" + "".join(cell("th", _esc(_shown(v, k)), k) for v, k in zip(self.total, self.kinds)) + "</tr></tfoot>"
-                if self.total else "")
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>{foot}</table>"
-
-    def csv(self) -> str:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(self.headers)
-        for row in (*self.rows, *((self.total,) if self.total else ())):
-            writer.writerow([_raw(v, k) for v, k in zip(row, self.kinds)])
-        return out.getvalue()
-
-
-def _shown(value: Any, kind: Kind) -> str:
-    if value is None:
-        return "-"
-    if kind == "usd":
-        return money(value)
-    if kind == "share":
-        return share(value)
-    if kind == "count":
-        return f"{value:,}"
-    return str(value)
-
-
-def _raw(value: Any, kind: Kind) -> str:
-    if value is None:
-        return ""
-    if kind == "usd":
-        return f"{value:.2f}"
-    if kind == "share":
-        return f"{value:.4f}"
-    if kind == "count":
-        return str(int(value))
-    text = truncate(visible(value), 512)
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
 def _spent(team: Any, spent: dict[str, Any] | None, complete: bool) -> str:
     """What was spent against the budget, apart from the estimate's gate: over, forecast over,
     or within (the month so far, when it is in progress)."""
@@ -264,6 +196,10 @@ def tables(data: ReportData) -> list[Table]:
     if untagged:
         found.append(Table("untagged_resources", ("Resource", "Service", "Actual"), ("text", "text", "usd"),
                            tuple((r["resource_id"], r["service"], r["actual_usd"]) for r in untagged)))
+    if data.over_time:
+        from generators.see import report_time
+
+        found += report_time.tables(data.over_time)
     return found
 
 
@@ -321,6 +257,10 @@ def render(data: ReportData, built: list[Table] | None = None) -> str:
                  '<p class="legend"><span style="background:#6a1b9a"></span>saved (estimated) <span style="background:#ef6c00"></span>leaked</p>',
                  bars("Savings the schedules and spot bring, and spend that leaks", [(label.split(" (")[0], value) for label, value in leaks.rows], fills),
                  leaks.html()]
+    if data.over_time:
+        from generators.see import report_time
+
+        sections += report_time.section(data.over_time, by_name)
     if "recommendations" in by_name:
         sections += ["<h2>Recommendations</h2>",
                      '<p class="note">Manifest changes from what was measured; each saving is the estimate before minus after '
@@ -380,6 +320,7 @@ th:first-child, td:first-child, th.text, td.text {{ text-align: left; }}
 .good {{ background: #e8f5e9; color: #1b5e20; }} .bad {{ background: #ffebee; color: #b71c1c; }}
 .legend span {{ display: inline-block; width: 12px; height: 12px; margin: 0 .3rem 0 .8rem; vertical-align: middle; }}
 .note {{ font-size: .8rem; color: #616161; }}
+.charts {{ display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: .5rem; }} figure {{ margin: 0; }}
 </style>
 </head>
 <body>

@@ -46,6 +46,8 @@ class Forecast:
     low: float
     high: float
     method: str
+    # each remaining day's running total: (day, expected, low, high)
+    path: tuple[tuple[Day, float, float, float], ...] = ()
 
 
 def forecast(days: dict[Day, tuple[float, float]], month_days: list[Day], complete_through: Day | None,
@@ -91,7 +93,11 @@ def forecast(days: dict[Day, tuple[float, float]], month_days: list[Day], comple
     expected = actual + sum(rest)
     method = (f"weekday-aware trend over the last {len(fitted)} complete days ({len(history)} for the weekday factors), "
               "one-off charges counted once")
-    return Forecast(actual, expected, actual + sum(rest) * min(ratios), actual + sum(rest) * max(ratios), method)
+    path, running = [], 0.0
+    for day, usd in zip(remaining, rest):
+        running += usd
+        path.append((day, actual + running, actual + running * min(ratios), actual + running * max(ratios)))
+    return Forecast(actual, expected, actual + sum(rest) * min(ratios), actual + sum(rest) * max(ratios), method, tuple(path))
 
 
 def _line(xs: list[int], ys: list[float]) -> tuple[float, float]:
