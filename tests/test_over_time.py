@@ -194,3 +194,54 @@ def test_a_hostile_team_name_in_a_chart_is_escaped_text():
     doc = {"months": [{"month": "2026-10", "complete": True, "total_usd": 5.0, "teams": [{"team": name, "actual_usd": 5.0, "budget_usd": None}]}]}
     svg = trend_chart(doc)
     assert "<svg onload" not in svg and "\u202e" not in svg and "&lt;svg onload" in svg
+
+
+def test_athena_gives_what_duckdb_gives_through_the_real_client_path(billing, moto, monkeypatch, tmp_path_factory):
+    """The daily and the resources queries answered by moto's Athena (its static results, filled
+    with what DuckDB computes from the same files, as text cells like GetQueryResults gives)."""
+    import urllib.request
+
+    import duckdb
+
+    from generators.model import Billing
+    from generators.see import over_time as ot
+    from tests.test_showback import point_boto3_at
+
+    manifests = load_manifest_set(["manifests"])
+    months = ot.months_between(Month(2026, 8), Month(2026, 10))
+    via_duckdb = ot.over_time(manifests, sorted(billing.rglob("*.parquet")), months)
+    read = ot.Span(months[0].start - (trend.BASELINE_DAYS + trend.HISTORY_DAYS) * ot.DAY, months[-1].end)
+    (hit,) = via_duckdb.anomalies
+    window = ot.Span(dt.datetime.combine(hit.day - trend.BASELINE_DAYS * ot.DAY, dt.time(), dt.timezone.utc),
+                     dt.datetime.combine(hit.day + ot.DAY, dt.time(), dt.timezone.utc))
+    connection = duckdb.connect()
+    connection.execute("SET TimeZone = 'UTC'")
+    source = (f"(SELECT *, coalesce(Tags['user:Team'], Tags['Team']) AS team, coalesce(Tags['user:ModelID'], Tags['ModelID']) AS model_id "
+              f"FROM read_parquet('{billing}/**/*.parquet')) AS billed")
+
+    def as_results(sql: str) -> dict:
+        cursor = connection.execute(sql)
+        names = [d[0] for d in cursor.description]
+
+        def cell(value) -> dict:
+            if value is None:
+                return {}
+            if isinstance(value, dt.datetime):
+                return {"VarCharValue": value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.000 UTC")}
+            return {"VarCharValue": str(value)}
+
+        return {"rows": [{"Data": [{"VarCharValue": n} for n in names]}] + [{"Data": [cell(v) for v in row]} for row in cursor.fetchall()]}
+
+    results = [as_results(ot.daily_sql(source, "team", "model_id", read)), as_results(ot.resources_sql(source, "team", [hit.team], window))]
+    moto.reset()
+    point_boto3_at(moto, monkeypatch, tmp_path_factory)
+    request = urllib.request.Request(f"{moto.endpoint}/moto-api/static/athena/query-results", data=json.dumps({"results": results}).encode(),
+                                     method="POST", headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(request, timeout=10).read()
+    athena = moto.client("athena", region_name="us-east-1")
+    athena.create_work_group(Name="finops", Configuration={"ResultConfiguration": {"OutputLocation": "s3://acme-athena-results/"}})
+    org = manifests.org.model_copy(update={"billing": Billing(export_bucket="acme-cur", athena_workgroup="finops", athena_table="cur.focus")})
+    via_athena = ot.over_time(manifests.model_copy(update={"org": org}), [], months, athena_client=athena)
+    assert via_athena.as_json() | {"sources": None} == via_duckdb.as_json() | {"sources": None}
+    sent = [athena.get_query_execution(QueryExecutionId=q)["QueryExecution"]["Query"] for q in athena.list_query_executions(WorkGroup="finops")["QueryExecutionIds"]]
+    assert len(sent) == 2 and all("element_at(tags, 'user:team')" in q.lower() for q in sent)
