@@ -145,7 +145,7 @@ def _schedule(pricing: Pricing, busy: dict[tuple[int, int], int], timezone: str,
     start = max(min(hour for _, hour in busy) - MARGIN_HOURS, 0)
     stop = max(hour for _, hour in busy) + 1 + MARGIN_HOURS
     if len(days) == 7 and start == 0 and stop >= 24:
-        return [Skipped("schedule", team.team, "team", f"its instances were billed around the clock every day ({timezone}): no hours to stop")]
+        return [Skipped("schedule", team.team, "team", f"its instances were busy around the clock every day ({timezone}; {source}): no hours to stop")]
     window = {"timezone": timezone, "weekdays": [WEEKDAYS[day - 1] for day in days], "start": f"{start:02d}:00",
               "stop": "23:59" if stop >= 24 else f"{stop:02d}:00"}
     longest = longest_month_hours(Schedule.model_validate(window))
