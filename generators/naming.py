@@ -67,6 +67,11 @@ def budget_topic(team: str) -> str:
     return f"{PREFIX}-{team}-budget-alerts"
 
 
+def anomaly_monitor(team: str) -> str:
+    """The team's Cost Anomaly Detection monitor and its subscription (names up to 1,024 characters)."""
+    return f"{PREFIX}-{team}-spend"
+
+
 def node_group(team: str, pool: str) -> str:
     return f"{team}-{pool}"
 

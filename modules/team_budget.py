@@ -37,6 +37,8 @@ from modules.iam_documents import account_administers_key, policy_document
 from policies.gfo_facts import ACCELERATED_INSTANCE_TYPE_GLOBS
 
 BUDGETS_PRINCIPAL = "budgets.amazonaws.com"
+# Cost Anomaly Detection's alerts: https://docs.aws.amazon.com/cost-management/latest/userguide/ad-SNS.html
+COST_ALERTS_PRINCIPAL = "costalerts.amazonaws.com"
 
 # A cost-allocation tag filter names user-defined tags with USER_TAG_PREFIX (generators/tags.py).
 
@@ -78,8 +80,10 @@ class TeamBudget(Construct):
         recipients: Sequence[str],
         training_instance_ids: Sequence[str],
         context: TeamContext,
+        anomaly_alerts: bool = False,
     ) -> None:
         super().__init__(scope, id)
+        self._anomaly_alerts = anomaly_alerts
         self._budget = budget
         self._recipients = list(recipients)
         self._context = context
@@ -90,6 +94,7 @@ class TeamBudget(Construct):
 
         topic, topic_policy = self._topic()
         self.topic_arn: str = topic.arn
+        self.topic_policy = topic_policy
         aws_budget = BudgetsBudget(
             self,
             "budget",
@@ -140,6 +145,12 @@ class TeamBudget(Construct):
                 },
             }
         ]
+        if self._anomaly_alerts:
+            # Cost Anomaly Detection's publishing statement (its principal, SNS:Publish on the
+            # topic): https://docs.aws.amazon.com/cost-management/latest/userguide/ad-SNS.html.
+            # No aws:Source* condition, for the reason the key policy gives below.
+            policy.append({"Sid": "AWSAnomalyDetectionSNSPublishingPermissions", "Effect": "Allow",
+                           "Principal": {"Service": COST_ALERTS_PRINCIPAL}, "Action": "SNS:Publish", "Resource": topic.arn})
         topic_policy = SnsTopicPolicy(self, "alerts-policy", arn=topic.arn, policy=policy_document(*policy))
         return topic, topic_policy
 
@@ -158,7 +169,14 @@ class TeamBudget(Construct):
                 "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
                 "Resource": "*",
             },
-        ]
+        ] + ([{
+            # The same documented statement for Cost Anomaly Detection's alerts (anomalies.create_monitors).
+            "Sid": "AllowCostAnomalyDetectionToPublishEncrypted",
+            "Effect": "Allow",
+            "Principal": {"Service": COST_ALERTS_PRINCIPAL},
+            "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+            "Resource": "*",
+        }] if self._anomaly_alerts else [])
 
     def _notifications(self, topic_arn: str) -> list[BudgetsBudgetNotification]:
         budget = self._budget

@@ -14,6 +14,7 @@ from constructs import Construct
 from generators import labels, tags
 from generators.model import OrgPolicy, TeamManifest
 from generators.provision.app_builder import StackPlan
+from modules.anomaly_monitor import TeamAnomalyMonitor
 from modules.context import TeamContext
 from modules.deep_learning_ami import DeepLearningAmi
 from modules.gpu_training_instance import GpuTrainingInstance
@@ -101,8 +102,12 @@ class TeamStack(TerraformStack):
                     )
 
         budget = TeamBudget(
-            self, "budget", budget=team.budget, recipients=team.alert_recipients, training_instance_ids=instance_ids, context=context
+            self, "budget", budget=team.budget, recipients=team.alert_recipients, training_instance_ids=instance_ids, context=context,
+            anomaly_alerts=org.anomalies.create_monitors,
         )
+        if org.anomalies.create_monitors:
+            TeamAnomalyMonitor(self, "anomalies", team=team.team, threshold_usd=org.anomalies.alert_threshold_usd, topic_arn=budget.topic_arn,
+                               topic_policy=budget.topic_policy, tags=context.tags)
         if team.capacity_function:
             OffHoursSchedule(
                 self,

@@ -245,13 +245,3 @@ def test_athena_gives_what_duckdb_gives_through_the_real_client_path(billing, mo
     assert via_athena.as_json() | {"sources": None} == via_duckdb.as_json() | {"sources": None}
     sent = [athena.get_query_execution(QueryExecutionId=q)["QueryExecution"]["Query"] for q in athena.list_query_executions(WorkGroup="finops")["QueryExecutionIds"]]
     assert len(sent) == 2 and all("element_at(tags, 'user:team')" in q.lower() for q in sent)
-
-
-def test_anomaly_monitors_that_are_not_built_are_refused_not_ignored(tmp_path):
-    from tests.manifest_helpers import example, write_manifests
-
-    org = example("org")
-    org["anomalies"] = {"alert_threshold_usd": 50, "create_monitors": True}
-    root = write_manifests(tmp_path / "m", {"alpha": example("alpha")}, org)
-    done = run("validate", str(root))
-    assert done.returncode == 1 and "anomalies.create_monitors: Cost Anomaly Detection monitors are not built" in done.stdout + done.stderr

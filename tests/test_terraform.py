@@ -48,7 +48,13 @@ def init_and_validate(stack: Path, work: Path, tfrc: Path) -> None:
 
 
 def test_every_stack_of_the_examples_and_of_several_validates(synthesized_examples, tmp_path):
-    several = synthesize(load_manifest_set([str(several_manifests(tmp_path / "m"))]), tmp_path / "several" / "cdktf.out")
+    # the several set with anomaly monitors on: Terraform validates their monitors and subscriptions too
+    org = example("org")
+    org["anomalies"] = {"alert_threshold_usd": 150, "create_monitors": True}
+    several_set = load_manifest_set([str(several_manifests(tmp_path / "m", org))])
+    several = synthesize(several_set, tmp_path / "several" / "cdktf.out")
+    assert sum("aws_ce_anomaly_monitor" in json.loads(several.stack_file(name).read_text()).get("resource", {})
+               for name in several.stacks) == len(several_set.teams)
     tfrc = loop.cli_config(tmp_path)
     validated = 0
     for label, out in (("examples", synthesized_examples.out_dir), ("several", several.out_dir)):

@@ -27,6 +27,10 @@ MAX_EMAIL_SUBSCRIBERS = 10
 # https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_budgets_SsmActionDefinition.html:
 # InstanceIds, "Array Members: Minimum number of 1 item. Maximum number of 100 items."
 MAX_SSM_ACTION_INSTANCES = 100
+# Cost Anomaly Detection: "up to 500 custom monitors per account" (a secondary source, a provider
+# module's reference checked against the service on 2026-08-25: read 2026-12-02; AWS's own quota
+# page could not be read from here). One monitor per team (modules/anomaly_monitor.py).
+MAX_CUSTOM_ANOMALY_MONITORS = 500
 # Region codes such as us-east-1, eu-west-1, us-gov-west-1 (policies/gfo_facts.py cites the source).
 REGION_PATTERN = re.compile(facts.REGION_PATTERN)
 
@@ -60,6 +64,11 @@ def validate_set(org_doc: SourceDocument, org: OrgPolicy, teams: list[tuple[Sour
             )
         else:
             seen[manifest.team] = document
+    if org.anomalies.create_monitors and len(teams) > MAX_CUSTOM_ANOMALY_MONITORS:
+        problems.append(org_doc.problem(("anomalies", "create_monitors"), (
+            f"{len(teams)} teams would need {len(teams)} Cost Anomaly Detection monitors (one per team); an account holds at most "
+            f"{MAX_CUSTOM_ANOMALY_MONITORS} custom monitors: set create_monitors false, or split the teams over accounts "
+            "(showback --last 2 finds anomalies for any number of teams)")))
     return problems
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Sequence, get_args
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
 from generators.model.fields import (
     Email,
@@ -106,16 +106,9 @@ class Anomalies(StrictModel):
     alert_threshold_usd: float = Field(
         default=100, ge=0, description="A day's spend above the team's baseline by at least this is an anomaly (the minimum dollar impact)."
     )
-    create_monitors: bool = Field(default=False, description="Governance: AWS Cost Anomaly Detection monitors per team (not built yet: true is refused).")
-
-    @field_validator("create_monitors")
-    @classmethod
-    def _monitors_not_built(cls, value: bool) -> bool:
-        # Refused rather than accepted and ignored: nobody should believe monitors watch them.
-        if value:
-            raise ValueError("Cost Anomaly Detection monitors are not built in this version of genai-finops; set false (or leave it out) "
-                             "and use `genai-finops showback --last 2` for anomalies")
-        return value
+    create_monitors: bool = Field(
+        default=False, description="AWS Cost Anomaly Detection monitors per team (in each team stack), alerting the team's topic at the threshold."
+    )
 
 
 class Billing(StrictModel):
