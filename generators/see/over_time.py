@@ -14,6 +14,7 @@ days that decide them.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,14 +51,17 @@ def months_between(first: Month, last: Month) -> list[Month]:
 
 def daily_sql(source: str, team: str, model: str, span: Span) -> str:
     """Per team, model and UTC day: EffectiveCost, its one-off part, and the latest end of the
-    day's hourly or daily rows (how far the data reaches)."""
+    group's rows (how far the data reaches, read in `over_time` from the groups whose rows all end
+    within two days of the day's start: hourly or daily rows). CASE, not FILTER, and no interval
+    per row: 7.6 s -> 5.5 s for 23 M rows (benchmarks/over_time_scale.py)."""
     start = "CAST(ChargePeriodStart AS TIMESTAMPTZ)"
     end = "CAST(ChargePeriodEnd AS TIMESTAMPTZ)"
+    cost = "CAST(EffectiveCost AS DOUBLE)"
     return f"""
         SELECT {team} AS team, {model} AS model_id, date_trunc('day', {start}) AS day,
-               sum(CAST(EffectiveCost AS DOUBLE)) AS cost,
-               coalesce(sum(CAST(EffectiveCost AS DOUBLE)) FILTER (WHERE {ONE_OFF}), 0) AS one_off_cost,
-               max({end}) FILTER (WHERE {end} <= {start} + INTERVAL 1 DAY) AS horizon
+               sum({cost}) AS cost,
+               sum(CASE WHEN {ONE_OFF} THEN {cost} ELSE 0 END) AS one_off_cost,
+               max({end}) AS latest_end
         FROM {source}
         WHERE {start} >= TIMESTAMPTZ '{utc_literal(span.start)}' AND {start} < TIMESTAMPTZ '{utc_literal(span.end)}'
         GROUP BY 1, 2, 3
@@ -90,7 +94,7 @@ class OverTime:
     unattributed: dict[str, float] = field(default_factory=dict)  # month -> spend without a Team tag
 
     def month_days(self, month: Month) -> list[dt.date]:
-        return [(month.start + k * DAY).date() for k in range((month.end - month.start).days)]
+        return _month_days(month)
 
     def actual(self, team: str, month: Month) -> float:
         days = self.teams.get(team, {})
@@ -150,6 +154,12 @@ class OverTime:
         }
 
 
+@functools.lru_cache(maxsize=64)
+def _month_days(month: Month) -> list[dt.date]:
+    start = month.start
+    return [(start + k * DAY).date() for k in range((month.end - start).days)]
+
+
 def over_time(manifests: ManifestSet, files: list[Path], months: list[Month], labels: dict[Path, str] | None = None,
               athena_client: Any = None) -> OverTime:
     """The months' figures from local FOCUS files (DuckDB) or, with `athena_client`, the org's table."""
@@ -161,12 +171,13 @@ def over_time(manifests: ManifestSet, files: list[Path], months: list[Month], la
     models: dict[tuple[str, str, str], float] = {}
     unattributed: dict[str, float] = {}
     horizon = None
-    for team, model, day, cost, one_off, reach in rows:
+    for team, model, day, cost, one_off, latest in rows:
         day = _date(day)
         month = f"{day:%Y-%m}"
-        if reach is not None:
-            reach = _moment(reach)
-            horizon = reach if horizon is None else max(horizon, reach)
+        if latest is not None:
+            reach = _moment(latest)
+            if reach <= dt.datetime.combine(day, dt.time(), dt.timezone.utc) + 2 * DAY:  # hourly or daily rows only
+                horizon = reach if horizon is None else max(horizon, reach)
         if team is None:
             if shown.start.date() <= day:
                 unattributed[month] = unattributed.get(month, 0.0) + float(cost)
