@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -24,6 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.generate import generate  # noqa: E402
+from generators.environment import CACHE_DIR_ENV  # noqa: E402
 from generators.months import Month  # noqa: E402
 
 TARGET_S, TARGET_MIB, TARGET_RATIO = 20.0, 2048.0, 2.0
@@ -84,7 +86,7 @@ def floor_s(billing: Path) -> float:
     return float(proc.stdout.split()[-1])
 
 
-def timed(manifests: Path, billing: Path, first: Month) -> dict:
+def timed(manifests: Path, billing: Path, first: Month, cache: Path) -> dict:
     probe = (
         "import resource, sys, time, contextlib, io, json\n"
         "from generators.cli import main\n"
@@ -95,7 +97,9 @@ def timed(manifests: Path, billing: Path, first: Month) -> dict:
         "print(code, len(doc['anomalies']), len(doc['forecasts']), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
     )
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", probe, str(manifests), str(billing), f"{first}..{LAST}"], cwd=REPO, capture_output=True, text=True)
+    env = {**os.environ, CACHE_DIR_ENV: str(cache)}
+    proc = subprocess.run([sys.executable, "-c", probe, str(manifests), str(billing), f"{first}..{LAST}"], cwd=REPO, capture_output=True, text=True,
+                          env=env)
     wall = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(f"showback --months failed:\n{proc.stderr[-3000:]}")
@@ -117,18 +121,31 @@ def main() -> None:
         started = time.perf_counter()
         rows, months = write_year(Path(tmp) / "billing", args.teams, args.resources, args.files)
         written = time.perf_counter() - started
-        runs = [timed(manifests, Path(tmp) / "billing", months[0]) for _ in range(args.runs)]
+        # Cold: every file read (a fresh cache each run). Warm: the month in progress rewritten by
+        # AWS since the last run (its files touched), the eleven before kept from the first run.
+        cold = [timed(manifests, Path(tmp) / "billing", months[0], Path(tmp) / f"cold-{n}") for n in range(args.runs)]
+        timed(manifests, Path(tmp) / "billing", months[0], Path(tmp) / "warm")
+        warm = []
+        for _ in range(args.runs):
+            for path in (Path(tmp) / "billing" / "data" / f"BILLING_PERIOD={LAST}").glob("*.parquet"):
+                os.utime(path)
+            warm.append(timed(manifests, Path(tmp) / "billing", months[0], Path(tmp) / "warm"))
         floors = [floor_s(Path(tmp) / "billing") for _ in range(args.runs)]
-    best = min(runs, key=lambda r: r["wall_s"])
+    best, best_warm = min(cold, key=lambda r: r["wall_s"]), min(warm, key=lambda r: r["wall_s"])
     floor = min(floors)
-    result = {"teams": args.teams, "rows": rows, "months": len(months), "write_s": written, "runs": runs, "best_wall_s": best["wall_s"],
+    runs = cold + warm
+    result = {"teams": args.teams, "rows": rows, "months": len(months), "write_s": written, "cold": cold, "warm": warm,
+              "best_cold_s": best["wall_s"], "best_warm_s": best_warm["wall_s"],
               "peak_rss_mib": max(r["peak_rss_mib"] for r in runs), "rows_per_s": rows / best["wall_s"], "floor_s": floor,
               "ratio_to_floor": best["wall_s"] / floor, "targets": {"wall_s": TARGET_S, "peak_rss_mib": TARGET_MIB, "ratio": TARGET_RATIO}}
     print(f"showback --months, {args.teams} teams, {len(months)} months, {rows:,} hourly FOCUS rows (written in {written:.0f} s)")
-    print(f"  wall      {best['wall_s']:.2f} s best of {args.runs} fresh processes (target < {TARGET_S:g} s): {'met' if best['wall_s'] < TARGET_S else 'MISSED'}")
+    print(f"  cold      {best['wall_s']:.2f} s best of {args.runs} fresh processes, every file read (target < {TARGET_S:g} s): "
+          f"{'met' if best['wall_s'] < TARGET_S else 'MISSED'}")
+    print(f"  warm      {best_warm['wall_s']:.2f} s best of {args.runs}, the month in progress read again, eleven kept "
+          f"(target < {TARGET_S:g} s): {'met' if best_warm['wall_s'] < TARGET_S else 'MISSED'}")
     print(f"  peak RSS  {result['peak_rss_mib']:.0f} MiB (target < {TARGET_MIB:.0f} MiB): {'met' if result['peak_rss_mib'] < TARGET_MIB else 'MISSED'}")
-    print(f"  rate      {result['rows_per_s']:,.0f} rows/s; {best['anomalies']} anomalies, {best['forecasts']} forecasts")
-    print(f"  ratio     {result['ratio_to_floor']:.2f}x DuckDB's sum grouped by month and Team tag, {floor:.2f} s in a fresh process "
+    print(f"  rate      {result['rows_per_s']:,.0f} rows/s cold; {best['anomalies']} anomalies, {best['forecasts']} forecasts")
+    print(f"  ratio     cold {result['ratio_to_floor']:.2f}x DuckDB's sum grouped by month and Team tag, {floor:.2f} s in a fresh process "
           f"(target <= {TARGET_RATIO:g}x): {'met' if result['ratio_to_floor'] <= TARGET_RATIO else 'MISSED'}")
     out = REPO / "benchmarks" / "results"
     out.mkdir(exist_ok=True)

@@ -18,3 +18,6 @@ POLICY_ENV = "GENAI_FINOPS_POLICY"
 OUT_ENV = "GENAI_FINOPS_OUT"
 # The default of showback's and report's --prometheus.
 PROMETHEUS_URL_ENV = "GENAI_FINOPS_PROMETHEUS_URL"
+# Where `showback --months` keeps each billing file's daily sums between runs (see/daily_cache.py);
+# default $XDG_CACHE_HOME/genai-finops, else ~/.cache/genai-finops.
+CACHE_DIR_ENV = "GENAI_FINOPS_CACHE_DIR"

@@ -56,3 +56,13 @@ def synthesized_examples(tmp_path_factory) -> Synthesized:
     manifests = load_manifest_set(["manifests"])
     result = synthesize(manifests, out)
     return Synthesized(result.out_dir, load_output(result.out_dir), manifests)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory):
+    """Every run's kept daily sums (generators/see/daily_cache.py) go to a folder of this session,
+    never the user's ~/.cache; the CLI subprocesses inherit it."""
+    from generators.environment import CACHE_DIR_ENV
+
+    os.environ[CACHE_DIR_ENV] = str(tmp_path_factory.mktemp("cache"))
+    yield Path(os.environ[CACHE_DIR_ENV])

@@ -245,3 +245,56 @@ def test_athena_gives_what_duckdb_gives_through_the_real_client_path(billing, mo
     assert via_athena.as_json() | {"sources": None} == via_duckdb.as_json() | {"sources": None}
     sent = [athena.get_query_execution(QueryExecutionId=q)["QueryExecution"]["Query"] for q in athena.list_query_executions(WorkGroup="finops")["QueryExecutionIds"]]
     assert len(sent) == 2 and all("element_at(tags, 'user:team')" in q.lower() for q in sent)
+
+
+def test_a_files_daily_sums_are_kept_and_an_unchanged_file_is_not_read_again(tmp_path, monkeypatch):
+    """The second run reads no billing file it read before: a file overwritten in place with
+    garbage of the same size and modification time still gives the first run's figures (what
+    is kept is keyed by path, size, time and inode); a changed time reads it again and fails."""
+    import os
+
+    from generators.environment import CACHE_DIR_ENV
+    from generators.see import over_time as ot
+
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "cache"))
+    data = tmp_path / "billing"
+    trend_sample.write(load_manifest_set(["manifests"]), data, Month(2026, 8), UNTIL)
+    manifests = load_manifest_set(["manifests"])
+    months = ot.months_between(Month(2026, 8), Month(2026, 10))
+    files = sorted(data.rglob("*.parquet"))
+    first = ot.over_time(manifests, files, months).as_json()
+    assert len(list((tmp_path / "cache" / "daily").glob("*.json"))) == len(files)
+    # August: kept, and outside the days the anomaly's resources are read from (Sep 25 - Oct 9)
+    august = next(p for p in files if "2026-08" in str(p))
+    stat = august.stat()
+    august.write_bytes(b"\0" * stat.st_size)
+    os.utime(august, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert ot.over_time(manifests, files, months).as_json() == first
+    os.utime(august, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    from generators.errors import ToolError
+
+    with pytest.raises(ToolError):
+        ot.over_time(manifests, files, months)
+
+
+def test_a_kept_entry_in_another_shape_is_recomputed_and_a_copy_of_a_kept_file_is_refused(tmp_path, monkeypatch):
+    import shutil
+
+    from generators.environment import CACHE_DIR_ENV
+    from generators.errors import ToolError
+    from generators.see import over_time as ot
+
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "cache"))
+    data = tmp_path / "billing"
+    trend_sample.write(load_manifest_set(["manifests"]), data, Month(2026, 9), UNTIL)
+    manifests = load_manifest_set(["manifests"])
+    months = ot.months_between(Month(2026, 9), Month(2026, 10))
+    files = sorted(data.rglob("*.parquet"))
+    first = ot.over_time(manifests, files, months).as_json()
+    for entry in (tmp_path / "cache" / "daily").glob("*.json"):
+        entry.write_text('{"version": 1, "count": "x", "rows": [[1, 2, 3]]}')
+    assert ot.over_time(manifests, files, months).as_json() == first  # read again, not trusted
+    copy = data / "copy.parquet"
+    shutil.copyfile(files[0], copy)
+    with pytest.raises(ToolError, match="hold the same"):
+        ot.over_time(manifests, [*files, copy], months)

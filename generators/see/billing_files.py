@@ -213,12 +213,15 @@ def _list(paths: list[str]) -> str:
     return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
 
 
-def check_rows(connection: Any, month: Month, files: list[Path], labels: dict[Path, str]) -> None:
+def check_rows(connection: Any, month: Month, files: list[Path], labels: dict[Path, str],
+               known: dict[Path, tuple[int, tuple[str, ...]]] | None = None) -> dict[Path, tuple[int, tuple[str, ...]]]:
     """One scan of every row before anything is summed: a charge period that is not a date/time,
     an EffectiveCost in the month that is empty, NaN, infinite or not a number, a Tags value that
     is not JSON: the first such row is named (file and row) and nothing is reported. Two files
     holding the same rows (one export written twice, as Parquet and as CSV, or copied) would
-    double every figure: refused, naming both."""
+    double every figure: refused, naming both. `known`: the (row count, fingerprint) of files
+    checked before and not scanned now (see/daily_cache.py), compared too; returns those of the
+    files scanned."""
     in_month = f"ChargePeriodStart >= TIMESTAMPTZ '{utc_literal(month.start)}' AND ChargePeriodStart < TIMESTAMPTZ '{utc_literal(month.end)}'"
     per_file = connection.execute(f"""
         SELECT filename, count(*),
@@ -233,16 +236,22 @@ def check_rows(connection: Any, month: Month, files: list[Path], labels: dict[Pa
     for name, _, bad, *_ in per_file:
         if bad:
             raise ToolError(_first_bad_row(connection, by_name[name], month, labels[by_name[name]]))
-    seen: dict[tuple[Any, ...], str] = {}
-    for name, count, _, *what in per_file:
-        fingerprint = tuple(what)
+    scanned = {by_name[name]: (int(count), tuple(str(value) for value in what)) for name, count, _, *what in per_file}
+    refuse_copies({**(known or {}), **scanned}, labels)
+    return scanned
+
+
+def refuse_copies(fingerprints: dict[Path, tuple[int, tuple[str, ...]]], labels: dict[Path, str]) -> None:
+    """Two files with the same rows (count and fingerprint) are one export read twice: refused."""
+    seen: dict[tuple[int, tuple[str, ...]], Path] = {}
+    for path, (count, fingerprint) in sorted(fingerprints.items()):
         if count and (count, fingerprint) in seen:
             first = seen[(count, fingerprint)]
             raise ToolError(
-                f"{labels[by_name[first]]} and {labels[by_name[name]]} hold the same {count:,} billing rows (one export written twice, "
+                f"{labels[first]} and {labels[path]} hold the same {count:,} billing rows (one export written twice, "
                 "e.g. as Parquet and as CSV, or a copy): every figure would count twice; read one of them"
             )
-        seen[(count, fingerprint)] = name
+        seen[(count, fingerprint)] = path
 
 
 def _first_bad_row(connection: Any, path: Path, month: Month, label: str) -> str:

@@ -49,7 +49,7 @@ def months_between(first: Month, last: Month) -> list[Month]:
     return out
 
 
-def daily_sql(source: str, team: str, model: str, span: Span) -> str:
+def daily_sql(source: str, team: str, model: str, span: Span, by_file: bool = False) -> str:
     """Per team, model and UTC day: EffectiveCost, its one-off part, and the latest end of the
     group's rows (how far the data reaches, read in `over_time` from the groups whose rows all end
     within two days of the day's start: hourly or daily rows). CASE, not FILTER, and no interval
@@ -61,10 +61,10 @@ def daily_sql(source: str, team: str, model: str, span: Span) -> str:
         SELECT {team} AS team, {model} AS model_id, date_trunc('day', {start}) AS day,
                sum({cost}) AS cost,
                sum(CASE WHEN {ONE_OFF} THEN {cost} ELSE 0 END) AS one_off_cost,
-               max({end}) AS latest_end
+               max({end}) AS latest_end{", filename" if by_file else ""}
         FROM {source}
         WHERE {start} >= TIMESTAMPTZ '{utc_literal(span.start)}' AND {start} < TIMESTAMPTZ '{utc_literal(span.end)}'
-        GROUP BY 1, 2, 3
+        GROUP BY 1, 2, 3{", 7" if by_file else ""}
     """
 
 
@@ -165,8 +165,11 @@ def over_time(manifests: ManifestSet, files: list[Path], months: list[Month], la
     """The months' figures from local FOCUS files (DuckDB) or, with `athena_client`, the org's table."""
     shown = Span(months[0].start, months[-1].end)
     read = Span(shown.start - trend.BASELINE_DAYS * DAY - trend.HISTORY_DAYS * DAY, shown.end)
-    run = _local(files, read, labels) if athena_client is None else _athena(manifests, athena_client)
-    rows = run(lambda source: daily_sql(source, "team", "model_id", read))
+    if athena_client is None:
+        rows, run = _local(files, read, labels)
+    else:
+        run = _athena(manifests, athena_client)
+        rows = run(lambda source: daily_sql(source, "team", "model_id", read))
     teams: dict[str, dict[dt.date, tuple[float, float]]] = {}
     models: dict[tuple[str, str, str], float] = {}
     unattributed: dict[str, float] = {}
@@ -213,7 +216,7 @@ def _find_anomalies(found: OverTime, first: dt.date, shown: Span, run: Any) -> N
     window = Span(dt.datetime.combine(min(a.day for a in hits) - trend.BASELINE_DAYS * DAY, dt.time(), dt.timezone.utc),
                   dt.datetime.combine(max(a.day for a in hits) + DAY, dt.time(), dt.timezone.utc))
     per_resource: dict[str, dict[str, dict[dt.date, float]]] = {}
-    for team, resource, day, cost in run(lambda source: resources_sql(source, "team", sorted({a.team for a in hits}), window)):
+    for team, resource, day, cost in run(lambda source: resources_sql(source, "team", sorted({a.team for a in hits}), window), window):
         per_resource.setdefault(team, {}).setdefault(resource or "(no resource id)", {})[_date(day)] = float(cost)
     for anomaly in hits:
         daily = {d: found.teams[anomaly.team].get(d, (0.0, 0.0))[0] for d in span}
@@ -230,36 +233,100 @@ def _moment(value: Any) -> dt.datetime:
     return dt.datetime.fromisoformat(str(value).replace(" UTC", "+00:00"))
 
 
-def _local(files: list[Path], span: Span, labels: dict[Path, str] | None) -> Any:
-    """A runner of SQL over the checked `billed` view of local files (DuckDB), as showback reads them."""
+# Every row of a file: its daily sums are kept whatever span asked for them (see/daily_cache.py).
+EVERYTHING = Span(dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc), dt.datetime(2200, 1, 1, tzinfo=dt.timezone.utc))
+
+
+def _local(files: list[Path], span: Span, labels: dict[Path, str] | None) -> tuple[list[tuple], Any]:
+    """The daily sums of local files over `span`, and a runner of SQL over their checked rows (for
+    the resources behind an anomaly). A file whose sums are kept (see/daily_cache.py) is not read;
+    the others are checked (every row) and summed per file and day, and their sums kept. Files
+    downloaded from S3 (`labels`) are new each run and neither looked up nor kept."""
+    from generators.see import daily_cache
+    from generators.see.billing_files import Labels, refuse_copies, which_file_fails
+
+    named = Labels(labels or {})
+    hits = {path: entry for path in files if path not in (labels or {}) and (entry := daily_cache.load(path)) is not None}
+    misses = [path for path in files if path not in hits]
+    known = {path: (entry.count, entry.fingerprint) for path, entry in hits.items()}
+    per_file: dict[Path, list[daily_cache.Row]] = {path: entry.rows for path, entry in hits.items()}
+    if misses:
+        connection = _connect(misses, named)
+        try:
+            from generators.see.billing_files import check_rows
+
+            scanned = check_rows(connection, EVERYTHING, misses, named, known)  # type: ignore[arg-type]  # a Span has what a Month has there
+            by_name = {str(path): path for path in misses}
+            for team, model, day, cost, once, latest, name in connection.execute(daily_sql("billed", "team", "model_id", EVERYTHING, True)).fetchall():
+                per_file.setdefault(by_name[name], []).append((team, model, _date(day), float(cost), float(once),
+                                                               _moment(latest) if latest is not None else None))
+        except ToolError:
+            raise
+        except Exception as error:
+            raise ToolError(which_file_fails(misses, named, error)) from error
+        finally:
+            connection.close()
+        for path in misses:
+            if path not in (labels or {}):
+                daily_cache.store(path, *scanned[path], per_file.get(path, []))
+    else:
+        refuse_copies(known, named)
+    summed: dict[tuple[Any, Any, dt.date], list[Any]] = {}
+    first, last = span.start.date(), (span.end - DAY).date()
+    for rows in per_file.values():
+        for team, model, day, cost, once, latest in rows:
+            if first <= day <= last:
+                total = summed.setdefault((team, model, day), [0.0, 0.0, None])
+                total[0] += cost
+                total[1] += once
+                total[2] = latest if total[2] is None or (latest is not None and latest > total[2]) else total[2]
+    rows_out = [(team, model, day, cost, once, latest) for (team, model, day), (cost, once, latest) in summed.items()]
+
+    def run(sql: Any, window: Span | None = None) -> list[tuple]:
+        """`sql` over the files whose rows reach into `window` (all without one): a kept file's
+        days say whether it does, so the rest are not even opened."""
+        chosen = [path for path in files if window is None or _overlaps(per_file.get(path), window)]
+        if not chosen:
+            return []
+        connection = _connect(chosen, named)
+        try:
+            return connection.execute(sql("billed")).fetchall()
+        except ToolError:
+            raise
+        except Exception as error:
+            raise ToolError(which_file_fails(chosen, named, error)) from error
+        finally:
+            connection.close()
+
+    return rows_out, run
+
+
+def _overlaps(rows: list | None, window: Span) -> bool:
+    """Whether a file's daily sums (None: not known) have a day inside `window`."""
+    if rows is None:
+        return True
+    first, last = window.start.date(), (window.end - DAY).date()
+    return any(first <= day <= last for _, _, day, *_ in rows)
+
+
+def _connect(files: list[Path], named: Any) -> Any:
+    """A DuckDB connection with the `billed` view over `files`, as showback reads them."""
     import tempfile
 
     import duckdb
 
-    from generators.see.billing_files import Labels, check_rows, columns_of, relation_sql, which_file_fails
+    from generators.see.billing_files import columns_of, relation_sql
 
-    named = Labels(labels or {})
     connection = duckdb.connect()
     connection.execute("SET TimeZone = 'UTC'")
     try:
         columns = columns_of(connection, files, named)
         with tempfile.TemporaryDirectory(prefix="genai-finops-csv-") as scratch:
             connection.execute(f"CREATE TEMP VIEW billed AS {relation_sql(connection, files, columns, Path(scratch))}")
-        check_rows(connection, span, files, named)  # type: ignore[arg-type]  # a Span has what a Month has there
-    except ToolError:
+    except BaseException:
         connection.close()
         raise
-    except Exception as error:
-        connection.close()
-        raise ToolError(which_file_fails(files, named, error)) from error
-
-    def run(sql: Any) -> list[tuple]:
-        try:
-            return connection.execute(sql("billed")).fetchall()
-        except Exception as error:
-            raise ToolError(which_file_fails(files, named, error)) from error
-
-    return run
+    return connection
 
 
 def _athena(manifests: ManifestSet, client: Any) -> Any:
@@ -271,7 +338,7 @@ def _athena(manifests: ManifestSet, client: Any) -> Any:
     database, table = billing.athena_table.split(".", 1)
     source = f'(SELECT *, {tag("Team")} AS team, {tag("ModelID")} AS model_id FROM "{database}"."{table}") AS billed'
 
-    def run(sql: Any) -> list[tuple]:
+    def run(sql: Any, window: Span | None = None) -> list[tuple]:
         import sqlglot
 
         return fetch_athena(billing, sqlglot.transpile(sql(source), read="duckdb", write="athena")[0], client)
