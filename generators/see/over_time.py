@@ -13,6 +13,7 @@ days that decide them.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from dataclasses import dataclass, field
@@ -210,7 +211,7 @@ def _find_anomalies(found: OverTime, first: dt.date, shown: Span, run: Any) -> N
     hits: list[trend.Anomaly] = []
     for team in sorted(found.teams):
         daily = {d: found.teams[team].get(d, (0.0, 0.0))[0] for d in span}
-        hits += trend.anomalies(team, daily, days_shown, found.alert_threshold, {})
+        hits += trend.anomalies(team, daily, days_shown, found.alert_threshold)
     if not hits:
         return
     window = Span(dt.datetime.combine(min(a.day for a in hits) - trend.BASELINE_DAYS * DAY, dt.time(), dt.timezone.utc),
@@ -218,9 +219,7 @@ def _find_anomalies(found: OverTime, first: dt.date, shown: Span, run: Any) -> N
     per_resource: dict[str, dict[str, dict[dt.date, float]]] = {}
     for team, resource, day, cost in run(lambda source: resources_sql(source, "team", sorted({a.team for a in hits}), window), window):
         per_resource.setdefault(team, {}).setdefault(resource or "(no resource id)", {})[_date(day)] = float(cost)
-    for anomaly in hits:
-        daily = {d: found.teams[anomaly.team].get(d, (0.0, 0.0))[0] for d in span}
-        found.anomalies += trend.anomalies(anomaly.team, daily, [anomaly.day], found.alert_threshold, per_resource.get(anomaly.team, {}))
+    found.anomalies = [dataclasses.replace(a, drivers=trend.drivers(a.day, per_resource.get(a.team, {}))) for a in hits]
 
 
 def _date(value: Any) -> dt.date:

@@ -143,9 +143,9 @@ def is_anomaly(spend: float, previous: list[float], alert_threshold: float) -> t
     return spend > bar, median, bar
 
 
-def anomalies(team: str, days: dict[Day, float], shown: list[Day], alert_threshold: float,
-              resources: dict[str, dict[Day, float]]) -> list[Anomaly]:
-    """The team's anomalous days among `shown`, each with the resources that drove it."""
+def anomalies(team: str, days: dict[Day, float], shown: list[Day], alert_threshold: float) -> list[Anomaly]:
+    """The team's anomalous days among `shown` (their drivers: `drivers`, once the resources'
+    spend of those days is read)."""
     found = []
     # the days before each day, oldest first, by position (a scan of every day per day was
     # quadratic: 17 s for 100 teams over a year, benchmarks/over_time_scale.py)
@@ -162,13 +162,17 @@ def anomalies(team: str, days: dict[Day, float], shown: list[Day], alert_thresho
             first -= 1
         previous = values[first:i]
         hit, baseline, bar = is_anomaly(days[day], previous, alert_threshold)
-        if not hit:
-            continue
-        window = [day - dt.timedelta(days=k) for k in range(1, BASELINE_DAYS + 1)]
-        rises = []
-        for resource, spend in resources.items():
-            own = statistics.median([spend.get(d, 0.0) for d in window])
-            rises.append((resource, spend.get(day, 0.0), spend.get(day, 0.0) - own))
-        drivers = tuple(sorted((r for r in rises if r[2] > 0), key=lambda r: (-r[2], r[0]))[:TOP_DRIVERS])
-        found.append(Anomaly(team, day, days[day], baseline, bar, drivers))
+        if hit:
+            found.append(Anomaly(team, day, days[day], baseline, bar, ()))
     return found
+
+
+def drivers(day: Day, resources: dict[str, dict[Day, float]]) -> tuple[tuple[str, float, float], ...]:
+    """The resources whose spend on `day` rose most over their own median of the BASELINE_DAYS
+    before it: (resource, spend that day, increase), largest first, TOP_DRIVERS of them."""
+    window = [day - dt.timedelta(days=k) for k in range(1, BASELINE_DAYS + 1)]
+    rises = []
+    for resource, spend in resources.items():
+        own = statistics.median([spend.get(d, 0.0) for d in window])
+        rises.append((resource, spend.get(day, 0.0), spend.get(day, 0.0) - own))
+    return tuple(sorted((r for r in rises if r[2] > 0), key=lambda r: (-r[2], r[0]))[:TOP_DRIVERS])
