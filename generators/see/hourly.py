@@ -25,6 +25,7 @@ import datetime as dt
 import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from generators import naming
 from generators.model import ManifestSet
@@ -110,8 +111,8 @@ def measure_hours(client: Client, manifests: ManifestSet, month: Month, end: dt.
             out.append((labels, {at - HOUR.total_seconds(): value for at, value in samples}))
         return out
 
-    def instant(what: str) -> list[tuple[dict[str, str], Hours]]:
-        return [(labels, {0.0: value}) for labels, value in client.instant(promql[what], end, what)]
+    def instant(what: str) -> list[tuple[dict[str, str], float]]:
+        return client.instant(promql[what], end, what)
 
     with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
         answers = dict(zip(promql, pool.map(lambda what: instant(what) if what in INSTANT else hourly(what), promql)))
@@ -120,7 +121,8 @@ def measure_hours(client: Client, manifests: ManifestSet, month: Month, end: dt.
     return measured
 
 
-def _attribute(measured: Measured, manifests: ManifestSet, answers: dict[str, list[tuple[dict[str, str], Hours]]], model_label: str) -> None:
+def _attribute(measured: Measured, manifests: ManifestSet, answers: dict[str, list[Any]], model_label: str) -> None:
+    """`answers`: per figure, (labels, hours) of a range query or (labels, value) of an instant one."""
     """Each answer's series to its pool or job (generators/see/gpu_idle.py: a node is a pool's
     when kube_node_labels gives it that pool's team and app labels over the month)."""
     pools, jobs = measured.pools, measured.jobs
@@ -159,4 +161,4 @@ def _attribute(measured: Measured, manifests: ManifestSet, answers: dict[str, li
         if holder is None and (job := instances.get((labels.get("team", ""), labels.get("ec2_name", "")))) is not None:
             holder = jobs[job]
         if holder is not None:
-            holder.peak_memory_mib = max(holder.peak_memory_mib or 0.0, peak[0.0])
+            holder.peak_memory_mib = max(holder.peak_memory_mib or 0.0, peak)
