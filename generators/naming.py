@@ -56,6 +56,9 @@ LIMITS: dict[str, NameLimit] = {
     # ServiceAccount, Role and RoleBinding names: DNS subdomains, at most 253 characters:
     # https://kubernetes.io/docs/concepts/overview/working-with-objects/names/#dns-subdomain-names
     "k8s_object": NameLimit(253, r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", "Kubernetes object name"),
+    # https://docs.aws.amazon.com/bedrock/latest/APIReference/API_CreateInferenceProfile.html
+    # (inferenceProfileName: "min: 1, max: 64, pattern: ([0-9a-zA-Z][ _-]?)+", as the CLI reference repeats it)
+    "inference_profile": NameLimit(64, r"^([0-9a-zA-Z][ _-]?)+$", "Bedrock inferenceProfileName"),
 }
 
 
@@ -92,6 +95,16 @@ def training_role(team: str) -> str:
 
 def budget_action_role(team: str) -> str:
     return f"{PREFIX}-{team}-budget-action"
+
+
+def inference_profile(team: str, model: str) -> str:
+    """A managed model's application inference profile (modules/managed_model_access.py)."""
+    return f"{PREFIX}-{team}-{model}"
+
+
+def invoke_policy(team: str) -> str:
+    """The policy that lets a team's invoke_role_names call Bedrock through its profiles only."""
+    return f"{PREFIX}-{team}-bedrock-invoke"
 
 
 def deny_gpu_policy(team: str) -> str:
@@ -201,6 +214,10 @@ def derived_names(manifest: TeamManifest) -> Iterator[DerivedName]:
         yield DerivedName(("team",), "schedule", offhours_schedule_group(team))
         yield DerivedName(("team",), "sqs_queue", offhours_dlq(team))
         yield DerivedName(("team",), "sqs_queue", offhours_function_dlq(team))
+    for index, managed in enumerate(manifest.managed_models):
+        yield DerivedName(("managed_models", index, "name"), "inference_profile", inference_profile(team, managed.name))
+    if any(managed.invoke_role_names for managed in manifest.managed_models):
+        yield DerivedName(("team",), "iam_policy", invoke_policy(team))
     for index, pool in enumerate(manifest.inference):
         field = ("inference", index, "name")
         yield DerivedName(field, "node_group", node_group(team, pool.name))

@@ -32,6 +32,12 @@ def prices(**overrides) -> PriceCatalog:
             "us-east-1": {"ebs_gp3_usd_per_gb_month": {"value": 0.08, **cite},
                           "on_demand_hourly_usd": {k: {"usd": v, **cite} for k, v in on_demand.items() if v is not None}},
         },
+        # USD per million tokens of the examples' managed models (and bravo's managed_alternative)
+        "bedrock": {"us-east-1": {"source": "test", "models": {
+            "amazon.nova-lite-v1:0": {"input": 0.06, "output": 0.24},
+            "us.anthropic.claude-sonnet-4-5-20250929-v1:0": {"input": 3.3, "output": 16.5, "cache_read": 0.33, "cache_write": 4.125},
+            "meta.llama3-3-70b-instruct-v1:0": {"input": 0.72, "output": 0.72},
+        }}},
     }
     return PriceCatalog("test-prices.json", data)
 

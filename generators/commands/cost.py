@@ -169,6 +169,8 @@ def _component_detail(c) -> str:
         return f"{c.units.expected:g} GB gp3"
     if c.kind == "node-volume":
         return f"{c.units.low:g}/{c.units.expected:g}/{c.units.high:g} GB gp3, {c.hours:.1f} h ({c.hours_basis})"
+    if c.kind == "managed-model":
+        return f"{c.units.expected / 1e6:,.1f} M tokens on {c.instance_type}"
     units = f"{c.units.expected:g}" if c.units.low == c.units.high else f"{c.units.low:g}/{c.units.expected:g}/{c.units.high:g}"
     return f"{units} x {c.instance_type} {c.market}, {c.hours:.1f} h ({c.hours_basis}) at {money(c.hourly_usd)}/h"
 

@@ -14,7 +14,7 @@ from typing import Literal, Sequence
 from generators import amis, catalog, kubernetes, labels, naming, tags
 from generators.errors import Problem, did_you_mean, format_path
 from generators.manifest.schedule_rules import check_schedule, check_timezone
-from generators.model import InferencePool, OrgPolicy, TeamManifest, TrainingJob, repeated
+from generators.model import InferencePool, ManagedModel, OrgPolicy, TeamManifest, TrainingJob, repeated
 from generators.yaml_source import SourceDocument
 from policies import gfo_facts as facts
 
@@ -196,10 +196,13 @@ def _tags(doc: SourceDocument, manifest: TeamManifest, org: OrgPolicy) -> list[P
         reason = tags.value_problem(job.model_id)
         if reason:
             problems.append(doc.problem(("training", index, "model_id"), f"becomes the ModelID tag: {reason}"))
-    for index, pool in enumerate(manifest.inference):
-        reason = tags.value_problem(pool.model_id)
-        if reason:
-            problems.append(doc.problem(("inference", index, "model_id"), f"becomes the ModelID tag: {reason}"))
+    entries: tuple[tuple[str, Sequence[TrainingJob | InferencePool | ManagedModel]], ...] = (
+        ("inference", manifest.inference), ("managed_models", manifest.managed_models))
+    for section, items in entries:
+        for index, item in enumerate(items):
+            reason = tags.value_problem(item.model_id)
+            if reason:
+                problems.append(doc.problem((section, index, "model_id"), f"becomes the ModelID tag: {reason}"))
     for name, value in (("project", manifest.project), ("cost_center", manifest.cost_center)):
         reason = tags.value_problem(value)
         if reason:
@@ -263,7 +266,8 @@ def _instance_type(doc: SourceDocument, field: tuple, name: str, org: OrgPolicy)
 def _entries(doc: SourceDocument, manifest: TeamManifest, org: OrgPolicy) -> list[Problem]:
     problems: list[Problem] = []
     names: dict[str, tuple] = {}
-    sections: tuple[tuple[str, Sequence[TrainingJob | InferencePool]], ...] = (("training", manifest.training), ("inference", manifest.inference))
+    sections: tuple[tuple[str, Sequence[TrainingJob | InferencePool | ManagedModel]], ...] = (
+        ("training", manifest.training), ("inference", manifest.inference), ("managed_models", manifest.managed_models))
     for section, entries in sections:
         for index, entry in enumerate(entries):
             field = (section, index, "name")

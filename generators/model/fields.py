@@ -18,6 +18,11 @@ EMAIL_PATTERN = r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$"
 # https://kubernetes.io/docs/concepts/overview/working-with-objects/names/
 K8S_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 HHMM_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+# A Bedrock foundation model ID (anthropic.claude-sonnet-4-5-20250929-v1:0, meta.llama3-3-70b-instruct-v1:0,
+# deepseek.v3.2) or a system-defined cross-region inference profile ID (its geography first: us., eu.,
+# global.): https://docs.aws.amazon.com/bedrock/latest/userguide/inference-profiles-support.html.
+# The API's own modelIdentifier pattern allows ARNs too; the manifest takes IDs only, so the catalog can price them.
+BEDROCK_MODEL_PATTERN = r"^[a-z0-9][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)*\.[a-z0-9][a-z0-9.-]*(:[0-9]+)?$"
 # IAM role names: https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html
 IAM_ROLE_NAME_PATTERN = r"^[A-Za-z0-9_+=,.@-]{1,64}$"
 
@@ -32,6 +37,10 @@ EntryName = Annotated[str, StringConstraints(pattern=ENTRY_NAME_PATTERN, max_len
 Email = Annotated[str, StringConstraints(pattern=EMAIL_PATTERN, max_length=254)]
 K8sName = Annotated[str, StringConstraints(pattern=K8S_NAME_PATTERN, max_length=63)]
 HHMM = Annotated[str, StringConstraints(pattern=HHMM_PATTERN)]
+BedrockModel = Annotated[str, StringConstraints(pattern=BEDROCK_MODEL_PATTERN, max_length=128)]
+# Tokens a month: whole numbers; the bound keeps a typo (or hostile input) from reaching floats
+# that lose precision (2**53 is about 9e15; a trillion tokens a month is already far beyond any team).
+TokensPerMonth = Annotated[int, Field(ge=0, le=10**15)]
 
 
 def repeated(values: list, show=str) -> str:

@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 from generators.amis import EKS_NODE_DEFAULT_VOLUME_GB, EKS_NODE_MIN_VOLUME_GB
 from generators.model.fields import (
     HHMM,
+    BedrockModel,
     Email,
     EntryName,
     Environment,
@@ -20,6 +21,7 @@ from generators.model.fields import (
     RoleName,
     StrictModel,
     TeamName,
+    TokensPerMonth,
     Weekday,
     _once,
 )
@@ -146,6 +148,9 @@ class InferencePool(StrictModel):
         le=16384,
         description="Each node's encrypted gp3 root volume in GiB; default 100.",
     )
+    managed_alternative: BedrockModel | None = Field(
+        default=None, description="A Bedrock model ID the pool's measured tokens are priced against (build or buy)."
+    )
 
 
     @model_validator(mode="after")
@@ -156,6 +161,23 @@ class InferencePool(StrictModel):
                 f"{self.min_nodes} <= {self.desired_nodes} <= {self.max_nodes}"
             )
         return self
+
+
+class ManagedModel(StrictModel):
+    """A foundation model the team calls through Amazon Bedrock, via its own application inference profile."""
+
+    name: EntryName = Field(description="Unique within the manifest; names the application inference profile.")
+    provider: Literal["bedrock"] = Field(description="bedrock (the only provider in v1).")
+    foundation_model: BedrockModel = Field(
+        description="A Bedrock model ID or a system-defined cross-region inference profile ID (us.anthropic...); "
+        "priced in the catalog for the manifest's region."
+    )
+    model_id: NonEmpty = Field(description="Becomes the ModelID tag, as for pools and training.")
+    input_tokens_per_month: TokensPerMonth = Field(description="Expected input tokens a month, for the estimate.")
+    output_tokens_per_month: TokensPerMonth = Field(description="Expected output tokens a month, for the estimate.")
+    invoke_role_names: Annotated[list[RoleName], _once("roles")] = Field(
+        default_factory=list, description="IAM roles allowed to invoke through the team's profile."
+    )
 
 
 class TeamManifest(StrictModel):
@@ -173,6 +195,7 @@ class TeamManifest(StrictModel):
     budget: Budget
     training: list[TrainingJob] = Field(default_factory=list)
     inference: list[InferencePool] = Field(default_factory=list)
+    managed_models: list[ManagedModel] = Field(default_factory=list)
 
     @property
     def alert_recipients(self) -> list[str]:

@@ -20,6 +20,9 @@
 - Unit economics where `tokens_per_second_per_node` is given: hourly node price /
   (tokens per second x 3600) x 1e6 = USD per million tokens at full load, and that divided by
   utilization_percent / 100 at the load the team expects.
+- Managed models (Bedrock): input tokens x the model's input price + output tokens x its output
+  price, per million, for the region (prices.json `bedrock`); tokens are declared, so low =
+  expected = high. A pool's `managed_alternative` must be priced there too (build or buy).
 - The gate compares the `expected` (default, or org `cost_gate`, or `--gate`) or the `high`
   total with the budget and the org cap.
 
@@ -36,8 +39,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Literal
 
 from generators.errors import ManifestError, Problem, UsageError
-from generators.model import GATES, InferencePool, LoadedTeam, ManifestSet, TrainingJob
+from generators.model import GATES, InferencePool, LoadedTeam, ManagedModel, ManifestSet, TrainingJob
 from generators.months import Month, schedule_hours
+from generators.plan.bedrock_prices import TokenPrices
 from generators.plan.pricing import NO_DISCOUNT, MissingPrice, PriceCatalog, SpotDiscount
 
 
@@ -62,7 +66,7 @@ ZERO = Range(0.0, 0.0, 0.0)
 
 @dataclass(frozen=True)
 class Component:
-    kind: Literal["training", "inference", "root-volume", "node-volume"]
+    kind: Literal["training", "inference", "root-volume", "node-volume", "managed-model"]
     name: str
     monthly_usd: Range
     units: Range  # instances, nodes or GB
@@ -196,6 +200,9 @@ class _Prices:
     def gp3(self, field_path: tuple) -> float | None:
         return self._get(field_path, lambda: self.catalog.gp3_gb_month(self.region))
 
+    def tokens(self, field_path: tuple, model: str) -> TokenPrices | None:
+        return self._get(field_path, lambda: self.catalog.token_prices(self.region, model))
+
 
 def estimate_team(loaded: LoadedTeam, org_cap_usd: float, catalog: PriceCatalog, month: Month,
                   gate: str = "expected") -> tuple[TeamEstimate, Missing]:
@@ -208,6 +215,8 @@ def estimate_team(loaded: LoadedTeam, org_cap_usd: float, catalog: PriceCatalog,
         components += _training(index, job, prices, scheduled)
     for index, pool in enumerate(manifest.inference):
         components += _inference(index, pool, prices, scheduled)
+    for index, managed in enumerate(manifest.managed_models):
+        components += _managed(index, managed, prices)
     team = TeamEstimate(
         team=manifest.team, path=loaded.path, region=manifest.region, budget_usd=manifest.budget.monthly_usd,
         org_cap_usd=org_cap_usd, schedule_hours=scheduled,
@@ -262,6 +271,7 @@ def _inference(index: int, pool: InferencePool, prices: _Prices, scheduled: floa
         if on_demand is not None and discount is not None:
             found[instance_type] = (on_demand, discount)
     gp3 = prices.gp3(("inference", index, "node_volume_gb"))
+    alternative = prices.tokens(("inference", index, "managed_alternative"), pool.managed_alternative) if pool.managed_alternative else None
     if len(found) != len(pool.instance_types) or gp3 is None:
         return []
     hours, basis = (scheduled, "schedule") if scheduled is not None else (always_on, "always-on")
@@ -278,6 +288,8 @@ def _inference(index: int, pool: InferencePool, prices: _Prices, scheduled: floa
         notes = (f"low at {cheapest}, high at {dearest}, expected at the mean of {', '.join(sorted(pool.instance_types))}",)
     if pool.market == "spot":
         notes += tuple(_spot_note(name, found[name][0], found[name][1]) for name in sorted(found))
+    if alternative is not None:
+        notes += (f"managed alternative {alternative.model}: ${alternative.input:g}/M input, ${alternative.output:g}/M output",)
     full_load = mean / (pool.tokens_per_second_per_node * 3600) * 1e6 if pool.tokens_per_second_per_node else None
     nodes = Component(
         kind="inference", name=pool.name, instance_type=", ".join(sorted(pool.instance_types)), market=pool.market, units=node_range,
@@ -300,6 +312,27 @@ def _inference(index: int, pool: InferencePool, prices: _Prices, scheduled: floa
         notes=(f"{pool.node_volume_gb} GB gp3 per node, deleted with the node",), model_id=pool.model_id,
     )
     return [nodes, volumes]
+
+
+def _managed(index: int, managed: ManagedModel, prices: _Prices) -> list[Component]:
+    """A managed model's declared tokens at its on-demand prices in the team's region."""
+    found = prices.tokens(("managed_models", index, "foundation_model"), managed.foundation_model)
+    if found is None:
+        return []
+    tokens = managed.input_tokens_per_month + managed.output_tokens_per_month
+    monthly = found.cost(managed.input_tokens_per_month, managed.output_tokens_per_month)
+    return [Component(
+        kind="managed-model", name=managed.name, instance_type=managed.foundation_model, units=Range.flat(tokens),
+        monthly_usd=Range.flat(monthly), usd_per_million_tokens=monthly / tokens * 1e6 if tokens else None,
+        model_id=managed.model_id,
+        notes=(f"{managed.input_tokens_per_month:,} input at ${found.input:g}/M + {managed.output_tokens_per_month:,} output "
+               f"at ${found.output:g}/M (Bedrock on demand, prices.json)",),
+    )]
+
+
+def managed_alternative(pool: InferencePool, catalog: PriceCatalog, region: str) -> TokenPrices | None:
+    """The prices a pool's measured tokens are held against (build or buy), None when it names none."""
+    return catalog.token_prices(region, pool.managed_alternative) if pool.managed_alternative else None
 
 
 def _spot_note(instance_type: str, on_demand: float, discount: SpotDiscount) -> str:

@@ -23,8 +23,9 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from generators.errors import ManifestError, ToolError, display_path, format_path
+from generators.errors import ManifestError, ToolError, did_you_mean, display_path, format_path
 from generators.manifest.schema_errors import schema_messages  # the manifests' words for pydantic errors
+from generators.plan.bedrock_prices import TokenPrices
 from generators.yaml_source import load_yaml
 
 DEFAULT_PATH = Path(__file__).with_name("prices.json")
@@ -109,6 +110,23 @@ class PriceCatalog:
                                f"use market: on-demand, or measure it with `genai-finops prices refresh --region R`")
         return SpotDiscount(float(entry["low"]), float(entry["high"]))
 
+    def token_prices(self, region: str, model: str) -> TokenPrices:
+        """USD per million tokens of a Bedrock model or system profile ID in `region`."""
+        field = f"bedrock.{region}.models.{model}"
+        block = self.data.get("bedrock", {}).get(region)
+        entry = (block or {}).get("models", {}).get(model)
+        if entry is None:
+            priced = [r for r in sorted(self.data.get("bedrock", {})) if model in self.data["bedrock"][r]["models"]]
+            if priced:
+                where = f"it is priced in {', '.join(priced)}"
+            elif block is None:
+                where = "no Bedrock prices for that region at all"
+            else:
+                where = "no such text model with on-demand token prices" + did_you_mean(model, block["models"])
+            raise MissingPrice(field, f"no Bedrock on-demand price for {model} in {region} in {self.path} ({field}: {where}); "
+                               "name a model ID the catalog lists, or rebuild it with `genai-finops prices bedrock`")
+        return TokenPrices(model, float(entry["input"]), float(entry["output"]), entry.get("cache_read"), entry.get("cache_write"))
+
     def gp3_gb_month(self, region: str) -> float:
         field = f"regions.{region}.ebs_gp3_usd_per_gb_month"
         entry = self.data["regions"].get(region, {}).get("ebs_gp3_usd_per_gb_month")
@@ -156,6 +174,20 @@ class RegionPrices(_Strict):
     not_offered_on_demand: NotOffered | None = None
 
 
+class TokenPrice(_Strict):
+    """USD per million tokens."""
+
+    input: Annotated[float, Field(gt=0)]
+    output: Annotated[float, Field(gt=0)]
+    cache_read: Annotated[float, Field(gt=0)] | None = None
+    cache_write: Annotated[float, Field(gt=0)] | None = None
+
+
+class BedrockRegion(_Strict):
+    source: str
+    models: Annotated[dict[str, TokenPrice], Field(min_length=1)]
+
+
 class CatalogFile(_Strict):
     """The shape of prices.json; `_cross_problems` adds the checks across fields."""
 
@@ -166,6 +198,7 @@ class CatalogFile(_Strict):
     hours_per_month_always_on: CitedFigure
     spot_discount: dict[str, SpotRange]
     regions: Annotated[dict[str, RegionPrices], Field(min_length=1)]
+    bedrock: dict[str, BedrockRegion] = {}
 
 
 def load_catalog(path: Path | str = DEFAULT_PATH) -> PriceCatalog:
@@ -234,4 +267,6 @@ def _cross_problems(data: dict[str, Any]) -> list[tuple[tuple, str]]:
             cited(("regions", region, "not_offered_on_demand"), absent)
             for instance_type in sorted(set(absent["types"]) & set(prices)):
                 problems.append((("regions", region, "not_offered_on_demand", "types"), f"{instance_type} is both priced and listed as not offered"))
+    for region, block in data.get("bedrock", {}).items():
+        cited(("bedrock", region), block)
     return problems

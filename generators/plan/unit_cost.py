@@ -40,11 +40,14 @@ def _pooled(pairs: list[tuple[float, float]]) -> float | None:
     return sum(cost for cost, _ in pairs) / tokens if tokens else None
 
 
-def pooled_usd_per_million_tokens(components: Iterable[tuple[float, PoolCost]]) -> tuple[float | None, float | None]:
-    """(at full load, at utilization) over (expected nodes, component) pairs of one model."""
+def pooled_usd_per_million_tokens(components: Iterable[tuple[float, PoolCost]],
+                                  bought: Iterable[tuple[float, float]] = ()) -> tuple[float | None, float | None]:
+    """(at full load, at utilization) over (expected nodes, component) pairs of one model, and
+    (monthly cost, $ per million) pairs of the tokens bought for it from managed models."""
+    bought = list(bought)
     served = [(nodes, c) for nodes, c in components if c.usd_per_million_tokens is not None and c.hourly_usd is not None]
     if not served:
-        return None, None
+        return (_pooled(bought),) * 2 if bought else (None, None)
     running = [(nodes * (c.hours or 0), c) for nodes, c in served if nodes * (c.hours or 0) > 0]
     weighted = running or [(1.0, c) for _, c in served]
     full_pairs: list[tuple[float, float]] = []
@@ -54,7 +57,7 @@ def pooled_usd_per_million_tokens(components: Iterable[tuple[float, PoolCost]]) 
         full_pairs.append((cost, c.usd_per_million_tokens or 0.0))
         if c.usd_per_million_tokens_at_utilization is not None:
             used_pairs.append((cost, c.usd_per_million_tokens_at_utilization))
-    full, used = _pooled(full_pairs), _pooled(used_pairs)
+    full, used = _pooled(full_pairs + bought), _pooled(used_pairs + bought) if used_pairs else None
     return full, used
 
 
@@ -74,18 +77,22 @@ def by_model(est: Estimate, per_team: bool = False) -> list[ModelCost]:
     billing data) or per (model, team) (`showback`, beside the team's actual), sorted."""
     from generators.plan.estimate import ZERO
 
-    grouped: dict[tuple[str, str], tuple[set[str], Range, list[tuple[float, PoolCost]]]] = {}
+    grouped: dict[tuple[str, str], tuple[set[str], Range, list[tuple[float, PoolCost]], list[tuple[float, float]]]] = {}
     for team in est.teams:
         for c in team.components:
             if c.model_id is None:
                 continue
             key = (c.model_id, team.team if per_team else "")
-            teams, usd, pools = grouped.get(key, (set(), ZERO, []))
+            teams, usd, pools, bought = grouped.get(key, (set(), ZERO, [], []))
             teams.add(team.team)
-            pools.append((c.units.expected, c))
-            grouped[key] = (teams, usd + c.monthly_usd, pools)
+            if c.kind == "managed-model":
+                if c.usd_per_million_tokens:
+                    bought.append((c.monthly_usd.expected, c.usd_per_million_tokens))
+            else:
+                pools.append((c.units.expected, c))
+            grouped[key] = (teams, usd + c.monthly_usd, pools, bought)
     out = []
-    for (model_id, _), (teams, usd, pools) in sorted(grouped.items()):
-        full, used = pooled_usd_per_million_tokens(pools)
+    for (model_id, _), (teams, usd, pools, bought) in sorted(grouped.items()):
+        full, used = pooled_usd_per_million_tokens(pools, bought)
         out.append(ModelCost(model_id, tuple(sorted(teams)), usd, full, used))
     return out
