@@ -102,9 +102,9 @@ def inference_profile(team: str, model: str) -> str:
     return f"{PREFIX}-{team}-{model}"
 
 
-def invoke_policy(team: str) -> str:
-    """The policy that lets a team's invoke_role_names call Bedrock through its profiles only."""
-    return f"{PREFIX}-{team}-bedrock-invoke"
+def invoke_policy(team: str, model: str) -> str:
+    """The policy that lets a managed model's invoke_role_names call Bedrock through its profile only."""
+    return f"{PREFIX}-{team}-{model}-invoke"
 
 
 def deny_gpu_policy(team: str) -> str:
@@ -216,8 +216,8 @@ def derived_names(manifest: TeamManifest) -> Iterator[DerivedName]:
         yield DerivedName(("team",), "sqs_queue", offhours_function_dlq(team))
     for index, managed in enumerate(manifest.managed_models):
         yield DerivedName(("managed_models", index, "name"), "inference_profile", inference_profile(team, managed.name))
-    if any(managed.invoke_role_names for managed in manifest.managed_models):
-        yield DerivedName(("team",), "iam_policy", invoke_policy(team))
+        if managed.invoke_role_names:
+            yield DerivedName(("managed_models", index, "name"), "iam_policy", invoke_policy(team, managed.name))
     for index, pool in enumerate(manifest.inference):
         field = ("inference", index, "name")
         yield DerivedName(field, "node_group", node_group(team, pool.name))

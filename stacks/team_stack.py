@@ -1,4 +1,4 @@
-"""One team's stack: its GPU training instances, inference pools, budget and off-hours schedule."""
+"""One team's stack: its GPU training instances, inference pools, managed models' Bedrock profiles, budget and off-hours schedule."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from modules.context import TeamContext
 from modules.deep_learning_ami import DeepLearningAmi
 from modules.gpu_training_instance import GpuTrainingInstance
 from modules.inference_node_pool import InferenceNodePool
+from modules.managed_model_access import ManagedModelAccess
 from modules.offhours_schedule import OffHoursSchedule
 from modules.serving_autoscaler import ServingAutoscaler
 from modules.serving_schedule import ServingSchedule
@@ -100,6 +101,9 @@ class TeamStack(TerraformStack):
                         kubectl_image=org.clusters[pool.cluster].kubectl_image,
                         after=after,
                     )
+
+        for managed in team.managed_models:
+            ManagedModelAccess(self, f"managed-{managed.name}", model=managed, context=for_model(managed.model_id))
 
         budget = TeamBudget(
             self, "budget", budget=team.budget, recipients=team.alert_recipients, training_instance_ids=instance_ids, context=context,

@@ -390,3 +390,44 @@ def test_compare_sees_a_cut_budget_and_a_team_going_over(tmp_path):
     teams = {t["team"]: t for t in json.loads(cost(tmp_path / "head", "--compare", str(saved), "--format", "json"))["compare"]["teams"]}
     assert teams["bravo"]["base_within_budget"] is True and teams["bravo"]["within_budget"] is False
     assert teams["alpha"]["base_budget_usd"] == alpha_budget and teams["alpha"]["budget_usd"] == alpha_budget / 2
+
+
+# --------------------------------------------------------------------------- managed models
+
+
+def test_a_managed_model_costs_its_tokens_at_the_regions_prices_and_counts_in_the_gate(tmp_path):
+    team = example("bravo", managed=True)
+    team["managed_models"][0].update(input_tokens_per_month=7_000_000, output_tokens_per_month=1_500_000)
+    result = estimate_of(tmp_path, {"bravo": team}).teams[0]
+    bot = component(result, "managed-model", "support-bot")
+    expected = 7 * 3.3 + 1.5 * 16.5
+    assert bot.monthly_usd.low == bot.monthly_usd.expected == bot.monthly_usd.high == pytest.approx(expected)
+    assert bot.usd_per_million_tokens == pytest.approx(expected / 8.5)
+    assert bot.model_id == "support-bot-v2"
+    pools = sum(c.monthly_usd.expected for c in result.components if c.kind != "managed-model")
+    assert result.total.expected == pytest.approx(pools + expected)
+    # the gate sees it: a budget between the pools' cost and pools + tokens fails
+    team["budget"]["monthly_usd"] = round(pools + expected / 2, 2)
+    gated = estimate_of(tmp_path / "gate", {"bravo": team})
+    assert [t.team for t in gated.failing] == ["bravo"]
+
+
+def test_a_managed_model_the_catalog_lacks_is_an_error_at_its_field_never_zero(tmp_path):
+    team = example("bravo", managed=True)
+    team["managed_models"][0]["foundation_model"] = "anthropic.claude-sonet-4-5-20250929-v1:0"
+    team["inference"][0]["managed_alternative"] = "meta.llama9-70b-instruct-v1:0"
+    with pytest.raises(ManifestError) as caught:
+        estimate_of(tmp_path, {"bravo": team})
+    lines = [str(problem) for problem in caught.value.problems]
+    assert len(lines) == 2
+    assert any("managed_models[0].foundation_model" in line and "no Bedrock on-demand price" in line for line in lines)
+    assert any("inference[0].managed_alternative" in line and "meta.llama9-70b-instruct-v1:0" in line for line in lines)
+    assert all("bravo.yaml:" in line for line in lines)
+
+
+def test_a_profile_of_another_geography_names_the_regions_that_price_it(tmp_path):
+    catalog = prices()
+    catalog.data["bedrock"]["eu-west-1"] = {"source": "test", "models": {"eu.anthropic.claude-sonnet-4-5-20250929-v1:0": {"input": 3.3, "output": 16.5}}}
+    with pytest.raises(Exception) as caught:
+        catalog.token_prices("eu-west-1", "us.anthropic.claude-sonnet-4-5-20250929-v1:0")
+    assert "it is priced in us-east-1" in str(caught.value)

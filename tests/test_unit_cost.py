@@ -29,6 +29,7 @@ UTILIZATION = 50
 @pytest.fixture(scope="module")
 def one_model_two_pools(tmp_path_factory):
     bravo = example("bravo")
+    bravo.pop("managed_models")  # pools only: tokens bought are the next test's
     pool = bravo["inference"][0]
     pool.update(instance_types=[CHEAP], min_nodes=10, max_nodes=10, desired_nodes=10, tokens_per_second_per_node=1000,
                 utilization_percent=UTILIZATION)
@@ -84,3 +85,18 @@ def test_a_pool_scaled_to_zero_still_has_the_figure_it_would_run_at():
     assert full == pytest.approx((1.0 + 9.0) / (1.0 / 2.0 + 9.0 / 6.0))
     assert used == pytest.approx(2 * full)
     assert pooled_usd_per_million_tokens([]) == (None, None)
+
+
+def test_tokens_bought_from_a_managed_model_join_the_pooled_figure():
+    """A model served by a pool and bought from Bedrock too: what both cost over the tokens both
+    give; bought alone, its cost over its tokens, at full load and at utilization alike."""
+    class Pool:
+        hours, hourly_usd = 730.0, 2.0
+        usd_per_million_tokens, usd_per_million_tokens_at_utilization = 0.5, 1.0
+
+    pool_cost = 3 * 730 * 2.0
+    bought = (900.0, 3.0)  # $900 at $3 per million: 300 M tokens
+    full, used = pooled_usd_per_million_tokens([(3, Pool())], [bought])
+    assert full == pytest.approx((pool_cost + 900) / (pool_cost / 0.5 + 900 / 3.0))
+    assert used == pytest.approx((pool_cost + 900) / (pool_cost / 1.0 + 900 / 3.0))
+    assert pooled_usd_per_million_tokens([], [bought]) == pytest.approx((3.0, 3.0))

@@ -60,7 +60,7 @@ def _now() -> dt.datetime:
 
 
 def run(args: argparse.Namespace, *, now: Callable[[], dt.datetime] = _now, client: Callable[..., Any] | None = None) -> int:
-    if args.action == "bedrock":
+    if getattr(args, "action", "refresh") == "bedrock":
         return _bedrock(args, now())
     return _refresh(args, now=now, client=client)
 

@@ -16,6 +16,17 @@ JSON output (`--format json`), stable keys (`schema_version` changes when one do
                         (prompt + generation) x 1e6), usd_per_million_output_tokens (/ generation),
                         estimated_usd_per_million_tokens (the estimate's, at utilization_percent),
                         tokens_note (why there is no figure)
+                        kind (managed: a managed_models entry, bought per token | self-hosted |
+                        unknown); billed_tokens {input, output, cache_read, cache_write} where its
+                        rows bill tokens; for a managed model usd_per_million_tokens is its spend
+                        over all four and estimated_usd_per_million_tokens the estimate's
+    tokens, unattributed_tokens   token rows by direction: all of them, and those without a Team tag
+    providers[]         provider (ServiceProviderName, else ProviderName), host (HostProviderName,
+                        else ProviderName), actual_usd
+    build_or_buy[]      with --prometheus: team, model_id, managed_alternative, input_tokens,
+                        output_tokens (measured), self_hosted_usd (the model's actual), managed_usd
+                        (those tokens at the alternative's prices), difference_usd (self-hosted -
+                        managed), cheaper, break_even_tokens_per_month, prices {input, output} per 1M
     unknown_teams[]     spend under a Team tag no manifest has (team, actual_usd), largest first
     unattributed_usd    spend with no Team tag; untagged_resources[]: the top ten by cost
                         (resource_id, service, actual_usd)
@@ -106,7 +117,18 @@ def _count(model: dict) -> str:
     return f"{model['prompt_tokens'] + model['generation_tokens']:,}"
 
 
+def _billed(model: dict) -> str:
+    billed = model.get("billed_tokens") or {}
+    return ", ".join(f"{count:,} {kind.replace('_', ' ')}" for kind, count in billed.items() if count)
+
+
 def _tokens_text(model: dict) -> str:
+    if model.get("kind") == "managed":
+        if model.get("usd_per_million_tokens") is None:
+            return f"; managed; {cell(model.get('tokens_note') or 'no token rows in the billing data', 120)}"
+        estimated = model.get("estimated_usd_per_million_tokens")
+        versus = f" (estimated {money(estimated)})" if estimated is not None else ""
+        return f"; managed: {_billed(model)} tokens, {money(model['usd_per_million_tokens'])} per 1M{versus}"
     if "prompt_tokens" not in model:
         return ""
     if model["usd_per_million_tokens"] is None:
@@ -153,10 +175,29 @@ def to_table(report, colour: bool = False) -> str:
     out += ["", "By model:"] + [f"  {cell(m['model_id'])} ({cell(m['team'])}): {money(m['actual_usd'])}{_tokens_text(m)}" for m in report.models]
     out += ["", f"Without a Team tag: {money(report.unattributed_usd)}"]
     out += [f"  {cell(r['resource_id'])} ({cell(r['service'], 32)}): {money(r['actual_usd'])}" for r in report.untagged_resources if r["actual_usd"] > 0]
+    out += _build_or_buy_lines(report)
+    if len(report.providers) > 1:
+        out += ["", "By provider (service provider / host):"]
+        out += [f"  {cell(p['provider'] or '-')} / {cell(p['host'] or '-')}: {money(p['actual_usd'])}" for p in report.providers]
     out += _gpu_lines(report)
     out += _note_lines(report)
     out += ["", f"Total: {money(report.total_usd)}"]
     return "\n".join(out)
+
+
+def _build_or_buy_lines(report) -> list[str]:
+    if not report.build_or_buy:
+        return []
+    out = ["", "Build or buy (the month's measured tokens on the pool's managed_alternative):"]
+    for row in report.build_or_buy:
+        out.append(f"  {cell(row['model_id'])} ({row['team']}): self-hosted {money(row['self_hosted_usd'])}, on {row['managed_alternative']} "
+                   f"{money(row['managed_usd'])} ({signed(row['difference_usd'])}); {row['cheaper']} is cheaper at "
+                   f"{row['input_tokens'] + row['output_tokens']:,} tokens; break-even {_volume(row['break_even_tokens_per_month'])} tokens/month")
+    return out
+
+
+def _volume(tokens: int | None) -> str:
+    return "-" if tokens is None else f"{tokens:,}"
 
 
 def _gpu_lines(report) -> list[str]:
@@ -202,8 +243,16 @@ def to_markdown(report) -> str:
             for m in report.models
         ]
     else:
-        out += ["", "| Model | Team | Actual |", "| --- | --- | ---: |"]
-        out += [f"| {md_code(m['model_id'])} | {md_code(m['team'])} | {money(m['actual_usd'])} |" for m in report.models]
+        out += ["", "| Model | Team | Kind | Actual | Tokens billed | $/1M tokens | Estimated $/1M |", "| --- | --- | --- | ---: | --- | ---: | ---: |"]
+        out += [f"| {md_code(m['model_id'])} | {md_code(m['team'])} | {m.get('kind', '')} | {money(m['actual_usd'])} | {md_text(_billed(m)) or '-'} | "
+                f"{money(m.get('usd_per_million_tokens'))} | {money(m.get('estimated_usd_per_million_tokens'))} |" for m in report.models]
+    if report.build_or_buy:
+        out += ["", "**Build or buy** (the month's measured tokens on the pool's managed alternative):", "",
+                "| Model | Team | Managed alternative | Tokens (in / out) | Self-hosted | Managed | Difference | Break-even tokens/month |",
+                "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+        out += [f"| {md_code(r['model_id'])} | {md_code(r['team'])} | {md_code(r['managed_alternative'])} | {r['input_tokens']:,} / {r['output_tokens']:,} | "
+                f"{money(r['self_hosted_usd'])} | {money(r['managed_usd'])} | {signed(r['difference_usd'])} | {_volume(r['break_even_tokens_per_month'])} |"
+                for r in report.build_or_buy]
     gpu = report.gpu_utilization
     if gpu is not None and gpu["note"]:
         out += ["", f"**Idle GPU**: {md_text(gpu['note'])}."]

@@ -84,6 +84,8 @@ class Component:
     model_id: str | None = None
     # the price per instance or node hour at the low, expected and high ends
     hourly_range_usd: Range | None = None
+    # an inference pool's managed_alternative, priced in the team's region (build or buy)
+    alternative: TokenPrices | None = None
     notes: tuple[str, ...] = ()
 
 
@@ -300,7 +302,7 @@ def _inference(index: int, pool: InferencePool, prices: _Prices, scheduled: floa
         usd_per_million_tokens=full_load,
         utilization_percent=pool.utilization_percent if full_load is not None else None,
         usd_per_million_tokens_at_utilization=full_load / (pool.utilization_percent / 100) if full_load is not None else None,
-        model_id=pool.model_id, notes=notes,
+        model_id=pool.model_id, notes=notes, alternative=alternative,
     )
     # gp3 is billed per GB-month, prorated by the hour (https://aws.amazon.com/ebs/pricing/):
     # a node's root volume costs for the hours the node runs.
@@ -328,11 +330,6 @@ def _managed(index: int, managed: ManagedModel, prices: _Prices) -> list[Compone
         notes=(f"{managed.input_tokens_per_month:,} input at ${found.input:g}/M + {managed.output_tokens_per_month:,} output "
                f"at ${found.output:g}/M (Bedrock on demand, prices.json)",),
     )]
-
-
-def managed_alternative(pool: InferencePool, catalog: PriceCatalog, region: str) -> TokenPrices | None:
-    """The prices a pool's measured tokens are held against (build or buy), None when it names none."""
-    return catalog.token_prices(region, pool.managed_alternative) if pool.managed_alternative else None
 
 
 def _spot_note(instance_type: str, on_demand: float, discount: SpotDiscount) -> str:

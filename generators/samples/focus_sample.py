@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generators import naming
-from generators.model import InferencePool, ManifestSet, TeamManifest, TrainingJob
+from generators.model import InferencePool, ManagedModel, ManifestSet, TeamManifest, TrainingJob
 from generators.months import Month
 from generators.plan.pricing import PriceCatalog
 from generators.see import focus_spec
@@ -104,6 +104,8 @@ class Charge:
     effective: float
     billed: float
     pricing: str = "Standard"
+    meter: str | None = None  # SkuMeter: AWS writes the usage type there (…-input-tokens for Bedrock)
+    service: tuple[str, str] = ("Compute", EC2)  # ServiceCategory, ServiceName
 
 
 class _Rows:
@@ -122,7 +124,8 @@ class _Rows:
             "ChargeCategory": charge.category, "ChargeClass": None, "ChargeDescription": charge.description,
             "ChargeFrequency": "Recurring" if charge.category == "Purchase" else "Usage-Based",
             "ProviderName": "AWS", "PublisherName": "Amazon Web Services", "InvoiceIssuerName": "Amazon Web Services",
-            "ServiceCategory": "Compute", "ServiceName": EC2, "RegionId": resource.region, "ResourceId": resource.id,
+            "ServiceCategory": charge.service[0], "ServiceName": charge.service[1], "SkuMeter": charge.meter, "SkuPriceDetails": None,
+            "RegionId": resource.region, "ResourceId": resource.id,
             "ResourceName": resource.name, "ResourceType": resource.kind, "SkuId": resource.sku, "PricingCategory": charge.pricing,
             "PricingQuantity": charge.quantity, "PricingUnit": charge.unit,
             "ConsumedQuantity": charge.quantity, "ConsumedUnit": charge.unit, "ListCost": round(charge.list_cost, 10),
@@ -150,6 +153,8 @@ def rows(manifests: ManifestSet, catalog: PriceCatalog, month: Month, noise: Noi
             _training_rows(out, team, job, catalog, hours, running, noise, rng)
         for pool in team.inference:
             _pool_rows(out, team, pool, catalog, running)
+        for managed in team.managed_models:
+            _bedrock_rows(out, team, managed, catalog, hours)
     _noise_rows(out, manifests.org.allowed_regions[0], catalog, hours, noise)
     return out.out
 
@@ -193,6 +198,33 @@ def _pool_rows(out: _Rows, team: TeamManifest, pool: InferencePool, catalog: Pri
         for hour in running:
             out.add(hour, instance, charge)
             out.add(hour, *_volume(instance, pool.node_volume_gb, gp3_hour))
+
+
+BEDROCK = ("AI and Machine Learning", "Amazon Bedrock")
+# The region part of an AWS usage type (illustrative: showback reads only the usage type's suffix).
+USAGE_TYPE_REGION = {"us-east-1": "USE1", "us-west-2": "USW2", "eu-west-1": "EU"}
+
+
+def spread(total: int, parts: int) -> list[int]:
+    """`total` in `parts` whole shares that add up to it exactly."""
+    return [(index + 1) * total // parts - index * total // parts for index in range(parts)]
+
+
+def _bedrock_rows(out: _Rows, team: TeamManifest, managed: ManagedModel, catalog: PriceCatalog, hours: list[dt.datetime]) -> None:
+    """The managed model's declared tokens, spread evenly over the month's hours, billed to its
+    tagged application inference profile at the catalog's on-demand prices."""
+    prices = catalog.token_prices(team.region, managed.foundation_model)
+    profile = Resource(team.region, f"arn:aws:bedrock:{team.region}:{MEMBER[0]}:application-inference-profile/"
+                       + hashlib.sha256(f"{team.team}/{managed.name}".encode()).hexdigest()[:12],
+                       naming.inference_profile(team.team, managed.name), "ApplicationInferenceProfile", managed.foundation_model,
+                       _tags(team, managed.model_id))
+    stem = f"{USAGE_TYPE_REGION.get(team.region, team.region)}-{managed.foundation_model.split('.')[-1].split(':')[0]}"
+    for direction, total, price in (("input", managed.input_tokens_per_month, prices.input),
+                                    ("output", managed.output_tokens_per_month, prices.output)):
+        for hour, tokens in zip(hours, spread(total, len(hours))):
+            cost = tokens * price / 1_000_000
+            out.add(hour, profile, Charge("Usage", f"{managed.foundation_model} {direction} tokens", tokens, "Tokens", cost, cost, cost,
+                                          meter=f"{stem}-{direction}-tokens", service=BEDROCK))
 
 
 def _noise_rows(out: _Rows, region: str, catalog: PriceCatalog, hours: list[dt.datetime], noise: Noise) -> None:

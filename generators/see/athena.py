@@ -25,7 +25,9 @@ def athena_sql(table: str, month: Month) -> str:
     the same SQL, transpiled to Athena's Trino dialect."""
     import sqlglot
 
-    return sqlglot.transpile(sums_sql(table, tag(TEAM_TAG), tag(MODEL_TAG), month), read="duckdb", write="athena")[0]
+    from generators.see.managed_tokens import athena_token_sql
+
+    return sqlglot.transpile(sums_sql(table, tag(TEAM_TAG), tag(MODEL_TAG), month, athena_token_sql()), read="duckdb", write="athena")[0]
 
 
 # Athena answers a query asynchronously: poll its state, at most this long.

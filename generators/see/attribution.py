@@ -19,10 +19,13 @@ SUMS_COLUMNS = (
     ("team", "VARCHAR"), ("model_id", "VARCHAR"), ("period_start", "TIMESTAMPTZ"), ("untagged_id", "VARCHAR"),
     ("untagged_service", "VARCHAR"), ("n", "BIGINT"), ("cost", "DOUBLE"), ("instance_cost", "DOUBLE"),
     ("one_off_cost", "DOUBLE"), ("hourly", "BOOLEAN"), ("horizon", "TIMESTAMPTZ"),
+    ("token_kind", "VARCHAR"), ("provider", "VARCHAR"), ("host", "VARCHAR"), ("tokens", "DOUBLE"),
 )
+# Over the local `billed` relation (generators/see/billing_files.py) these are its columns.
+LOCAL_TOKENS = {"token_kind": "token_kind", "tokens": "tokens", "provider": "provider", "host": "host"}
 
 
-def sums_sql(source: str, team: str, model: str, month: Month) -> str:
+def sums_sql(source: str, team: str, model: str, month: Month, managed: dict[str, str] | None = None) -> str:
     """The one attribution query, in DuckDB's dialect: per team, model and hour, the rows, their
     EffectiveCost, the part of it that is instance time and the part that is one-off (FOCUS
     ChargeFrequency One-Time, or ChargeCategory Credit or Adjustment: a forecast adds it once and
@@ -31,7 +34,10 @@ def sums_sql(source: str, team: str, model: str, month: Month) -> str:
     Off-schedule spend is instance time (EC2 instance ids, i-..., or their ARNs): volumes are
     billed while an instance is stopped by design. `horizon` is the group's latest end
     (summarise reads completeness from the groups of hourly or daily rows only). `team` and
-    `model` are SQL expressions over `source`; grouped by ordinal, which Athena (Trino) also takes."""
+    `model` are SQL expressions over `source`; grouped by ordinal, which Athena (Trino) also takes.
+    `managed`: the token direction, token count, service provider and host as expressions
+    (generators/see/managed_tokens.py); token rows are grouped by their direction."""
+    managed = managed or LOCAL_TOKENS
     start = "CAST(ChargePeriodStart AS TIMESTAMPTZ)"
     end = "CAST(ChargePeriodEnd AS TIMESTAMPTZ)"
     one_off = "(ChargeFrequency = 'One-Time' OR ChargeCategory IN ('Credit', 'Adjustment'))"
@@ -47,10 +53,12 @@ def sums_sql(source: str, team: str, model: str, month: Month) -> str:
                -- earliest and latest ends are that hour's end: two cheap aggregates instead of an
                -- interval per row (benchmarks/showback_scale.py: the 10 M-row query 1.86 s -> 1.32 s).
                (min({end}) = {start} + INTERVAL 1 HOUR AND max({end}) = {start} + INTERVAL 1 HOUR) AS hourly,
-               max({end}) AS horizon
+               max({end}) AS horizon,
+               {managed["token_kind"]} AS token_kind, {managed["provider"]} AS provider, {managed["host"]} AS host,
+               sum({managed["tokens"]}) AS tokens
         FROM {source}
         WHERE {start} >= TIMESTAMPTZ '{utc_literal(month.start)}' AND {start} < TIMESTAMPTZ '{utc_literal(month.end)}'
-        GROUP BY 1, 2, 3, 4, 5
+        GROUP BY 1, 2, 3, 4, 5, 12, 13, 14
     """
 
 
@@ -95,6 +103,12 @@ def summarise(connection: Any, schedules: dict[str, Schedule], profile_tz: str |
         f"ORDER BY c DESC, untagged_id LIMIT {TOP_UNTAGGED}"
     ).fetchall()
     (unattributed,) = connection.execute("SELECT coalesce(sum(cost), 0) FROM sums WHERE team IS NULL").fetchone()
+    tokens = connection.execute(
+        "SELECT model_id, team, token_kind, sum(tokens), sum(cost) FROM sums WHERE token_kind IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+    ).fetchall()
+    providers = connection.execute(
+        "SELECT provider, host, sum(cost) AS c FROM sums GROUP BY 1, 2 ORDER BY c DESC, provider, host"
+    ).fetchall()
     busy: dict[str, dict[tuple[int, int], int]] = {}
     if profile_tz is not None:
         # recommend's schedules: per team, the hours of the week (ISO weekday, hour, in
@@ -115,4 +129,6 @@ def summarise(connection: Any, schedules: dict[str, Schedule], profile_tz: str |
         "models": models,
         "untagged": untagged,
         "unattributed": float(unattributed),
+        "tokens": [(model, team, kind, float(count or 0), float(cost)) for model, team, kind, count, cost in tokens],
+        "providers": [(provider, host, float(cost)) for provider, host, cost in providers],
     }

@@ -25,6 +25,9 @@ from generators.tags import TEAM_TAG, USER_TAG_PREFIX
 # without Tags has no team to attribute to (all its spend is unattributed), but still counts.
 REQUIRED_COLUMNS = ("ChargePeriodStart", "ChargePeriodEnd", "EffectiveCost")
 OPTIONAL_COLUMNS = ("Tags", "ResourceId", "ServiceName", "ProviderName", "ChargeCategory", "ChargeFrequency")
+# Read to count managed-model tokens and to name who provides a service (generators/see/managed_tokens.py);
+# they become `token_kind`, `tokens`, `token_unit`, `provider` and `host`, never columns of their own.
+TOKEN_COLUMNS = ("ConsumedQuantity", "ConsumedUnit", "SkuMeter", "x_UsageType", "SkuPriceDetails", "ServiceProviderName", "HostProviderName")
 
 # --------------------------------------------------------------------------- the query
 
@@ -189,7 +192,10 @@ def _csv_reader(paths: list[Path], header: tuple[str, ...], filename: bool = Tru
 
 
 def _select(reader: str, types: dict[str, str], as_map: bool) -> str:
+    from generators.see.managed_tokens import token_columns_sql
+
     optional = [f'"{c}"' if c in types else f"CAST(NULL AS VARCHAR) AS {c}" for c in OPTIONAL_COLUMNS if c != "Tags"]
+    optional += token_columns_sql(types)
     if "Tags" in types:
         tags = [f"{_tag_sql(TEAM_TAG, as_map)} AS team", f"{_tag_sql(MODEL_TAG, as_map)} AS model_id",
                 "false AS bad_tags" if as_map else "(Tags IS NOT NULL AND NOT json_valid(Tags)) AS bad_tags"]
@@ -229,14 +235,22 @@ def check_rows(connection: Any, month: Month, files: list[Path], labels: dict[Pa
                                 OR ({in_month} AND (EffectiveCost IS NULL OR NOT isfinite(EffectiveCost))) OR bad_tags),
                -- what a file holds, to find one export written twice: cheap aggregates (hashing
                -- every row doubled the 10 M-row query, benchmarks/showback_scale.py)
-               round(sum(EffectiveCost), 4), min(ChargePeriodStart), max(ChargePeriodEnd), sum(hash(ResourceId, ChargePeriodStart))
+               round(sum(EffectiveCost), 4), min(ChargePeriodStart), max(ChargePeriodEnd), sum(hash(ResourceId, ChargePeriodStart)),
+               -- a token row (its meter or price details name a direction) whose quantity is not a count of tokens
+               count(*) FILTER (WHERE token_kind IS NOT NULL AND (tokens IS NULL OR NOT isfinite(tokens) OR tokens < 0)),
+               any_value(token_unit) FILTER (WHERE token_kind IS NOT NULL AND (tokens IS NULL OR NOT isfinite(tokens) OR tokens < 0))
         FROM billed GROUP BY filename ORDER BY filename
     """).fetchall()
     by_name = {str(path): path for path in files}
     for name, _, bad, *_ in per_file:
         if bad:
             raise ToolError(_first_bad_row(connection, by_name[name], month, labels[by_name[name]]))
-    scanned = {by_name[name]: (int(count), tuple(str(value) for value in what)) for name, count, _, *what in per_file}
+    for name, *_, bad_tokens, unit in per_file:
+        if bad_tokens:
+            from generators.see.managed_tokens import bad_tokens_message
+
+            raise ToolError(f"{labels[by_name[name]]}: {bad_tokens_message(int(bad_tokens), unit)}")
+    scanned = {by_name[name]: (int(count), tuple(str(value) for value in what)) for name, count, _, *what, _bad, _unit in per_file}
     refuse_copies({**(known or {}), **scanned}, labels)
     return scanned
 

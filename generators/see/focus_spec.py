@@ -43,6 +43,9 @@ MANDATORY_NAMES: tuple[str, ...] = (
 _USED_OPTIONAL_NAMES = (
     "SubAccountId", "SubAccountName", "ChargeFrequency", "RegionId", "ResourceId", "ResourceName", "ResourceType", "SkuId",
     "PricingCategory", "ConsumedQuantity", "ConsumedUnit", "Tags",
+    # managed-model tokens: AWS writes the usage type (…-input-tokens) as SkuMeter in FOCUS 1.2;
+    # FOCUS 1.3 the token direction in SkuPriceDetails (generators/see/managed_tokens.py)
+    "SkuMeter", "SkuPriceDetails",
 )
 # "Allows nulls: False" (every other column above allows them).
 _NOT_NULL = frozenset({
@@ -54,7 +57,7 @@ _NOT_NULL = frozenset({
 _TYPES = {
     **dict.fromkeys(("BilledCost", "ContractedCost", "EffectiveCost", "ListCost", "PricingQuantity", "ConsumedQuantity"), "Decimal"),
     **dict.fromkeys(("BillingPeriodEnd", "BillingPeriodStart", "ChargePeriodEnd", "ChargePeriodStart"), "Date/Time"),
-    "Tags": "JSON",
+    "Tags": "JSON", "SkuPriceDetails": "JSON",
 }
 # "Value format: Allowed values".
 _ALLOWED = {

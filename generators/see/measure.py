@@ -70,12 +70,17 @@ def measure(manifests: ManifestSet, month: Month, estimate: Estimate, sources: S
         raise UsageError("--billing SRC is required with --engine duckdb: FOCUS files, a directory or s3://bucket/prefix")
     else:
         report = local_showback(sources.billing, manifests, month, estimates, profile_tz)
+    from generators.see import managed
+
+    estimated = estimated_per_model(estimate)
+    managed.add_managed(report.models, manifests, report.billed_tokens, estimated)
     if client is not None and sources.prometheus is not None:
         from generators.see import gpu_idle, tokens
 
         end = min(month.end, Month.now())
         counts = tokens.tokens(client, month.start, end, sources.prometheus.metrics)
-        showback.add_tokens(report.models, manifests, counts, estimated_per_model(estimate))
+        showback.add_tokens(report.models, manifests, counts, estimated)
+        report.build_or_buy = managed.build_or_buy(report.models, estimate)
         units, unowned = gpu_idle.utilization(client, manifests, month, end, sources.prometheus.gpu_util_metric)
         showback.add_gpu_utilization(report, units, unowned, sources.prometheus.gpu_util_metric)
         report.notes += client.notes

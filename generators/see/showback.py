@@ -34,6 +34,7 @@ from generators.see import gpu_idle
 from generators.see.attribution import summarise, sums_sql
 from generators.see.billing_files import Labels, check_rows, columns_of, relation_sql, which_file_fails
 from generators.see.billing_sources import billing_files
+from generators.see.managed import token_totals
 
 SCHEMA_VERSION = 1
 
@@ -69,6 +70,14 @@ class Showback:
     gpu_utilization: dict[str, Any] | None = None  # with --prometheus: generators/see/gpu_idle.py
     # Series of a Prometheus answer passed over (malformed values, negative counters), one each.
     notes: list[str] = field(default_factory=list)
+    # Token rows of managed models (generators/see/managed_tokens.py): totals by direction over every
+    # row, those without a Team tag, spend by service provider and host, and build or buy.
+    tokens: dict[str, float] = field(default_factory=dict)
+    unattributed_tokens: dict[str, float] = field(default_factory=dict)
+    providers: list[dict[str, Any]] = field(default_factory=list)
+    build_or_buy: list[dict[str, Any]] = field(default_factory=list)
+    # (model_id, team, direction, tokens, cost) of the token rows: what see/managed.py reads (not in as_json)
+    billed_tokens: list[tuple[Any, Any, str, float, float]] = field(default_factory=list)
     # recommend only (not in as_json): per team, billed instance hours by (ISO weekday, hour) -> weeks
     busy_hours: dict[str, dict[tuple[int, int], int]] = field(default_factory=dict)
 
@@ -99,6 +108,10 @@ class Showback:
             "unattributed_usd": _usd(self.unattributed_usd),
             "untagged_resources": self.untagged_resources,
             "total_usd": _usd(self.total_usd),
+            "tokens": {kind: int(round(count)) for kind, count in self.tokens.items()},
+            "unattributed_tokens": {kind: int(round(count)) for kind, count in self.unattributed_tokens.items()},
+            "providers": self.providers,
+            "build_or_buy": self.build_or_buy,
             **({"gpu_utilization": self.gpu_utilization} if self.gpu_utilization is not None else {}),
             "notes": self.notes,
         }
@@ -181,6 +194,8 @@ def add_tokens(
     """
     names = served_names(manifests)
     for entry in models:
+        if entry.get("kind") == "managed":  # its tokens are billed: generators/see/managed.py
+            continue
         served = names.get((entry["model_id"], entry["team"]), set())
         found = [counts[name] for name in sorted(served) if name in counts]
         prompt = sum(c["prompt"] for c in found)
@@ -285,4 +300,8 @@ def showback(
         ],
         total_usd=data["total"],
         busy_hours=data["busy_hours"],
+        billed_tokens=data["tokens"],
+        tokens=token_totals(data["tokens"]),
+        unattributed_tokens=token_totals([row for row in data["tokens"] if row[1] is None]),
+        providers=[{"provider": p, "host": h, "actual_usd": round(cost, 2)} for p, h, cost in data["providers"]],
     )
