@@ -27,6 +27,12 @@ TEST_CATALOG = {
     "regions": {region: {"ebs_gp3_usd_per_gb_month": {"value": GP3, **_CITE},
                          "on_demand_hourly_usd": {name: {"usd": usd, **_CITE} for name, usd in _ON_DEMAND.items()}}
                 for region in ("us-east-1", "us-west-2")},
+    # the examples' managed models and managed_alternative, USD per million tokens
+    "bedrock": {"us-east-1": {"source": "test", "models": {
+        "amazon.nova-lite-v1:0": {"input": 0.05, "output": 0.25},
+        "us.anthropic.claude-sonnet-4-5-20250929-v1:0": {"input": 3.0, "output": 15.0},
+        "meta.llama3-3-70b-instruct-v1:0": {"input": 0.75, "output": 0.75},
+    }}},
 }
 PRICES: Path | None = None
 
@@ -68,13 +74,19 @@ def test_json_has_the_documented_keys_per_team_and_component():
                     "utilization_percent", "usd_per_million_tokens_at_utilization", "notes"} <= set(component)
     assert report["schema_version"] == 2 and report["gate"]["figure"] == "expected"
     bravo = report["teams"][1]
-    assert bravo["total_monthly_usd"]["expected"] == round(bravo_usd(3, (G5X + G52X) / 2), 2)
+    # the shipped bravo buys 300 M input and 60 M output tokens of support-bot (test catalog: $3 and $15 per 1M)
+    support_bot = 300 * 3.0 + 60 * 15.0
+    assert bravo["total_monthly_usd"]["expected"] == round(bravo_usd(3, (G5X + G52X) / 2) + support_bot, 2)
+    (bot,) = [c for c in bravo["components"] if c["kind"] == "managed-model"]
+    assert bot["name"] == "support-bot" and bot["monthly_usd"]["expected"] == round(support_bot, 2)
+    assert bot["usd_per_million_tokens"] == round(support_bot / 360, 4)
     models = {m["model_id"]: m for m in report["models"]}
-    assert set(models) == {"gpt2-finetune-v1", "chatbot-v3", "summarizer-v2"}
+    assert set(models) == {"gpt2-finetune-v1", "chatbot-v3", "summarizer-v2", "labeler-v1", "support-bot-v2"}
+    assert models["support-bot-v2"]["usd_per_million_tokens"] == round(support_bot / 360, 4)
     assert models["chatbot-v3"]["teams"] == ["bravo"]
     assert models["chatbot-v3"]["usd_per_million_tokens"] == round((G5X + G52X) / 2 / (2400 * 3600) * 1e6, 4)
     assert models["gpt2-finetune-v1"]["usd_per_million_tokens"] is None
-    assert bravo["budget_percent"] == round(bravo_usd(3, (G5X + G52X) / 2) / 40000 * 100, 1)
+    assert bravo["budget_percent"] == round((bravo_usd(3, (G5X + G52X) / 2) + support_bot) / 40000 * 100, 1)
 
 
 def test_gate_passes_with_exit_zero_when_every_team_is_within_budget():

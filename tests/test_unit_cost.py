@@ -29,7 +29,6 @@ UTILIZATION = 50
 @pytest.fixture(scope="module")
 def one_model_two_pools(tmp_path_factory):
     bravo = example("bravo")
-    bravo.pop("managed_models")  # pools only: tokens bought are the next test's
     pool = bravo["inference"][0]
     pool.update(instance_types=[CHEAP], min_nodes=10, max_nodes=10, desired_nodes=10, tokens_per_second_per_node=1000,
                 utilization_percent=UTILIZATION)
