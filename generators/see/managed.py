@@ -30,8 +30,8 @@ def kinds(manifests: ManifestSet) -> dict[tuple[str, str], str]:
     out: dict[tuple[str, str], str] = {}
     for loaded in manifests.teams:
         team = loaded.manifest
-        for entry in (*team.training, *team.inference):
-            out[(entry.model_id, team.team)] = "self-hosted"
+        for model_id in [job.model_id for job in team.training] + [pool.model_id for pool in team.inference]:
+            out[(model_id, team.team)] = "self-hosted"
         for managed in team.managed_models:
             out.setdefault((managed.model_id, team.team), "managed")
     return out
