@@ -175,6 +175,13 @@ def tables(data: ReportData) -> list[Table]:
     if models:
         found.append(Table("models", ("Model", "Cost", "Estimated $/1M tokens", "Actual $/1M tokens", "Tokens"),
                            ("text", "usd", "usd", "usd", "count"), tuple(models)))
+    buy = (sb or {}).get("build_or_buy") or []
+    if buy:
+        found.append(Table("build_or_buy", ("Model", "Team", "Managed alternative", "Input tokens", "Output tokens", "Self-hosted", "Managed",
+                                            "Difference", "Break-even tokens/month"),
+                           ("text", "text", "text", "count", "count", "usd", "usd", "usd", "count"),
+                           tuple((r["model_id"], r["team"], r["managed_alternative"], r["input_tokens"], r["output_tokens"], r["self_hosted_usd"],
+                                  r["managed_usd"], r["difference_usd"], r["break_even_tokens_per_month"]) for r in buy)))
     found.append(Table("savings_and_leaks", ("What", "USD per month"), ("text", "usd"), tuple(_leaks(est, sb))))
     gpu = (sb or {}).get("gpu_utilization")
     if gpu and gpu.get("idle_usd") is not None:
@@ -251,6 +258,19 @@ def render(data: ReportData, built: list[Table] | None = None) -> str:
         sections += ["<h2>Cost by model</h2>",
                      bars("Monthly cost by model" + (" (actual)" if sb else " (expected)"), [(m[0], m[1]) for m in models.rows], COLOURS["expected"]),
                      models.html()]
+    if "build_or_buy" in by_name:
+        buy = by_name["build_or_buy"]
+        rows = [row for r in buy.rows for row in ((f"{r[0]}: self-hosted", r[5]), (f"{r[0]}: on {r[2]}", r[6]))]
+        sections += ["<h2>Build or buy</h2>",
+                     '<p class="legend"><span style="background:#2e7d32"></span>self-hosted (actual) '
+                     '<span style="background:#ef6c00"></span>the same tokens on the managed alternative</p>',
+                     bars("Self-hosted spend against the same tokens bought from the managed alternative", rows,
+                          [COLOURS["actual"], COLOURS["leak"]] * len(buy.rows)),
+                     buy.html(),
+                     '<p class="note">The month\'s measured input (prompt) and output (generation) tokens at the alternative\'s '
+                     "on-demand prices in the team's region (price catalog). Difference: self-hosted minus managed (above zero, buying "
+                     "was cheaper). Break-even: the monthly tokens, at this month's mix, at which buying would cost what the pool did: "
+                     "below it buying is cheaper, above it the pool is.</p>"]
     leaks = by_name["savings_and_leaks"]
     fills = [COLOURS["savings"]] * 2 + [COLOURS["leak"]] * (len(leaks.rows) - 2)
     sections += ["<h2>Savings and leaks</h2>",
@@ -291,6 +311,8 @@ def _models(est: Any, sb: dict[str, Any] | None) -> list[tuple[str, float, float
         rows = []
         for m in sb["models"]:
             tokens = None if m.get("prompt_tokens") is None else m["prompt_tokens"] + m["generation_tokens"]
+            if m.get("kind") == "managed" and m.get("billed_tokens"):
+                tokens = sum(m["billed_tokens"].values())
             rows.append((f"{m['model_id']} ({m['team']})", m["actual_usd"], m.get("estimated_usd_per_million_tokens"),
                          m.get("usd_per_million_tokens"), tokens))
         return rows
