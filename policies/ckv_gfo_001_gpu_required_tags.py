@@ -1,4 +1,5 @@
-"""CKV_GFO_001: taggable GPU resources carry every tag the org requires."""
+"""CKV_GFO_001: taggable GPU resources, and the Bedrock inference profiles managed models are bought
+through, carry every tag the org requires."""
 
 from __future__ import annotations
 
@@ -18,14 +19,14 @@ class GpuResourcesCarryRequiredTags(BaseResourceCheck):
 
     def __init__(self) -> None:
         super().__init__(
-            name="Ensure every taggable GPU resource carries all tags required by the org policy",
+            name="Ensure every taggable GPU resource and Bedrock inference profile carries all tags required by the org policy",
             id="CKV_GFO_001",
             categories=[CheckCategories.CONVENTION],
-            supported_resources=["aws_instance", "aws_eks_node_group", "aws_launch_template"],
+            supported_resources=["aws_instance", "aws_eks_node_group", "aws_launch_template", "aws_bedrock_inference_profile"],
         )
 
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
-        if not gpu_resource(self.entity_type, conf):
+        if self.entity_type != "aws_bedrock_inference_profile" and not gpu_resource(self.entity_type, conf):
             return CheckResult.UNKNOWN
         missing = missing_tags(tags_of(conf), org_policy()["required_tags"])
         if missing:

@@ -68,6 +68,9 @@ EXPECTED = [
     ("CKV_GFO_001", "gfo_001_required_tags", "fail001_pool_empty_costcenter", "FAILED"),
     ("CKV_GFO_001", "gfo_001_required_tags", "pass001_lt", "PASSED"),
     ("CKV_GFO_001", "gfo_001_required_tags", "fail001_lt_no_tags", "FAILED"),
+    ("CKV_GFO_001", "gfo_001_required_tags", "pass001_profile", "PASSED"),
+    ("CKV_GFO_001", "gfo_001_required_tags", "fail001_profile_no_team", "FAILED"),
+    ("CKV_GFO_001", "gfo_001_required_tags", "fail001_profile_untagged", "FAILED"),
     # CKV_GFO_002: GPU instance types in the allow-list (g5.*, g6.*, g6e.*, p4d.*, p5.*)
     ("CKV_GFO_002", "gfo_002_allow_list", "pass002_allowed_instance", "PASSED"),
     ("CKV_GFO_002", "gfo_002_allow_list", "fail002_refused_instance", "FAILED"),
