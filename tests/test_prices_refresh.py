@@ -43,7 +43,36 @@ def price_list_item(instance_type: str | None, usd: str, unit: str = "Hrs") -> s
     })
 
 
-def stubbed_clients():
+def bedrock_item(model: str, usage_type: str, usd: str, unit: str = "1K tokens", feature: str = "On-demand Inference",
+                 service: str = "AmazonBedrock") -> str:
+    """A Bedrock PriceList entry as get_products returns it (attributes model, usagetype, inferenceType,
+    feature; a price per 1K tokens), the shape AWS's Price List files have for AmazonBedrock."""
+    sku = "Q5XW3KM7ZJ2D8B6A" + str(abs(hash((model, usage_type))) % 1000)
+    direction = "Output tokens" if "output" in usage_type else "Input tokens"
+    return json.dumps({
+        "product": {"productFamily": "Amazon Bedrock", "sku": sku, "attributes": {
+            "servicecode": service, "regionCode": REGION, "location": "EU (Ireland)", "model": model, "usagetype": usage_type,
+            "inferenceType": direction, "feature": feature, "operation": "Usage"}},
+        "serviceCode": service,
+        "terms": {"OnDemand": {f"{sku}.JRTCKXETXF": {
+            "priceDimensions": {f"{sku}.JRTCKXETXF.6YS6EN2CT7": {
+                "unit": unit, "endRange": "Inf", "description": f"${usd} per {unit} for {model} in EU (Ireland)",
+                "appliesTo": [], "rateCode": f"{sku}.JRTCKXETXF.6YS6EN2CT7", "beginRange": "0", "pricePerUnit": {"USD": usd}}},
+            "sku": sku, "effectiveDate": "2026-11-01T00:00:00Z", "offerTermCode": "JRTCKXETXF", "termAttributes": {}}}},
+        "version": "20261101000000", "publicationDate": "2026-11-01T00:00:00Z",
+    })
+
+
+def add_bedrock(pricing_stub, pages: dict[str, list[str]]) -> None:
+    """One get_products page per Bedrock offer code, in the order the refresh asks."""
+    for service in ("AmazonBedrock", "AmazonBedrockService"):
+        pricing_stub.add_response("get_products", {"PriceList": pages.get(service, []), "FormatVersion": "aws_v1"}, {
+            "ServiceCode": service, "FormatVersion": "aws_v1", "Filters": [
+                {"Type": "TERM_MATCH", "Field": "regionCode", "Value": REGION},
+                {"Type": "TERM_MATCH", "Field": "feature", "Value": "On-demand Inference"}]})
+
+
+def stubbed_clients(bedrock: dict[str, list[str]] | None = None):
     pricing = boto3.client("pricing", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
     ec2 = boto3.client("ec2", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
     pricing_stub, ec2_stub = Stubber(pricing), Stubber(ec2)
@@ -66,6 +95,8 @@ def stubbed_clients():
                                   {"Type": "TERM_MATCH", "Field": "productFamily", "Value": "Storage"},
                                   {"Type": "TERM_MATCH", "Field": "volumeApiName", "Value": "gp3"},
                                   {"Type": "TERM_MATCH", "Field": "regionCode", "Value": REGION}], "FormatVersion": "aws_v1"})
+    if bedrock is not None:
+        add_bedrock(pricing_stub, bedrock)
     history = [
         {"AvailabilityZone": "eu-west-1a", "InstanceType": "g5.xlarge", "ProductDescription": "Linux/UNIX", "SpotPrice": "0.449200",
          "Timestamp": NOW - dt.timedelta(hours=1)},
@@ -133,7 +164,7 @@ def test_on_demand_query_uses_the_linux_shared_no_software_filters():
 
 
 def test_run_writes_the_file_atomically_and_keeps_other_regions(tmp_path):
-    pricing, ec2, *_ = stubbed_clients()
+    pricing, ec2, *_ = stubbed_clients(bedrock={})  # the shipped catalog has a Bedrock block for the region
     output = tmp_path / "prices.json"
     from generators.plan.pricing import DEFAULT_PATH
     output.write_text(DEFAULT_PATH.read_text())
@@ -153,3 +184,47 @@ def test_bad_region_is_a_usage_error():
 
     with pytest.raises(UsageError, match="not an AWS region code"):
         command.run(argparse.Namespace(region="ireland", output=None))
+
+
+def test_bedrock_prices_are_measured_only_where_the_price_list_names_the_model_for_certain():
+    """Llama 3 70B and Nova Pro by display name, Qwen3 32B by ID (in AmazonBedrockService); the two
+    Claude 3.5 Sonnet releases share one display name, so neither is touched; a cross-region or
+    batch variant is not the in-region on-demand price; a system profile keeps its figure."""
+    old = {"input": 9.0, "output": 9.0}
+    models = {"meta.llama3-70b-instruct-v1:0": dict(old), "amazon.nova-pro-v1:0": dict(old), "qwen.qwen3-32b-v1:0": dict(old),
+              "anthropic.claude-3-5-sonnet-20240620-v1:0": dict(old), "anthropic.claude-3-5-sonnet-20241022-v2:0": dict(old),
+              "eu.amazon.nova-pro-v1:0": dict(old)}
+    pages = {
+        "AmazonBedrock": [
+            bedrock_item("Llama 3 70B Instruct", "EU-Llama3-70B-input-tokens", "0.0026500000"),
+            bedrock_item("Llama 3 70B Instruct", "EU-Llama3-70B-output-tokens", "0.0035000000"),
+            bedrock_item("Nova Pro", "EU-NovaPro-input-tokens", "0.0008000000"),
+            bedrock_item("Nova Pro", "EU-NovaPro-output-tokens", "0.0032000000"),
+            bedrock_item("Nova Pro", "EU-NovaPro-cache-read-input-token-count", "0.0002000000"),
+            bedrock_item("Nova Pro", "EU-NovaPro-input-tokens-cross-region-global", "0.0007000000"),
+            bedrock_item("Nova Pro", "EU-NovaPro-batch-input-tokens", "0.0004000000", feature="Batch Inference"),
+            bedrock_item("Claude 3.5 Sonnet", "EU-Claude3.5Sonnet-input-tokens", "0.0030000000"),
+            bedrock_item("Claude 3.5 Sonnet", "EU-Claude3.5Sonnet-output-tokens", "0.0150000000"),
+            bedrock_item("Some Future Model", "EU-SomeFutureModel-input-tokens", "0.0010000000"),
+        ],
+        "AmazonBedrockService": [
+            bedrock_item("qwen.qwen3-32b-v1:0", "EU-qwen.qwen3-32b-v1:0-input-tokens", "0.15", unit="1M tokens", service="AmazonBedrockService"),
+            bedrock_item("qwen.qwen3-32b-v1:0", "EU-qwen.qwen3-32b-v1:0-output-tokens", "0.60", unit="1M tokens", service="AmazonBedrockService"),
+        ],
+    }
+    pricing, ec2, pricing_stub, _ = stubbed_clients(bedrock=pages)
+    from generators.plan.pricing import DEFAULT_PATH
+
+    current = json.loads(DEFAULT_PATH.read_text())
+    current["bedrock"] = {REGION: {"source": "litellm-1.110.2", "models": models}}
+    updated = price_refresh.refresh(current, REGION, pricing, ec2, NOW)
+    pricing_stub.assert_no_pending_responses()
+    got = updated["bedrock"][REGION]["models"]
+    source = "aws-price-list-api-bedrock"
+    assert got["meta.llama3-70b-instruct-v1:0"] == {"input": 2.65, "output": 3.5, "source": source}
+    assert got["amazon.nova-pro-v1:0"] == {"input": 0.8, "output": 3.2, "cache_read": 0.2, "source": source}
+    assert got["qwen.qwen3-32b-v1:0"] == {"input": 0.15, "output": 0.6, "source": source}
+    for untouched in ("anthropic.claude-3-5-sonnet-20240620-v1:0", "anthropic.claude-3-5-sonnet-20241022-v2:0", "eu.amazon.nova-pro-v1:0"):
+        assert got[untouched] == old
+    assert updated["sources"][source]["read"] == "2026-11-26"
+    assert check_catalog(updated) == []

@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from generators.errors import ToolError, UsageError
 from generators.files import write_atomically
+from generators.plan.bedrock_refresh import SOURCE_ID as BEDROCK_SOURCE
 from generators.plan.price_refresh import PRICING_API_REGION, refresh
 
 NAME = "prices"
@@ -20,7 +21,8 @@ HELP = "maintain the price catalog: `prices refresh --region R` rebuilds a regio
 DESCRIPTION = """\
 Rebuild the price catalog for one region from the AWS Price List API (on-demand Linux,
 shared tenancy, no pre-installed software) and the EC2 spot price history (spot discount
-per family). Needs AWS credentials allowed pricing:GetProducts and
+per family); and the region's Bedrock token prices where the Price List names a model for
+certain (the others keep their figures). Needs AWS credentials allowed pricing:GetProducts and
 ec2:DescribeSpotPriceHistory. Other regions in the file are kept."""
 EPILOG = """\
 examples:
@@ -134,6 +136,10 @@ def _refresh(args: argparse.Namespace, *, now: Callable[[], dt.datetime] = _now,
         raise ToolError("the refreshed catalog is not usable:\n" + "\n".join(problems))
     write_atomically(output, json.dumps(updated, indent=2) + "\n")
     block = updated["regions"][args.region]
+    bedrock = updated.get("bedrock", {}).get(args.region)
+    measured = "" if bedrock is None else (
+        f", {sum(1 for m in bedrock['models'].values() if m.get('source') == BEDROCK_SOURCE)} of {len(bedrock['models'])} "
+        "Bedrock models measured from the Price List (the others keep their figures)")
     print(f"{output}: {args.region}: {len(block['on_demand_hourly_usd'])} instance types priced, "
-          f"{len(updated['spot_discount'])} spot families", file=sys.stderr)
+          f"{len(updated['spot_discount'])} spot families{measured}", file=sys.stderr)
     return 0

@@ -21,6 +21,16 @@ from typing import Any
 # A million tokens: the unit AWS's Bedrock price page and the catalog use.
 PER_MILLION = 1_000_000
 
+# AWS usage types of Bedrock tokens end so, one per direction (Bedrock's "Understanding your Cost
+# and Usage Report data": all four count); most specific first, as the cache ones contain "input".
+# The Price List's usage types and the billing rows' alike.
+USAGE_TYPE_SUFFIXES = (
+    ("-cache-read-input-token-count", "cache_read"),
+    ("-cache-write-input-token-count", "cache_write"),
+    ("-input-tokens", "input"),
+    ("-output-tokens", "output"),
+)
+
 # Cross-region (system-defined) inference profile IDs start with their geography; a profile of a
 # geography routes within it and is created from a source region inside it:
 # https://docs.aws.amazon.com/bedrock/latest/userguide/inference-profiles-support.html

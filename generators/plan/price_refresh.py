@@ -46,6 +46,7 @@ def refresh(current: dict | None, region: str, pricing, ec2, now: dt.datetime) -
     if gp3 is not None:
         block["ebs_gp3_usd_per_gb_month"] = {"value": gp3, "source": SOURCE_ID}
     data["regions"][region] = block
+    _bedrock(data, region, pricing, today)
     discounts = spot_discounts(ec2, prices, now)
     if discounts:
         data["sources"][SPOT_SOURCE_ID] = {
@@ -57,6 +58,26 @@ def refresh(current: dict | None, region: str, pricing, ec2, now: dt.datetime) -
             data["spot_discount"][family] = {"low": low, "high": high, "source": SPOT_SOURCE_ID,
                                              "basis": f"{zones} type-zone spot prices in {region} read {today}"}
     return data
+
+
+def _bedrock(data: dict, region: str, pricing, today: str) -> None:
+    """The region's Bedrock token prices re-measured where the Price List names a model for certain
+    (generators/plan/bedrock_refresh.py); a region without a Bedrock block is left without one."""
+    from generators.plan import bedrock_refresh
+
+    block = data.get("bedrock", {}).get(region)
+    if block is None:
+        return
+    models, measured = bedrock_refresh.measure(pricing, region, block["models"])
+    if measured:
+        data["sources"][bedrock_refresh.SOURCE_ID] = {
+            "url": "https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/using-price-list-query-api.html",
+            "read": today,
+            "what": f"AWS Price List API get_products, {' and '.join(bedrock_refresh.SERVICE_CODES)}, {region}: feature "
+                    "On-demand Inference, usage types ending -input-tokens, -output-tokens, -cache-read-input-token-count, "
+                    "-cache-write-input-token-count.",
+        }
+    block["models"] = models
 
 
 def _empty() -> dict:

@@ -181,6 +181,7 @@ class TokenPrice(_Strict):
     output: Annotated[float, Field(gt=0)]
     cache_read: Annotated[float, Field(gt=0)] | None = None
     cache_write: Annotated[float, Field(gt=0)] | None = None
+    source: str | None = None  # where measured apart from its region's source (prices refresh)
 
 
 class BedrockRegion(_Strict):
@@ -269,4 +270,7 @@ def _cross_problems(data: dict[str, Any]) -> list[tuple[tuple, str]]:
                 problems.append((("regions", region, "not_offered_on_demand", "types"), f"{instance_type} is both priced and listed as not offered"))
     for region, block in data.get("bedrock", {}).items():
         cited(("bedrock", region), block)
+        for model, entry in block["models"].items():
+            if entry.get("source") is not None:
+                cited(("bedrock", region, "models", model), entry)
     return problems

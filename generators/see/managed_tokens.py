@@ -20,15 +20,9 @@ cloud), else 1.2's `ProviderName` for both.
 
 from __future__ import annotations
 
-TOKEN_KINDS = ("input", "output", "cache_read", "cache_write")
+from generators.plan.bedrock_prices import USAGE_TYPE_SUFFIXES
 
-# AWS usage type suffixes, most specific first (the cache ones also contain "input").
-USAGE_TYPE_SUFFIXES = (
-    ("-cache-read-input-token-count", "cache_read"),
-    ("-cache-write-input-token-count", "cache_write"),
-    ("-input-tokens", "input"),
-    ("-output-tokens", "output"),
-)
+TOKEN_KINDS = ("input", "output", "cache_read", "cache_write")
 # ConsumedUnit spellings of a token count, lower-cased, and what one unit is in tokens.
 TOKEN_UNITS = {
     "tokens": 1, "token": 1,
