@@ -287,3 +287,21 @@ def test_invoke_roles_may_call_the_model_only_through_the_teams_profile(synthesi
     assert [a["role"] for a in invoke] == ["bravo-app"]
     # alpha's model names no roles: a profile, no policy
     assert not any(p["name"].endswith("-invoke") for p in synthesized_examples.resources("alpha", "aws_iam_policy").values())
+
+
+def test_the_report_draws_build_or_buy_from_the_one_formula(manifests):
+    from generators.see.report import ReportData, render, tables
+
+    catalog = load_catalog()
+    est = estimate(manifests, catalog, Month(2026, 10))
+    models = [{"model_id": "chatbot-v3", "team": "bravo", "actual_usd": 2729.64, "prompt_tokens": 900_000_000, "generation_tokens": 300_000_000,
+               "kind": "self-hosted"}]
+    rows = managed.build_or_buy(models, est)
+    shown = {"teams": [], "models": models, "month_complete": True, "unattributed_usd": 0.0, "build_or_buy": rows}
+    data = ReportData(month="2026-10", generated="now", prices="prices.json", gate="expected", estimate=est, showback=shown, billing_sources=[])
+    (table,) = [t for t in tables(data) if t.name == "build_or_buy"]
+    (row,) = table.rows
+    assert row[5] == rows[0]["self_hosted_usd"] and row[6] == rows[0]["managed_usd"] and row[8] == rows[0]["break_even_tokens_per_month"]
+    page = render(data)
+    assert "<h2>Build or buy</h2>" in page and "chatbot-v3 self-hosted" in page and "chatbot-v3 bought" in page
+    assert "meta.llama3-3-70b-instruct-v1:0" in page

@@ -117,7 +117,7 @@ def test_the_stacks_apply_reapply_as_a_no_op_and_destroy_against_moto(moto, tmp_
     org = seed(moto, broken=False)
     seed_amis(moto)
     if which == "examples":
-        root = write_manifests(tmp_path / "m", {n: example(n) for n in ("alpha", "bravo", "charlie")}, org)
+        root = write_manifests(tmp_path / "m", {n: example(n, managed=True) for n in ("alpha", "bravo", "charlie")}, org)
     else:
         root = several_manifests(tmp_path / "m", org, seed_eu(moto))
     manifests = load_manifest_set([str(root)])

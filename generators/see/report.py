@@ -260,10 +260,10 @@ def render(data: ReportData, built: list[Table] | None = None) -> str:
                      models.html()]
     if "build_or_buy" in by_name:
         buy = by_name["build_or_buy"]
-        rows = [row for r in buy.rows for row in ((f"{r[0]}: self-hosted", r[5]), (f"{r[0]}: on {r[2]}", r[6]))]
+        rows = [row for r in buy.rows for row in ((f"{r[0]} self-hosted", r[5]), (f"{r[0]} bought", r[6]))]
         sections += ["<h2>Build or buy</h2>",
                      '<p class="legend"><span style="background:#2e7d32"></span>self-hosted (actual) '
-                     '<span style="background:#ef6c00"></span>the same tokens on the managed alternative</p>',
+                     '<span style="background:#ef6c00"></span>bought: the same tokens on the managed alternative (named in the table)</p>',
                      bars("Self-hosted spend against the same tokens bought from the managed alternative", rows,
                           [COLOURS["actual"], COLOURS["leak"]] * len(buy.rows)),
                      buy.html(),
