@@ -87,6 +87,20 @@ def value_problem(value: str) -> str | None:
     return None
 
 
+# Bedrock takes ASCII only in tags, narrower than the general rule above: TagKey and TagValue are
+# "[a-zA-Z0-9\s._:/=+@-]*" in Bedrock's API model (botocore/data/bedrock/2023-04-20/service-2.json,
+# AWS's own service definition shipped with boto3), so "Équipe" is refused on an inference profile.
+_BEDROCK_ALLOWED = re.compile(r"^[a-zA-Z0-9\s._:/=+@-]*$")
+
+
+def bedrock_problem(text: str) -> str | None:
+    """Why Bedrock refuses `text` as a tag key or value (an application inference profile's), or None."""
+    if _BEDROCK_ALLOWED.match(text):
+        return None
+    return ("Bedrock accepts only ASCII letters, digits, spaces and _ . : / = + - @ in the tags of an inference profile "
+            "(managed_models carry every required tag)")
+
+
 PLATFORM_TEAM = "platform"
 PLATFORM_PROJECT = "genai-finops"
 

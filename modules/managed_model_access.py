@@ -66,7 +66,9 @@ class ManagedModelAccess(Construct):
             self,
             "profile",
             name=naming.inference_profile(context.team, model.name),
-            description=f"{model.model_id} of team {context.team} (genai-finops): its tags carry the spend to the team",
+            # Bedrock's description alphabet is ([0-9a-zA-Z:.][ _-]?)+ (botocore's bedrock service model):
+            # built from the validated team and entry names only.
+            description=f"Team {context.team} model {model.name} by genai-finops",
             model_source=[BedrockInferenceProfileModelSource(copy_from=source)],
             tags=dict(context.tags),
         )

@@ -305,3 +305,39 @@ def test_the_report_draws_build_or_buy_from_the_one_formula(manifests):
     page = render(data)
     assert "<h2>Build or buy</h2>" in page and "chatbot-v3 self-hosted" in page and "chatbot-v3 bought" in page
     assert "meta.llama3-3-70b-instruct-v1:0" in page
+
+
+def test_every_profile_field_meets_bedrocks_own_api_model(synthesized_examples):
+    """Each value the stacks send to CreateInferenceProfile against the constraints of Bedrock's API
+    model as AWS ships it in botocore (bedrock 2023-04-20 service-2.json): name, description,
+    modelSource.copyFrom (interpolations filled with a real partition and account), every tag."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("bedrock")
+
+    def fits(shape_name: str, value: str) -> bool:
+        meta = model.shape_for(shape_name).metadata
+        return meta.get("min", 0) <= len(value) <= meta["max"] and re.fullmatch(meta["pattern"], value) is not None
+
+    filled = {r"\$\{data\.aws_partition\.[\w-]+\.partition\}": "aws", r"\$\{data\.aws_caller_identity\.[\w-]+\.account_id\}": "123456789012"}
+    profiles = _profiles(synthesized_examples, "alpha") + _profiles(synthesized_examples, "bravo")
+    assert len(profiles) == 2
+    for profile in profiles:
+        assert fits("InferenceProfileName", profile["name"]), profile["name"]
+        assert fits("InferenceProfileDescription", profile["description"]), profile["description"]
+        source = profile["model_source"][0]["copy_from"]
+        for pattern, value in filled.items():
+            source = re.sub(pattern, value, source)
+        assert fits("InferenceProfileModelSourceArn", source), source
+        assert len(profile["tags"]) <= model.shape_for("TagList").metadata["max"]
+        for key, value in profile["tags"].items():
+            assert fits("TagKey", key) and re.fullmatch(model.shape_for("TagValue").metadata["pattern"], value), (key, value)
+
+
+def test_a_tag_bedrock_cannot_take_is_refused_where_it_is_written(tmp_path):
+    team = example("bravo", managed=True)
+    team["project"] = "assistant-équipe"
+    team["managed_models"][0]["model_id"] = "bot#2"
+    problems = _problems(tmp_path, team)
+    assert any(p.split(": ", 1)[1].startswith("project: tag value 'assistant-équipe': Bedrock accepts only ASCII") for p in problems), problems
+    assert any("managed_models[0].model_id: becomes the ModelID tag" in p for p in problems), problems

@@ -203,10 +203,33 @@ def _tags(doc: SourceDocument, manifest: TeamManifest, org: OrgPolicy) -> list[P
             reason = tags.value_problem(item.model_id)
             if reason:
                 problems.append(doc.problem((section, index, "model_id"), f"becomes the ModelID tag: {reason}"))
+    problems += _bedrock_tags(doc, manifest)
     for name, value in (("project", manifest.project), ("cost_center", manifest.cost_center)):
         reason = tags.value_problem(value)
         if reason:
             problems.append(doc.problem((name,), f"becomes a tag value: {reason}"))
+    return problems
+
+
+def _bedrock_tags(doc: SourceDocument, manifest: TeamManifest) -> list[Problem]:
+    """A managed model's inference profile carries every tag; Bedrock's tag alphabet is ASCII only."""
+    if not manifest.managed_models:
+        return []
+    fields = {"Team": ("team",), "Project": ("project",), "Owner": ("owner",), "Environment": ("environment",), "CostCenter": ("cost_center",)}
+    problems = []
+    for key, value in tags.model_tags(manifest, "x").items():
+        if key == tags.MODEL_ID_TAG:
+            continue
+        field = ("tags", key) if key in manifest.tags else fields.get(key, ("tags",))
+        for text, is_key in ((key, True), (value, False)):
+            general = tags.key_problem(text) if is_key else tags.value_problem(text)
+            reason = tags.bedrock_problem(text) if general is None else None  # a value AWS refuses everywhere is said once
+            if reason:
+                problems.append(doc.problem(field, f"{'tag key' if is_key else 'tag value'} {text!r}: {reason}", key=is_key and field[0] == "tags"))
+    for index, managed in enumerate(manifest.managed_models):
+        reason = tags.bedrock_problem(managed.model_id) if tags.value_problem(managed.model_id) is None else None  # else said once, by _tags
+        if reason:
+            problems.append(doc.problem(("managed_models", index, "model_id"), f"becomes the ModelID tag: {reason}"))
     return problems
 
 
