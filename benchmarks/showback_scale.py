@@ -2,7 +2,7 @@
 
 Targets on this 2-core machine: under 15 s and 2 GB peak, and at most 3x DuckDB's bare
 `SELECT sum(EffectiveCost)` over the same files. The data (about 10 million rows, Parquet in
-AWS's export layout) is written by DuckDB itself from `range()`: Python tuples for 10 million
+AWS's export layout, with the usage type in SkuMeter and one resource in 27 billing Bedrock tokens) is written by DuckDB itself from `range()`: Python tuples for 10 million
 rows would cost gigabytes before the benchmark even starts. Every run is a fresh process, so
 imports, manifest loading, the estimate, the query and the output all count; peak RSS is the
 process's own (DuckDB runs in process). A measurement, not a test.
@@ -51,6 +51,12 @@ def write_focus(out: Path, teams: int, resources: int, files: int) -> int:
                     CASE WHEN r % 3 = 2 THEN 0.08 * 200 / 730 ELSE 1.006 * (1 - (r % 2) * 0.55) END AS ListCost,
                     CASE WHEN r % 3 = 2 THEN 0.08 * 200 / 730 ELSE 1.006 * (1 - (r % 2) * 0.55) END AS BilledCost,
                     CASE WHEN r % 3 = 2 THEN 0.08 * 200 / 730 ELSE 1.006 * (1 - (r % 2) * 0.55) END AS EffectiveCost,
+                    -- AWS's FOCUS 1.2 export has the usage type in SkuMeter on every row, and the quantity
+                    -- consumed; one resource in 27 is a Bedrock profile billing input tokens
+                    CASE WHEN r = 26 THEN 'USE1-NovaLite-input-tokens' WHEN r % 3 = 2 THEN 'USE1-EBS:VolumeUsage.gp3'
+                         ELSE 'USE1-BoxUsage:g5.xlarge' END AS SkuMeter,
+                    CASE WHEN r = 26 THEN 250000.0 WHEN r % 3 = 2 THEN 200.0 / 730 ELSE 1.0 END AS ConsumedQuantity,
+                    CASE WHEN r = 26 THEN 'Tokens' WHEN r % 3 = 2 THEN 'GB-Mo' ELSE 'Hrs' END AS ConsumedUnit,
                     CASE WHEN t % 50 = 49 AND r = 0 THEN MAP {{}}::MAP(VARCHAR, VARCHAR)
                          ELSE MAP {{'user:Team': 'team-' || lpad(CAST(t AS VARCHAR), 4, '0'),
                                    'user:ModelID': 'model-' || CAST(t AS VARCHAR),
