@@ -57,7 +57,11 @@ directory searched recursively, files, or s3://bucket/prefix) with DuckDB, for o
 report per team its budget, the pre-flight estimate, the actual EffectiveCost, the variance,
 the spend outside its schedule (instance hours; needs hourly data) and the forecast to the
 month's end; spend per model; spend without a Team tag and its top resources. Team and model
-come from the Tags column (Team or user:Team, ModelID or user:ModelID)."""
+come from the Tags column (Team or user:Team, ModelID or user:ModelID). Managed models
+(Bedrock, through their tagged inference profiles) are shown with their tokens by direction
+(input, output, cache read, cache write) and their actual $ per million tokens; with
+--prometheus, each self-hosted model whose pool names a managed_alternative gets a build-or-buy
+line: its measured tokens priced on that model, the difference and the break-even volume."""
 EPILOG = """\
 examples:
   genai-finops showback --billing exports/focus --month 2026-10
