@@ -141,12 +141,15 @@ def seed(setup: MotoServer, *, broken: bool, s3_state: bool = False, activate_ta
         if not broken:
             s3.put_bucket_versioning(Bucket="acme-genai-tfstate", VersioningConfiguration={"Status": "Enabled"})
         org["state"] = {"backend": "s3", "bucket": "acme-genai-tfstate", "region": "us-east-1"}
+    if not broken:  # bravo's support-bot lets this role invoke it
+        setup.client("iam", region_name="us-east-1").create_role(RoleName="bravo-app", AssumeRolePolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
     org["governance"] = {"activate_cost_allocation_tags": activate_tags, "create_config_recorder": False}
     return org
 
 
 def manifests_for(tmp_path: Path, org: dict[str, Any]):
-    teams = {name: example(name) for name in ("alpha", "bravo", "charlie")}
+    teams = {name: example(name, managed=True) for name in ("alpha", "bravo", "charlie")}
     return load_manifest_set([str(write_manifests(tmp_path, teams, org))])
 
 
@@ -166,8 +169,32 @@ def needed_vcpus(manifests, region: str) -> dict[tuple[str, str], int]:
     return need
 
 
-def stub_what_moto_lacks(account: Account, manifests, *, quota_short_by: int = 0, tag_keys_known: list[str] | None = None) -> None:
-    """Service Quotas, Lambda account settings and Cost Explorer tags, in the documented shapes."""
+def stub_bedrock(account: Account, region: str, needs, *, on_demand: bool) -> None:
+    """GetFoundationModel and GetInferenceProfile (moto 5.2.5 has neither), in the shapes of
+    https://docs.aws.amazon.com/bedrock/latest/APIReference/API_GetFoundationModel.html and
+    API_GetInferenceProfile.html; `on_demand` False: the model is sold through profiles only."""
+    for team in needs.teams:
+        for model in team.managed_models:
+            stub = account.stub("bedrock", region)
+            if model.foundation_model.split(".", 1)[0] in ("us", "eu", "global"):
+                stub.add_response("get_inference_profile", {
+                    "inferenceProfileName": f"US {model.foundation_model}", "inferenceProfileId": model.foundation_model,
+                    "inferenceProfileArn": f"arn:aws:bedrock:{region}:{ACCOUNT}:inference-profile/{model.foundation_model}",
+                    "models": [{"modelArn": f"arn:aws:bedrock:{r}::foundation-model/{model.foundation_model.split('.', 1)[1]}"}
+                               for r in ("us-east-1", "us-east-2", "us-west-2")],
+                    "status": "ACTIVE", "type": "SYSTEM_DEFINED"}, {"inferenceProfileIdentifier": model.foundation_model})
+            else:
+                stub.add_response("get_foundation_model", {"modelDetails": {
+                    "modelArn": f"arn:aws:bedrock:{region}::foundation-model/{model.foundation_model}", "modelId": model.foundation_model,
+                    "modelName": "Nova Lite", "providerName": "Amazon", "inputModalities": ["TEXT", "IMAGE"], "outputModalities": ["TEXT"],
+                    "responseStreamingSupported": True, "customizationsSupported": [],
+                    "inferenceTypesSupported": ["ON_DEMAND"] if on_demand else ["INFERENCE_PROFILE"],
+                    "modelLifecycle": {"status": "ACTIVE"}}}, {"modelIdentifier": model.foundation_model})
+
+
+def stub_what_moto_lacks(account: Account, manifests, *, quota_short_by: int = 0, tag_keys_known: list[str] | None = None,
+                         bedrock_broken: bool = False) -> None:
+    """Service Quotas, Lambda account settings, Bedrock and Cost Explorer tags, in the documented shapes."""
     for region, needs in needs_by_region(manifests).items():
         quotas = account.stub("service-quotas", region)
         for (quota_class, market), vcpus in sorted(needed_vcpus(manifests, region).items()):
@@ -205,6 +232,7 @@ def stub_what_moto_lacks(account: Account, manifests, *, quota_short_by: int = 0
                 },
                 {},
             )
+        stub_bedrock(account, region, needs, on_demand=not bedrock_broken)
     if tag_keys_known is not None:
         account.stub("ce", "us-east-1").add_response(
             "list_cost_allocation_tags",
@@ -231,8 +259,12 @@ def test_a_healthy_account_passes_every_check(account, tmp_path):
     assert [c for c in report.checks if c.status != "pass"] == []
     assert {c.check for c in report.checks} == {
         "vcpu-quota", "training-network", "instance-offering", "eks-cluster", "kubernetes-access", "config-recorder", "lambda",
-        "cost-allocation-tags",
+        "cost-allocation-tags", "managed-model",
     }
+    # alpha's in-region model, bravo's cross-region profile and the role that may invoke it
+    assert {c.subject for c in by(report, "managed-model")} == {
+        "amazon.nova-lite-v1:0 for alpha/managed_models/labeler", "us.anthropic.claude-sonnet-4-5-20250929-v1:0 for bravo/managed_models/support-bot",
+        "invoke role bravo-app for bravo/managed_models/support-bot"}
     for stubber in account.stubs.values():
         stubber.assert_no_pending_responses()
 
@@ -265,10 +297,13 @@ def test_quota_checks_compare_the_quota_with_what_can_run_at_once(account, tmp_p
 
 def test_a_broken_account_fails_each_seeded_fault_with_what_to_do(account, tmp_path):
     manifests = manifests_for(tmp_path, seed(account.setup, broken=True))
-    stub_what_moto_lacks(account, manifests)
+    stub_what_moto_lacks(account, manifests, bedrock_broken=True)
 
     report = Preflight(manifests, account.client).run()
     failed = {(c.check, c.region, c.subject): c.detail for c in report.checks if c.status == "fail"}
+    # a model Bedrock sells only through profiles in the region, and an invoke role that does not exist
+    assert "not sold on demand in us-east-1 (only INFERENCE_PROFILE)" in failed[("managed-model", "us-east-1", "amazon.nova-lite-v1:0 for alpha/managed_models/labeler")]
+    assert "role bravo-app does not exist" in failed[("managed-model", "us-east-1", "invoke role bravo-app for bravo/managed_models/support-bot")]
 
     # a training subnet in us-east-1e, where AWS offers neither g5.xlarge nor g6.xlarge
     assert "not offered in its subnets' zones (us-east-1e)" in failed[("instance-offering", "us-east-1", "g5.xlarge for alpha/training/finetune")]
@@ -283,7 +318,7 @@ def test_a_broken_account_fails_each_seeded_fault_with_what_to_do(account, tmp_p
     # and nothing else failed: the healthy parts of the account still pass
     assert {key[:2] for key in failed} == {
         ("instance-offering", "us-east-1"), ("instance-offering", "us-west-2"), ("training-network", "us-west-2"),
-        ("config-recorder", "us-west-2"), ("eks-cluster", "us-west-2"),
+        ("config-recorder", "us-west-2"), ("eks-cluster", "us-west-2"), ("managed-model", "us-east-1"),
     }
 
 
@@ -293,7 +328,7 @@ def test_without_stubs_what_moto_lacks_is_unverified_not_passed_or_failed(accoun
     report = Preflight(manifests, account.client).run()
 
     unverified = {c.check for c in report.checks if c.status == "unverified"}
-    assert unverified == {"vcpu-quota", "lambda", "cost-allocation-tags"}
+    assert unverified == {"vcpu-quota", "lambda", "cost-allocation-tags", "managed-model"}
     assert all(c.status == "pass" for c in report.checks if c.check not in unverified)
     assert not report.failed(strict=False) and report.failed(strict=True)
 

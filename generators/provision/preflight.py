@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable
 from generators import kubernetes
 from generators.errors import ToolError
 from generators.model import ManifestSet
-from generators.provision import kube_access
+from generators.provision import kube_access, preflight_bedrock
 from generators.provision.preflight_needs import QUOTAS, RegionNeeds, needs_by_region
 from generators.provision.preflight_report import CREDENTIAL_CODES, DENIED_CODES, Check, Missing, Report, Status, Unverified, error_code
 from generators.safe_text import message
@@ -35,6 +35,7 @@ READ_ONLY_ACTIONS: tuple[str, ...] = (
     "lambda:GetAccountSettings",
     "s3:ListBucket",  # HeadBucket is authorized as s3:ListBucket
     "s3:GetBucketVersioning",
+    *preflight_bedrock.ACTIONS,
 )
 
 # --------------------------------------------------------------------------- running the checks
@@ -62,6 +63,7 @@ class Preflight:
             self._clusters(needs)
             self._config_recorder(needs)
             self._lambda(needs)
+            preflight_bedrock.check(needs, self._call, self._add)
         self._cost_allocation_tags()
         self._state_bucket()
         return Report(account=account, regions=list(self.needs), checks=self.checks)
