@@ -412,7 +412,7 @@ def test_a_scan_whose_own_checks_did_not_load_fails_closed(synthesized_examples,
 
     err = capsys.readouterr().err
     assert code == 1
-    assert "our checks did not run: CKV_GFO_001 on alpha (aws_instance)" in err
+    assert "our checks did not run: CKV_GFO_001 on alpha (aws_bedrock_inference_profile, aws_instance)" in err
     assert "CKV_GFO_004 on alpha (aws_budgets_budget)" in err and "more" in err
 
 

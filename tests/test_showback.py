@@ -237,9 +237,12 @@ def test_the_athena_query_is_the_same_attribution_in_athenas_dialect():
     sql = athena_sql('"cur"."focus"', OCTOBER)
     tree = sqlglot.parse_one(sql, read="athena")  # parses as Athena (Trino)
     assert "ELEMENT_AT(Tags, 'user:Team')" in sql and "Tags['" not in sql  # Trino's subscript fails on a missing key
-    assert "GROUP BY 1, 2, 3, 4, 5" in sql and "GROUP BY ALL" not in sql
+    assert "GROUP BY 1, 2, 3, 4, 5, 12, 13, 14" in sql and "GROUP BY ALL" not in sql
     assert [select.alias for select in tree.selects] == ["team", "model_id", "period_start", "untagged_id", "untagged_service", "n", "cost",
-                                                        "instance_cost", "one_off_cost", "hourly", "horizon"]
+                                                        "instance_cost", "one_off_cost", "hourly", "horizon", "token_kind", "provider",
+                                                        "host", "tokens"]
+    # token directions from the usage type AWS's FOCUS 1.2 export writes in SkuMeter
+    assert "LOWER(SkuMeter) LIKE '%-cache-read-input-token-count'" in sql
     assert "'2026-10-01 00:00:00 UTC'" in sql and "'2026-11-01 00:00:00 UTC'" in sql
 
 
@@ -249,11 +252,12 @@ def athena_result_rows(parquet: Path) -> list[dict]:
     import duckdb
 
     from generators.see.attribution import SUMS_COLUMNS, sums_sql
+    from generators.see.managed_tokens import athena_token_sql
 
     connection = duckdb.connect()
     connection.execute("SET TimeZone = 'UTC'")
     source = f"(SELECT *, coalesce(Tags['user:Team'], Tags['Team']) AS team, coalesce(Tags['user:ModelID'], Tags['ModelID']) AS model_id FROM read_parquet('{parquet}')) AS billed"
-    rows = connection.execute(sums_sql(source, "team", "model_id", OCTOBER)).fetchall()
+    rows = connection.execute(sums_sql(source, "team", "model_id", OCTOBER, athena_token_sql())).fetchall()
     connection.close()
 
     def cell(value) -> dict:

@@ -51,7 +51,8 @@ def token_columns_sql(types: dict[str, str], inline: bool = False) -> list[str]:
                      f"(CASE {cache} WHEN 'read' THEN 'cache_read' WHEN 'write' THEN 'cache_write' ELSE 'input' END)")
     for column in ("SkuMeter", "x_UsageType"):
         if column in have:
-            kinds += [f"WHEN ends_with(lower({column}), '{suffix}') THEN '{kind}'" for suffix, kind in USAGE_TYPE_SUFFIXES]
+            # LIKE, which Trino (Athena) has as DuckDB does; the suffixes hold no _ or % wildcard
+            kinds += [f"WHEN lower({column}) LIKE '%{suffix}' THEN '{kind}'" for suffix, kind in USAGE_TYPE_SUFFIXES]
     kind = f"CASE {' '.join(kinds)} END" if kinds else "CAST(NULL AS VARCHAR)"
     if "ConsumedQuantity" in have and "ConsumedUnit" in have:
         factor = "CASE lower(trim(ConsumedUnit)) " + " ".join(f"WHEN '{unit}' THEN {n}" for unit, n in TOKEN_UNITS.items()) + " END"
