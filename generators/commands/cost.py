@@ -17,9 +17,10 @@ JSON output (`--format json`), stable keys (`schema_version` changes when one do
                            savings_usd {schedule, spot}, pool_limits[] (gate high, over budget
                            only: pool, max_nodes, breaks_budget_alone, largest_fitting_max_nodes),
                            schedule {timezone, hours} or null, components[]
-    teams[].components[]   kind (training | inference | root-volume | node-volume), name,
-                           model_id, instance_type (a pool's types, comma-separated), market,
-                           units {low, expected, high} (instances, nodes or GB), hours,
+    teams[].components[]   kind (training | inference | root-volume | node-volume |
+                           managed-model), name, model_id, instance_type (a pool's types,
+                           comma-separated; a managed model's foundation_model), market,
+                           units {low, expected, high} (instances, nodes, GB or tokens), hours,
                            hours_basis (hours_per_month | schedule | always-on), hourly_usd
                            (after the expected spot discount; a pool's: the mean of its types),
                            hourly_range_usd {low, expected, high} (spot: after the largest,
@@ -29,8 +30,9 @@ JSON output (`--format json`), stable keys (`schema_version` changes when one do
                            utilization_percent, usd_per_million_tokens_at_utilization, notes[]
     models[]               model_id, teams[], monthly_usd {low, expected, high},
                            usd_per_million_tokens and usd_per_million_tokens_at_utilization
-                           (the pools serving it, weighted by expected node hours; null when
-                           none declares tokens_per_second_per_node)
+                           (the pools serving it, weighted by expected node hours, and the tokens
+                           bought for it from managed models; null when none declares
+                           tokens_per_second_per_node and no managed model serves it)
     compare                only with --compare (a manifests directory, or a saved JSON of this
                            command): {base, teams[]: team, status (added | removed |
                            changed | unchanged: a change of totals, budget or verdict),
