@@ -149,7 +149,7 @@ def test_a_token_row_whose_quantity_is_not_a_token_count_is_an_error_naming_the_
     path = _write_csv(tmp_path / "bad.csv", [_aws_row("USE1-NovaLite-input-tokens", quantity, unit=unit)])
     with pytest.raises(ToolError) as caught:
         showback.showback(manifests, [str(path)], Month(2026, 10))
-    assert "bad.csv" in str(caught.value) and "not a count of tokens" in str(caught.value)
+    assert "bad.csv: row 1 (line 2): a token row" in str(caught.value) and "not a count of tokens" in str(caught.value)
 
 
 def test_generated_bedrock_rows_bill_the_declared_tokens_at_the_catalogs_prices(manifests, tmp_path):

@@ -18,6 +18,7 @@ from typing import Any
 from generators.errors import ToolError, display_path
 from generators.months import Month
 from generators.safe_text import message
+from generators.see.managed_tokens import BAD_TOKENS, bad_tokens_message, token_columns_sql
 from generators.tags import MODEL_ID_TAG as MODEL_TAG
 from generators.tags import TEAM_TAG, USER_TAG_PREFIX
 
@@ -192,8 +193,6 @@ def _csv_reader(paths: list[Path], header: tuple[str, ...], filename: bool = Tru
 
 
 def _select(reader: str, types: dict[str, str], as_map: bool) -> str:
-    from generators.see.managed_tokens import token_columns_sql
-
     optional = [f'"{c}"' if c in types else f"CAST(NULL AS VARCHAR) AS {c}" for c in OPTIONAL_COLUMNS if c != "Tags"]
     optional += token_columns_sql(types)
     if "Tags" in types:
@@ -232,25 +231,19 @@ def check_rows(connection: Any, month: Month, files: list[Path], labels: dict[Pa
     per_file = connection.execute(f"""
         SELECT filename, count(*),
                count(*) FILTER (WHERE ChargePeriodStart IS NULL OR ChargePeriodEnd IS NULL
-                                OR ({in_month} AND (EffectiveCost IS NULL OR NOT isfinite(EffectiveCost))) OR bad_tags),
+                                OR ({in_month} AND (EffectiveCost IS NULL OR NOT isfinite(EffectiveCost))) OR bad_tags
+                                -- a token row whose quantity is not a count of tokens
+                                OR ({BAD_TOKENS})),
                -- what a file holds, to find one export written twice: cheap aggregates (hashing
                -- every row doubled the 10 M-row query, benchmarks/showback_scale.py)
-               round(sum(EffectiveCost), 4), min(ChargePeriodStart), max(ChargePeriodEnd), sum(hash(ResourceId, ChargePeriodStart)),
-               -- a token row (its meter or price details name a direction) whose quantity is not a count of tokens
-               count(*) FILTER (WHERE token_kind IS NOT NULL AND (tokens IS NULL OR NOT isfinite(tokens) OR tokens < 0)),
-               any_value(token_unit) FILTER (WHERE token_kind IS NOT NULL AND (tokens IS NULL OR NOT isfinite(tokens) OR tokens < 0))
+               round(sum(EffectiveCost), 4), min(ChargePeriodStart), max(ChargePeriodEnd), sum(hash(ResourceId, ChargePeriodStart))
         FROM billed GROUP BY filename ORDER BY filename
     """).fetchall()
     by_name = {str(path): path for path in files}
     for name, _, bad, *_ in per_file:
         if bad:
             raise ToolError(_first_bad_row(connection, by_name[name], month, labels[by_name[name]]))
-    for name, *_, bad_tokens, unit in per_file:
-        if bad_tokens:
-            from generators.see.managed_tokens import bad_tokens_message
-
-            raise ToolError(f"{labels[by_name[name]]}: {bad_tokens_message(int(bad_tokens), unit)}")
-    scanned = {by_name[name]: (int(count), tuple(str(value) for value in what)) for name, count, _, *what, _bad, _unit in per_file}
+    scanned = {by_name[name]: (int(count), tuple(str(value) for value in what)) for name, count, _, *what in per_file}
     refuse_copies({**(known or {}), **scanned}, labels)
     return scanned
 
@@ -291,8 +284,8 @@ def _first_bad_row(connection: Any, path: Path, month: Month, label: str) -> str
            OR (t IS NOT NULL AND NOT json_valid(t))
         ORDER BY n LIMIT 1
     """).fetchone()
-    if row is None:  # cannot happen: the scan found one
-        return f"{label}: a row with a bad value"
+    if row is None:  # not one of those: a token row whose quantity is not a count of tokens
+        return _first_bad_token_row(connection, path, reader, label, is_csv)
     number, start, end, cost, tags_text = row
     where = f"{label}: row {number:,}" + (f" (line {number + 1:,})" if is_csv else "")
     if start is None or _try_time(connection, start) is None:
@@ -302,6 +295,21 @@ def _first_bad_row(connection: Any, path: Path, month: Month, label: str) -> str
     if cost is None or _try_number(connection, cost) is None:
         return f"{where}: EffectiveCost is {_shown(cost)}, expected a finite number (negative for credits)"
     return f"{where}: Tags is {_shown(tags_text)}, expected a JSON object such as {{\"user:Team\": \"alpha\"}}"
+
+
+def _first_bad_token_row(connection: Any, path: Path, reader: str, label: str, is_csv: bool) -> str:
+    types = {str(name): str(kind) for name, kind, *_ in connection.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()}
+    quantity = "CAST(ConsumedQuantity AS VARCHAR)" if "ConsumedQuantity" in types else "NULL"
+    unit = "CAST(ConsumedUnit AS VARCHAR)" if "ConsumedUnit" in types else "NULL"
+    row = connection.execute(f"""
+        SELECT n, u, q FROM (
+            SELECT row_number() OVER () AS n, {unit} AS u, {quantity} AS q, {', '.join(token_columns_sql(types))} FROM {reader})
+        WHERE {BAD_TOKENS} ORDER BY n LIMIT 1
+    """).fetchone()
+    if row is None:  # cannot happen: the scan found one
+        return f"{label}: a row with a bad value"
+    number, unit_text, quantity_text = row
+    return f"{label}: row {number:,}" + (f" (line {number + 1:,})" if is_csv else "") + f": {bad_tokens_message(unit_text, quantity_text)}"
 
 
 def _shown(value: Any) -> str:
