@@ -31,6 +31,8 @@ MAX_SSM_ACTION_INSTANCES = 100
 # module's reference checked against the service on 2026-08-25: read 2026-12-02; AWS's own quota
 # page could not be read from here). One monitor per team (modules/anomaly_monitor.py).
 MAX_CUSTOM_ANOMALY_MONITORS = 500
+# The manifest field each field-supplied tag comes from, by lower-cased tag key (tags.field_tags).
+TAG_FIELDS = {"team": "team", "project": "project", "owner": "owner", "environment": "environment", "costcenter": "cost_center"}
 # Region codes such as us-east-1, eu-west-1, us-gov-west-1 (policies/gfo_facts.py cites the source).
 REGION_PATTERN = re.compile(facts.REGION_PATTERN)
 
@@ -181,7 +183,7 @@ def _tags(doc: SourceDocument, manifest: TeamManifest, org: OrgPolicy) -> list[P
         if reason:
             problems.append(doc.problem(field, reason, key=True))
         if key.lower() in from_fields:
-            source = {"team": "team", "project": "project", "owner": "owner", "environment": "environment", "costcenter": "cost_center"}[key.lower()]
+            source = TAG_FIELDS[key.lower()]
             problems.append(doc.problem(field, f"tag '{key}' is a required tag that comes from the '{source}' field; remove it from tags", key=True))
         reason = tags.value_problem(value)
         if reason:
@@ -215,12 +217,11 @@ def _bedrock_tags(doc: SourceDocument, manifest: TeamManifest) -> list[Problem]:
     """A managed model's inference profile carries every tag; Bedrock's tag alphabet is ASCII only."""
     if not manifest.managed_models:
         return []
-    fields = {"Team": ("team",), "Project": ("project",), "Owner": ("owner",), "Environment": ("environment",), "CostCenter": ("cost_center",)}
     problems = []
     for key, value in tags.model_tags(manifest, "x").items():
         if key == tags.MODEL_ID_TAG:
             continue
-        field = ("tags", key) if key in manifest.tags else fields.get(key, ("tags",))
+        field = ("tags", key) if key in manifest.tags else (TAG_FIELDS[key.lower()],) if key.lower() in TAG_FIELDS else ("tags",)
         for text, is_key in ((key, True), (value, False)):
             general = tags.key_problem(text) if is_key else tags.value_problem(text)
             reason = tags.bedrock_problem(text) if general is None else None  # a value AWS refuses everywhere is said once

@@ -22,6 +22,7 @@ import json
 import re
 from typing import Any
 
+from generators.plan import price_list
 from generators.plan.bedrock_prices import PER_MILLION, USAGE_TYPE_SUFFIXES, split_model
 
 # https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_pricing_GetProducts.html
@@ -45,22 +46,6 @@ def model_key(model_id: str) -> str:
     _, foundation = split_model(model_id)
     name = foundation.split(".", 1)[1] if "." in foundation else foundation
     return name_key(_DATE.sub("", _VERSION.sub("", name)))
-
-
-def _products(pricing: Any, service: str, region: str) -> list[dict[str, Any]]:
-    request: dict[str, Any] = {
-        "ServiceCode": service,
-        "Filters": [{"Type": "TERM_MATCH", "Field": "regionCode", "Value": region},
-                    {"Type": "TERM_MATCH", "Field": "feature", "Value": ON_DEMAND}],
-        "FormatVersion": "aws_v1",
-    }
-    out: list[dict[str, Any]] = []
-    while True:
-        page = pricing.get_products(**request)
-        out.extend(json.loads(item) for item in page.get("PriceList", []))
-        if not page.get("NextToken"):
-            return out
-        request["NextToken"] = page["NextToken"]
 
 
 def _per_million(product: dict[str, Any]) -> float | None:
@@ -87,7 +72,7 @@ def measure(pricing: Any, region: str, current: dict[str, dict[str, Any]]) -> tu
             by_key.setdefault(model_key(model), []).append(model)
     found: dict[str, dict[str, float]] = {}
     for service in SERVICE_CODES:
-        for product in _products(pricing, service, region):
+        for product in price_list.products(pricing, service, {"regionCode": region, "feature": ON_DEMAND}):
             attributes = product.get("product", {}).get("attributes", {})
             direction = _direction(str(attributes.get("usagetype", "")))
             price = _per_million(product)

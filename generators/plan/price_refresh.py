@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+
+from generators.plan import price_list
 
 # The Price List API is served from us-east-1 (and ap-south-1):
 # https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/using-price-list-query-api.html
@@ -93,21 +94,7 @@ def _empty() -> dict:
 
 
 def _products(pricing, filters: dict[str, str]) -> list[dict]:
-    """Every product of a paginated get_products query; PriceList entries are JSON strings."""
-    # https://docs.aws.amazon.com/aws-cost-management/latest/APIReference/API_pricing_GetProducts.html
-    request = {
-        "ServiceCode": "AmazonEC2",
-        "Filters": [{"Type": "TERM_MATCH", "Field": key, "Value": value} for key, value in filters.items()],
-        "FormatVersion": "aws_v1",
-    }
-    products: list[Any] = []
-    while True:
-        page = pricing.get_products(**request)
-        products.extend(json.loads(item) for item in page.get("PriceList", []))
-        token = page.get("NextToken")
-        if not token:
-            return products
-        request["NextToken"] = token
+    return price_list.products(pricing, "AmazonEC2", filters)
 
 
 def _hourly_usd(product: dict) -> float | None:
